@@ -1,0 +1,54 @@
+//! `stockdb demo`: the quick start: a database (local cluster unless DATABASE_URL is set),
+//! the project's fixtures loaded, and the status printed.
+
+use super::Format;
+use crate::cli::GlobalArgs;
+use crate::load::file::Settings;
+use crate::load::{self, Request};
+use anyhow::{Result, bail};
+use std::path::PathBuf;
+
+/// Set up a database, load the fixtures and print what is there (the quick start).
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:
+  stockdb demo                       # local cluster in .stockdb/
+  DATABASE_URL=postgres://postgres:postgres@localhost:5432/stockdb stockdb demo")]
+pub struct Args {
+    /// The fixtures directory of a stockdb checkout.
+    #[arg(long, default_value = "fixtures")]
+    pub fixtures: PathBuf,
+}
+
+/// The fixture sets the demo loads: a Yahoo-style file and a Kaggle-style tree.
+const SETS: [&str; 2] = ["yahoo", "kaggle"];
+
+/// Loads the fixtures and prints the load summary and the status.
+pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
+    let paths: Vec<PathBuf> = SETS.iter().map(|s| args.fixtures.join(s)).collect();
+    if let Some(missing) = paths.iter().find(|p| !p.is_dir()) {
+        bail!(
+            "{} not found: run the demo from a stockdb checkout, or give --fixtures DIR",
+            missing.display()
+        );
+    }
+    let request = Request {
+        paths,
+        symbol: None,
+        jobs: 2,
+        settings: Settings {
+            rejects_dir: global.db.home.join("rejects"),
+            ..Settings::default()
+        },
+        dry_run: false,
+        progress: !global.no_progress && !global.quiet,
+    };
+    let summary = load::run(&global.db, request).await?;
+    super::load::report(&summary, Format::Table, global.quiet)?;
+    println!();
+    let status = super::status::Args {
+        symbols: 20,
+        loads: 0,
+        format: Format::Table,
+    };
+    super::status::run(global, status).await
+}

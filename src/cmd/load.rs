@@ -1,0 +1,210 @@
+//! `stockdb load PATH...`: load price CSVs, one verified transaction per file.
+
+use super::Format;
+use crate::cli::GlobalArgs;
+use crate::error::Failure;
+use crate::load::file::{Outcome, Settings};
+use crate::load::parse::ParseOptions;
+use crate::load::{self, Request, Summary};
+use crate::output::{self, count};
+use anyhow::Result;
+use comfy_table::Cell;
+use std::path::PathBuf;
+
+/// Load daily OHLCV CSV files (Yahoo-style or a Kaggle tree) into market.daily_prices.
+///
+/// Each file is one transaction with a sanity check: all its rows or none. Re-loading a file
+/// changes nothing; a corrected file updates only the days that changed.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:
+  stockdb load MSFT.csv                       # symbol MSFT from the file name
+  stockdb load prices.csv --symbol MSFT
+  stockdb load kaggle/                        # stocks/, etfs/ and symbols_valid_meta.csv
+  stockdb load kaggle/ --max-bad-rows 1 --jobs 4
+  stockdb load data.csv --date-format '%d.%m.%Y' --dry-run
+
+Exit codes: 0 all files loaded; 1 some file refused or failed (the others are loaded);
+3 a sanity check failed (that file was rolled back).")]
+pub struct Args {
+    /// Files (.csv, .csv.gz) or directories to load; directories are searched recursively.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Symbol for a single file (default: the file name, e.g. msft.csv → MSFT).
+    #[arg(long)]
+    pub symbol: Option<String>,
+    /// Files loaded in parallel, each over its own connection (default: number of CPUs).
+    #[arg(long, short = 'j', value_parser = clap::value_parser!(usize))]
+    pub jobs: Option<usize>,
+    /// Bad rows skipped per file (written to the rejects file) before the file is refused.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub max_bad_rows: u64,
+    /// Directory for the rejects files of skipped rows.
+    #[arg(long, default_value = "rejects", value_name = "DIR")]
+    pub rejects: PathBuf,
+    /// Treat suspicious rows (zero volume, price <= 0, open/close outside [low, high],
+    /// high < low, weekend date) as bad rows instead of loading them with a warning.
+    #[arg(long)]
+    pub strict: bool,
+    /// Date format (chrono strftime syntax) when dates are neither YYYY-MM-DD nor M/D/YYYY.
+    #[arg(long, value_name = "FMT")]
+    pub date_format: Option<String>,
+    /// Parse and validate everything; connect to no database, write no table.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Summary format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+/// Runs the load and prints its summary; fails (exit 1 or 3) when some file was not loaded.
+pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    let request = Request {
+        paths: args.paths,
+        symbol: args.symbol,
+        jobs,
+        settings: Settings {
+            parse: ParseOptions {
+                date_format: args.date_format,
+                strict: args.strict,
+            },
+            max_bad_rows: args.max_bad_rows,
+            rejects_dir: args.rejects,
+        },
+        dry_run: args.dry_run,
+        progress: !global.no_progress && !global.quiet,
+    };
+    let summary = load::run(&global.db, request).await?;
+    report(&summary, args.format, global.quiet)
+}
+
+/// Prints the summary (stdout) and the errors (stderr); turns failures into the exit code.
+pub fn report(summary: &Summary, format: Format, quiet: bool) -> Result<()> {
+    match format {
+        Format::Json => output::print(serde_json::to_string_pretty(summary)?)?,
+        Format::Table if !quiet => output::print(render(summary))?,
+        Format::Table => {}
+    }
+    for file in &summary.files {
+        if let Some(error) = &file.error {
+            eprintln!("error: {error}");
+        }
+    }
+    let t = &summary.totals;
+    if t.rolled_back > 0 {
+        return Err(Failure::SanityCheck {
+            failed: t.rolled_back,
+            total: t.files,
+        }
+        .into());
+    }
+    if t.refused + t.failed > 0 {
+        return Err(Failure::FilesNotLoaded {
+            failed: t.refused + t.failed,
+            total: t.files,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+fn render(summary: &Summary) -> String {
+    let mut table = output::table([
+        "file",
+        "symbol",
+        "first day",
+        "last day",
+        "rows",
+        "accepted",
+        "rejected",
+        "warnings",
+        "inserted",
+        "updated",
+        "unchanged",
+        "in table",
+        "check",
+    ]);
+    for f in &summary.files {
+        let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        let (check, loaded) = match f.outcome {
+            Outcome::Loaded => ("✓", true),
+            Outcome::Validated => ("✓ dry run", false),
+            Outcome::Refused => ("✗ refused", false),
+            Outcome::RolledBack => ("✗ rolled back", false),
+            Outcome::Failed => ("✗ failed", false),
+        };
+        let ok = matches!(f.outcome, Outcome::Loaded | Outcome::Validated);
+        let n = |v: u64, show: bool| if show { count(v) } else { Cell::new("") };
+        table.add_row(vec![
+            Cell::new(f.path.display()),
+            Cell::new(&f.symbol),
+            Cell::new(day(f.first_day)),
+            Cell::new(day(f.last_day)),
+            n(f.rows_in_file, ok),
+            n(f.accepted, ok),
+            n(f.rejected, ok),
+            n(f.warnings, ok),
+            n(f.inserted, loaded),
+            n(f.updated, loaded),
+            n(f.unchanged, loaded),
+            n(f.in_table, loaded),
+            Cell::new(check),
+        ]);
+    }
+    let t = &summary.totals;
+    let mut text = table.to_string();
+    let what = if summary.dry_run {
+        "validated"
+    } else {
+        "loaded"
+    };
+    text.push_str(&format!(
+        "\n{} files: {} {what}, {} refused, {} rolled back, {} failed.\n",
+        t.files, t.loaded, t.refused, t.rolled_back, t.failed
+    ));
+    text.push_str(&format!(
+        "rows: {} in files, {} accepted, {} rejected, {} with warnings",
+        output::group(t.rows_in_file),
+        output::group(t.accepted),
+        output::group(t.rejected),
+        output::group(t.warnings),
+    ));
+    if !summary.dry_run {
+        text.push_str(&format!(
+            "; {} inserted, {} updated, {} unchanged",
+            output::group(t.inserted),
+            output::group(t.updated),
+            output::group(t.unchanged)
+        ));
+    }
+    text.push_str(&format!(
+        ".\n{:.2} s, {} rows/s",
+        summary.elapsed_seconds,
+        output::group(t.rows_per_second as u64)
+    ));
+    if summary.symbols_listed > 0 {
+        text.push_str(&format!(
+            "; {} symbols from the listing",
+            output::group(summary.symbols_listed)
+        ));
+    }
+    if let Some(server) = &summary.server {
+        text.push_str(&format!("; server tier {}", server.tier));
+    }
+    let rejects: Vec<_> = summary
+        .files
+        .iter()
+        .filter_map(|f| f.rejects_file.as_ref())
+        .collect();
+    if !rejects.is_empty() {
+        text.push_str(&format!(
+            ".\nskipped rows are in {} rejects file(s), e.g. {}",
+            rejects.len(),
+            rejects[0].display()
+        ));
+    }
+    text
+}

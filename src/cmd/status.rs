@@ -1,0 +1,177 @@
+//! `stockdb status`: server, tier, rows per symbol, date ranges and recent loads.
+
+use super::Format;
+use crate::cli::GlobalArgs;
+use crate::db;
+use crate::output::{self, count};
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, Utc};
+use comfy_table::Cell;
+use serde::Serialize;
+
+/// Show the server, its tier, what is loaded and the most recent loads.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:
+  stockdb status
+  stockdb status --symbols 50 --loads 20
+  stockdb status --format json")]
+pub struct Args {
+    /// How many symbols to list (largest first).
+    #[arg(long, default_value_t = 20)]
+    pub symbols: i64,
+    /// How many recent load attempts to list.
+    #[arg(long, default_value_t = 10)]
+    pub loads: i64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct SymbolRow {
+    symbol: String,
+    asset_class: Option<String>,
+    rows: i64,
+    first_day: NaiveDate,
+    last_day: NaiveDate,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct LoadRow {
+    id: i64,
+    path: String,
+    symbol: Option<String>,
+    status: String,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+    rows_accepted: Option<i64>,
+    rows_inserted: Option<i64>,
+    rows_updated: Option<i64>,
+    rows_unchanged: Option<i64>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Status {
+    database: String,
+    server: db::ServerInfo,
+    rows: i64,
+    symbols: i64,
+    first_day: Option<NaiveDate>,
+    last_day: Option<NaiveDate>,
+    by_symbol: Vec<SymbolRow>,
+    recent_loads: Vec<LoadRow>,
+}
+
+/// Prints the status.
+pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
+    let database = db::open(&global.db).await?;
+    let mut conn = db::connect(&database.url).await?;
+    let (rows, symbols, first_day, last_day): (i64, i64, Option<NaiveDate>, Option<NaiveDate>) =
+        sqlx::query_as(include_str!("sql/status_totals.sql"))
+            .fetch_one(&mut conn)
+            .await?;
+    let by_symbol: Vec<SymbolRow> = sqlx::query_as(include_str!("sql/status_symbols.sql"))
+        .bind(args.symbols)
+        .fetch_all(&mut conn)
+        .await?;
+    let recent_loads: Vec<LoadRow> = sqlx::query_as(include_str!("sql/status_loads.sql"))
+        .bind(args.loads)
+        .fetch_all(&mut conn)
+        .await?;
+    let status = Status {
+        database: db::redact(&database.url),
+        server: database.server,
+        rows,
+        symbols,
+        first_day,
+        last_day,
+        by_symbol,
+        recent_loads,
+    };
+    match args.format {
+        Format::Json => output::print(serde_json::to_string_pretty(&status)?)?,
+        Format::Table => output::print(render(&status))?,
+    }
+    Ok(())
+}
+
+fn render(s: &Status) -> String {
+    let mut text = format!(
+        "database: {}\nserver:   PostgreSQL {}\ntier:     {}{}\n",
+        s.database,
+        s.server.server_version,
+        s.server.tier,
+        s.server
+            .timescaledb_version
+            .as_ref()
+            .map(|v| format!(" (timescaledb {v})"))
+            .unwrap_or_else(|| " (no timescaledb extension)".into())
+    );
+    if let Some(note) = &s.server.note {
+        text.push_str(&format!("note:     {note}\n"));
+    }
+    let range = match (s.first_day, s.last_day) {
+        (Some(a), Some(b)) => format!(", {a} to {b}"),
+        _ => String::new(),
+    };
+    text.push_str(&format!(
+        "prices:   {} rows, {} symbols{range}\n",
+        output::group(s.rows as u64),
+        output::group(s.symbols as u64)
+    ));
+    if !s.by_symbol.is_empty() {
+        let mut t = output::table(["symbol", "class", "rows", "first day", "last day"]);
+        for r in &s.by_symbol {
+            t.add_row(vec![
+                Cell::new(&r.symbol),
+                Cell::new(r.asset_class.as_deref().unwrap_or("")),
+                count(r.rows as u64),
+                Cell::new(r.first_day),
+                Cell::new(r.last_day),
+            ]);
+        }
+        text.push_str(&format!("\n{t}\n"));
+    }
+    if !s.recent_loads.is_empty() {
+        let mut t = output::table([
+            "run",
+            "finished",
+            "file",
+            "symbol",
+            "status",
+            "accepted",
+            "inserted",
+            "updated",
+            "unchanged",
+            "error",
+        ]);
+        let opt = |v: Option<i64>| v.map(|v| count(v as u64)).unwrap_or_else(|| Cell::new(""));
+        for r in &s.recent_loads {
+            let mut error = r.error.clone().unwrap_or_default();
+            if error.chars().count() > 60 {
+                error = error.chars().take(57).collect::<String>() + "...";
+            }
+            t.add_row(vec![
+                output::right(r.id),
+                Cell::new(
+                    r.finished_at
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                        .unwrap_or_else(|| {
+                            format!("(started {})", r.started_at.format("%H:%M:%S"))
+                        }),
+                ),
+                Cell::new(&r.path),
+                Cell::new(r.symbol.as_deref().unwrap_or("")),
+                Cell::new(&r.status),
+                opt(r.rows_accepted),
+                opt(r.rows_inserted),
+                opt(r.rows_updated),
+                opt(r.rows_unchanged),
+                Cell::new(error),
+            ]);
+        }
+        text.push_str(&format!("\nrecent loads:\n{t}"));
+    }
+    text
+}

@@ -1,0 +1,265 @@
+//! Which files a `stockdb load PATH...` means: price files with their symbol and asset class,
+//! and `symbols_valid_meta.csv` metadata, found in files, directories or a Kaggle-style tree.
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Name of the Kaggle metadata file.
+pub const META_FILE: &str = "symbols_valid_meta.csv";
+/// Longest symbol `market.symbols` accepts.
+pub const MAX_SYMBOL_LEN: usize = 32;
+
+/// stock or etf, from the folder (`stocks/`, `etfs/`) or the metadata's ETF flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AssetClass {
+    Stock,
+    Etf,
+}
+
+impl AssetClass {
+    /// The value stored in `market.symbols.asset_class`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetClass::Stock => "stock",
+            AssetClass::Etf => "etf",
+        }
+    }
+}
+
+/// One price file to load.
+#[derive(Debug, Clone)]
+pub struct PriceFile {
+    pub path: PathBuf,
+    pub symbol: String,
+    pub asset_class: Option<AssetClass>,
+}
+
+/// Everything one load run reads.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub files: Vec<PriceFile>,
+    pub meta: Vec<PathBuf>,
+}
+
+/// Expands the paths: files as given, directories walked (sorted, symlink loops skipped).
+pub fn discover(paths: &[PathBuf], symbol: Option<&str>) -> Result<Plan> {
+    let mut plan = Plan::default();
+    let mut visited = HashSet::new();
+    for path in paths {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        if meta.is_dir() {
+            let before = plan.files.len();
+            walk(path, &mut plan, &mut visited)?;
+            if plan.files.len() == before {
+                bail!(
+                    "{}: no price files (*.csv, *.csv.gz) in this directory or below",
+                    path.display()
+                );
+            }
+        } else if is_meta(path) {
+            plan.meta.push(path.clone());
+        } else {
+            plan.files.push(price_file(path, None)?);
+        }
+    }
+    if let Some(symbol) = symbol {
+        if plan.files.len() != 1 {
+            bail!(
+                "--symbol names the symbol of one file, but {} price files were given",
+                plan.files.len()
+            );
+        }
+        plan.files[0].symbol =
+            check_symbol(symbol).with_context(|| format!("--symbol {symbol:?}"))?;
+    }
+    Ok(plan)
+}
+
+fn walk(dir: &Path, plan: &mut Plan, visited: &mut HashSet<PathBuf>) -> Result<()> {
+    let canonical = dir
+        .canonicalize()
+        .with_context(|| format!("{}: cannot resolve", dir.display()))?;
+    if !visited.insert(canonical) {
+        tracing::warn!(
+            "{}: already visited (symlink loop?), skipped",
+            dir.display()
+        );
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot list", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{}: cannot list", dir.display()))?;
+    entries.sort();
+    let class = folder_class(dir);
+    for path in entries {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            tracing::warn!("{}: cannot read (broken link?), skipped", path.display());
+            continue;
+        };
+        if meta.is_dir() {
+            walk(&path, plan, visited)?;
+        } else if is_meta(&path) {
+            plan.meta.push(path);
+        } else if is_price_file(&path) {
+            plan.files.push(price_file(&path, class)?);
+        }
+    }
+    Ok(())
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn is_meta(path: &Path) -> bool {
+    file_name(path).eq_ignore_ascii_case(META_FILE)
+}
+
+fn is_price_file(path: &Path) -> bool {
+    let name = file_name(path).to_ascii_lowercase();
+    (name.ends_with(".csv") || name.ends_with(".csv.gz")) && !name.starts_with('.')
+}
+
+fn folder_class(dir: &Path) -> Option<AssetClass> {
+    match file_name(dir).to_ascii_lowercase().as_str() {
+        "stocks" | "stock" => Some(AssetClass::Stock),
+        "etfs" | "etf" => Some(AssetClass::Etf),
+        _ => None,
+    }
+}
+
+fn price_file(path: &Path, class: Option<AssetClass>) -> Result<PriceFile> {
+    let class = class.or_else(|| path.parent().and_then(folder_class));
+    let symbol = symbol_from_file_name(&file_name(path)).with_context(|| {
+        format!(
+            "{}: cannot take a symbol from the file name; give --symbol",
+            path.display()
+        )
+    })?;
+    Ok(PriceFile {
+        path: path.to_path_buf(),
+        symbol,
+        asset_class: class,
+    })
+}
+
+/// `msft.csv` → `MSFT`; a trailing download date is dropped (`MSFT_2023-06-20.csv` → `MSFT`),
+/// since such a file is a later download of the same symbol.
+pub fn symbol_from_file_name(name: &str) -> Result<String> {
+    let lower = name.to_ascii_lowercase();
+    let stem_len = if lower.ends_with(".csv.gz") {
+        name.len() - 7
+    } else if lower.ends_with(".csv") {
+        name.len() - 4
+    } else {
+        name.rfind('.').unwrap_or(name.len())
+    };
+    let mut stem = &name[..stem_len];
+    for suffix_len in [11, 9] {
+        // `_YYYY-MM-DD` (11) or `_YYYYMMDD` (9), after `_` or `-`.
+        if stem.len() > suffix_len {
+            let (head, tail) = stem.split_at(stem.len() - suffix_len);
+            let date = &tail[1..];
+            let is_date = if suffix_len == 11 {
+                super::parse::parse_date(date, None).is_some()
+            } else {
+                super::parse::parse_date(date, Some("%Y%m%d")).is_some()
+            };
+            if matches!(tail.as_bytes()[0], b'_' | b'-') && is_date {
+                stem = head;
+                break;
+            }
+        }
+    }
+    check_symbol(stem)
+}
+
+/// A symbol as stored: trimmed, upper case, 1 to 32 printable characters without spaces or commas.
+pub fn check_symbol(symbol: &str) -> Result<String> {
+    let s = symbol.trim().to_uppercase();
+    if s.is_empty() {
+        bail!("the symbol is empty");
+    }
+    if s.chars().count() > MAX_SYMBOL_LEN {
+        bail!("the symbol {s:?} is longer than {MAX_SYMBOL_LEN} characters");
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || *c == ',')
+    {
+        bail!("the symbol {s:?} contains {c:?}");
+    }
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_from_file_names() {
+        assert_eq!(symbol_from_file_name("msft.csv").unwrap(), "MSFT");
+        assert_eq!(
+            symbol_from_file_name("MSFT_2023-06-20.csv").unwrap(),
+            "MSFT"
+        );
+        assert_eq!(
+            symbol_from_file_name("AAPL-20210127.csv.gz").unwrap(),
+            "AAPL"
+        );
+        assert_eq!(symbol_from_file_name("BRK-A.csv").unwrap(), "BRK-A");
+        assert_eq!(
+            symbol_from_file_name("X_2023-13-45.csv").unwrap(),
+            "X_2023-13-45"
+        );
+        assert!(symbol_from_file_name(".csv").is_err());
+    }
+
+    #[test]
+    fn symbol_checks() {
+        assert!(check_symbol("  ").is_err());
+        assert!(check_symbol(&"A".repeat(33)).is_err());
+        assert!(check_symbol("A B").is_err());
+        assert_eq!(check_symbol(" brk.b ").unwrap(), "BRK.B");
+    }
+
+    #[test]
+    fn kaggle_tree_gives_classes_and_meta() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("stocks")).unwrap();
+        std::fs::create_dir_all(dir.path().join("etfs")).unwrap();
+        std::fs::write(dir.path().join("stocks/AAPL.csv"), "x").unwrap();
+        std::fs::write(dir.path().join("etfs/SPY.csv"), "x").unwrap();
+        std::fs::write(dir.path().join("symbols_valid_meta.csv"), "x").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let plan = discover(&[dir.path().to_path_buf()], None).unwrap();
+        assert_eq!(plan.meta.len(), 1);
+        let got: Vec<_> = plan
+            .files
+            .iter()
+            .map(|f| (f.symbol.as_str(), f.asset_class))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("SPY", Some(AssetClass::Etf)),
+                ("AAPL", Some(AssetClass::Stock))
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = discover(&[dir.path().to_path_buf()], None).unwrap_err();
+        assert!(err.to_string().contains("no price files"), "{err}");
+    }
+}

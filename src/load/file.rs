@@ -1,0 +1,535 @@
+//! Loading one price file, atomically: a blocking thread parses and encodes binary COPY
+//! chunks while the async side streams them into the staging table, then merges, verifies
+//! and commits, all in one transaction (DESIGN.md §6).
+
+use super::copy;
+use super::discover::PriceFile;
+use super::parse::{BadRow, FileError, Item, ParseOptions, PriceReader};
+use super::verify::{self, FileCounts};
+use chrono::NaiveDate;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, PgConnection, PgPool};
+use std::cell::RefCell;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use tokio::sync::mpsc;
+
+/// Bytes per COPY message; with the channel's 4 slots this bounds memory per job.
+const CHUNK: usize = 256 * 1024;
+
+/// How files are read and judged.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub parse: ParseOptions,
+    /// Bad rows skipped per file before the file is refused (`--max-bad-rows`).
+    pub max_bad_rows: u64,
+    /// Where rejected rows go (`--rejects`).
+    pub rejects_dir: PathBuf,
+}
+
+/// How one file's load ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Committed, sanity check passed.
+    Loaded,
+    /// `--dry-run`: parsed and validated, nothing written.
+    Validated,
+    /// Bad input: nothing of the file was loaded.
+    Refused,
+    /// The sanity check failed: rolled back.
+    RolledBack,
+    /// A database or I/O error: nothing of the file was loaded.
+    Failed,
+}
+
+impl Outcome {
+    /// The `market.load_runs.status` value.
+    fn status(self) -> &'static str {
+        match self {
+            Outcome::Loaded | Outcome::Validated => "succeeded",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::Refused | Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// One line of the load summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub symbol: String,
+    pub outcome: Outcome,
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+    pub rows_in_file: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub warnings: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub in_table: u64,
+    /// True when the sanity check ran and passed.
+    pub check_passed: bool,
+    pub error: Option<String>,
+    pub rejects_file: Option<PathBuf>,
+    pub sha256: Option<String>,
+}
+
+impl FileReport {
+    fn new(file: &PriceFile) -> Self {
+        FileReport {
+            path: file.path.clone(),
+            symbol: file.symbol.clone(),
+            outcome: Outcome::Failed,
+            first_day: None,
+            last_day: None,
+            rows_in_file: 0,
+            accepted: 0,
+            rejected: 0,
+            warnings: 0,
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+            in_table: 0,
+            check_passed: false,
+            error: None,
+            rejects_file: None,
+            sha256: None,
+        }
+    }
+
+    fn take_parsed(&mut self, parsed: &Parsed) {
+        self.rows_in_file = parsed.rows;
+        self.accepted = parsed.accepted;
+        self.rejected = parsed.rejected.len() as u64;
+        self.warnings = parsed.warned;
+        self.first_day = parsed.first_day;
+        self.last_day = parsed.last_day;
+        self.sha256 = Some(parsed.sha256.clone());
+    }
+}
+
+/// What the parse thread found in a file it read to the end.
+#[derive(Debug)]
+struct Parsed {
+    rows: u64,
+    accepted: u64,
+    warned: u64,
+    first_day: Option<NaiveDate>,
+    last_day: Option<NaiveDate>,
+    rejected: Vec<BadRow>,
+    sha256: String,
+}
+
+/// Why the parse thread stopped before the end.
+#[derive(Debug)]
+enum Stop {
+    /// One bad row more than `--max-bad-rows` allows.
+    TooManyBadRows {
+        row: Box<BadRow>,
+        limit: u64,
+    },
+    File(FileError),
+    /// The receiving side went away (a database error); not the file's fault.
+    Cancelled,
+}
+
+/// Feeds every byte read to a SHA-256 shared with the caller (the reader ends up boxed
+/// inside the csv and gzip readers, out of reach).
+struct HashingReader<R> {
+    inner: R,
+    hasher: Rc<RefCell<Sha256>>,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.borrow_mut().update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn is_gzip(path: &Path) -> bool {
+    path.to_string_lossy().to_ascii_lowercase().ends_with(".gz")
+}
+
+/// Runs on a blocking thread: reads, validates and encodes the file, sending COPY chunks.
+fn parse_file(path: &Path, settings: &Settings, tx: mpsc::Sender<Vec<u8>>) -> Result<Parsed, Stop> {
+    let file = std::fs::File::open(path).map_err(|e| Stop::File(e.into()))?;
+    let hasher = Rc::new(RefCell::new(Sha256::new()));
+    let raw = HashingReader {
+        inner: file,
+        hasher: Rc::clone(&hasher),
+    };
+    let reader: Box<dyn Read> = if is_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            raw,
+        )))
+    } else {
+        Box::new(raw)
+    };
+    let mut rows = PriceReader::new(reader, settings.parse.clone()).map_err(Stop::File)?;
+    let mut parsed = Parsed {
+        rows: 0,
+        accepted: 0,
+        warned: 0,
+        first_day: None,
+        last_day: None,
+        rejected: Vec::new(),
+        sha256: String::new(),
+    };
+    let mut buf = Vec::with_capacity(CHUNK + 128);
+    buf.extend_from_slice(copy::HEADER);
+    while let Some(item) = rows.next_item().map_err(Stop::File)? {
+        match item {
+            Item::Row(row, warnings) => {
+                copy::encode_row(&mut buf, &row);
+                parsed.accepted += 1;
+                parsed.warned += u64::from(warnings != 0);
+                parsed.first_day = Some(parsed.first_day.map_or(row.day, |d| d.min(row.day)));
+                parsed.last_day = Some(parsed.last_day.map_or(row.day, |d| d.max(row.day)));
+            }
+            Item::Bad(row) => {
+                if parsed.rejected.len() as u64 >= settings.max_bad_rows {
+                    return Err(Stop::TooManyBadRows {
+                        row: Box::new(row),
+                        limit: settings.max_bad_rows,
+                    });
+                }
+                parsed.rejected.push(row);
+            }
+        }
+        if buf.len() >= CHUNK {
+            let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 128));
+            tx.blocking_send(full).map_err(|_| Stop::Cancelled)?;
+        }
+    }
+    buf.extend_from_slice(copy::TRAILER);
+    tx.blocking_send(buf).map_err(|_| Stop::Cancelled)?;
+    parsed.rows = rows.rows;
+    drop(rows);
+    parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
+    Ok(parsed)
+}
+
+fn refusal_message(stop: &Stop, path: &Path) -> String {
+    match stop {
+        Stop::TooManyBadRows { row, limit } => {
+            let hint = if *limit == 0 {
+                "file refused, nothing loaded; --max-bad-rows 1 would skip this row".to_string()
+            } else {
+                format!(
+                    "file refused, nothing loaded: bad row {} of this file, --max-bad-rows {limit} allows {limit}",
+                    limit + 1
+                )
+            };
+            format!("{}:{row} ({hint})", path.display())
+        }
+        Stop::File(FileError::Header(e)) => {
+            format!("{}:1: {e} (file refused, nothing loaded)", path.display())
+        }
+        Stop::File(FileError::Csv { line, message }) => {
+            format!(
+                "{}:{line}: malformed CSV: {message} (file refused, nothing loaded)",
+                path.display()
+            )
+        }
+        Stop::File(FileError::Io(e)) => format!(
+            "{}: cannot read: {e} (file refused, nothing loaded)",
+            path.display()
+        ),
+        Stop::Cancelled => format!("{}: stopped", path.display()),
+    }
+}
+
+/// Where the loader writes and records.
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    /// Connections for the data transactions (each has the staging table).
+    pub data: &'a PgPool,
+    /// Connections for `load_runs` records outside the data transactions.
+    pub records: &'a PgPool,
+}
+
+/// Loads (or, without a target, only validates) one file; never returns an error: every
+/// outcome, failures included, is a report.
+pub async fn load(file: &PriceFile, settings: &Settings, target: Option<Target<'_>>) -> FileReport {
+    let mut report = FileReport::new(file);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
+    let parse = {
+        let path = file.path.clone();
+        let settings = settings.clone();
+        tokio::task::spawn_blocking(move || parse_file(&path, &settings, tx))
+    };
+    let Some(target) = target else {
+        drain(rx).await;
+        match join(parse).await {
+            Ok(parsed) => {
+                report.take_parsed(&parsed);
+                report.outcome = Outcome::Validated;
+                report.check_passed = parsed.rows == parsed.accepted + parsed.rejected.len() as u64;
+                keep_rejects(settings, &mut report, &parsed.rejected);
+            }
+            Err(stop) => {
+                report.outcome = Outcome::Refused;
+                report.error = Some(refusal_message(&stop, &file.path));
+            }
+        }
+        return report;
+    };
+
+    let run_id = match start_record(target.records, file).await {
+        Ok(id) => id,
+        Err(e) => {
+            report.error = Some(format!(
+                "{}: recording the load: {e:#}",
+                file.path.display()
+            ));
+            return report;
+        }
+    };
+    let mut conn = match target.data.acquire().await {
+        Ok(c) => c,
+        Err(e) => {
+            report.error = Some(format!("{}: connecting: {e}", file.path.display()));
+            finish_record_outside(target.records, run_id, &report).await;
+            return report;
+        }
+    };
+    match write(&mut conn, file, rx, parse, run_id, &mut report).await {
+        Ok(rejected) => {
+            report.outcome = Outcome::Loaded;
+            keep_rejects(settings, &mut report, &rejected);
+        }
+        Err(failure) => {
+            if failure.outcome == Outcome::Failed {
+                // The connection may be mid-COPY or broken; never hand it to another file.
+                conn.close_on_drop();
+            }
+            report.outcome = failure.outcome;
+            report.error = Some(failure.message);
+            report.check_passed = false;
+            finish_record_outside(target.records, run_id, &report).await;
+        }
+    }
+    report
+}
+
+struct Failure {
+    outcome: Outcome,
+    message: String,
+}
+
+impl Failure {
+    fn db(file: &PriceFile, err: impl std::fmt::Display) -> Self {
+        Failure {
+            outcome: Outcome::Failed,
+            message: format!(
+                "{}: database error: {err} (nothing of this file was loaded)",
+                file.path.display()
+            ),
+        }
+    }
+}
+
+async fn drain(mut rx: mpsc::Receiver<Vec<u8>>) -> u64 {
+    let mut bytes = 0;
+    while let Some(chunk) = rx.recv().await {
+        bytes += chunk.len() as u64;
+    }
+    bytes
+}
+
+async fn join(handle: tokio::task::JoinHandle<Result<Parsed, Stop>>) -> Result<Parsed, Stop> {
+    match handle.await {
+        Ok(result) => result,
+        Err(e) => Err(Stop::File(FileError::Io(std::io::Error::other(format!(
+            "parser thread failed: {e}"
+        ))))),
+    }
+}
+
+/// The transaction: symbol, COPY into staging, merge, verify, record success, commit.
+async fn write(
+    conn: &mut PgConnection,
+    file: &PriceFile,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    parse: tokio::task::JoinHandle<Result<Parsed, Stop>>,
+    run_id: i64,
+    report: &mut FileReport,
+) -> Result<Vec<BadRow>, Failure> {
+    let mut tx = conn.begin().await.map_err(|e| Failure::db(file, e))?;
+    sqlx::query(include_str!("sql/symbol_upsert.sql"))
+        .bind(&file.symbol)
+        .bind(file.asset_class.map(|c| c.as_str()))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+
+    let mut copy_in = tx
+        .copy_in_raw(include_str!("sql/copy_staging.sql"))
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    let mut send_error = None;
+    while let Some(chunk) = rx.recv().await {
+        if let Err(e) = copy_in.send(chunk).await {
+            send_error = Some(e);
+            break;
+        }
+    }
+    // Closing our end stops the parse thread if it is still sending.
+    drop(rx);
+    let parsed = join(parse).await;
+    let parsed = match (parsed, send_error) {
+        (_, Some(e)) => {
+            copy_in.abort("stockdb: send failed").await.ok();
+            return Err(Failure::db(file, e));
+        }
+        (Err(stop), None) => {
+            copy_in.abort("stockdb: file refused").await.ok();
+            return Err(Failure {
+                outcome: Outcome::Refused,
+                message: refusal_message(&stop, &file.path),
+            });
+        }
+        (Ok(parsed), None) => parsed,
+    };
+    report.take_parsed(&parsed);
+    let copied = copy_in.finish().await.map_err(|e| Failure::db(file, e))?;
+
+    let (inserted, updated): (i64, i64) = sqlx::query_as(include_str!("sql/merge.sql"))
+        .bind(&file.symbol)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    report.inserted = inserted as u64;
+    report.updated = updated as u64;
+    report.unchanged = parsed
+        .accepted
+        .saturating_sub(report.inserted + report.updated);
+
+    let table = verify::table_counts(&mut tx, &file.symbol)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    report.in_table = table.in_table;
+    let counts = FileCounts {
+        rows_in_file: parsed.rows,
+        accepted: parsed.accepted,
+        rejected: parsed.rejected.len() as u64,
+        copied,
+    };
+    if let Err(msg) = verify::check(counts, table) {
+        tx.rollback().await.ok();
+        report.inserted = 0;
+        report.updated = 0;
+        report.unchanged = 0;
+        return Err(Failure {
+            outcome: Outcome::RolledBack,
+            message: format!("{}: {msg}; the file was rolled back", file.path.display()),
+        });
+    }
+    report.check_passed = true;
+    // Success is recorded inside the data transaction: the record claims it only if the
+    // data commits, and a crash before commit leaves the record `running`, never `succeeded`.
+    report.outcome = Outcome::Loaded;
+    finish_record(&mut tx, run_id, report)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    tx.commit().await.map_err(|e| Failure::db(file, e))?;
+    Ok(parsed.rejected)
+}
+
+async fn start_record(records: &PgPool, file: &PriceFile) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(include_str!("sql/run_start.sql"))
+        .bind(file.path.display().to_string())
+        .bind(&file.symbol)
+        .fetch_one(records)
+        .await?)
+}
+
+async fn finish_record(conn: &mut PgConnection, run_id: i64, r: &FileReport) -> sqlx::Result<()> {
+    let n = |v: u64| v as i64;
+    let loaded = r.outcome == Outcome::Loaded;
+    sqlx::query(include_str!("sql/run_finish.sql"))
+        .bind(run_id)
+        .bind(r.outcome.status())
+        .bind(&r.sha256)
+        .bind(n(r.rows_in_file))
+        .bind(n(r.accepted))
+        .bind(n(r.rejected))
+        .bind(n(r.warnings))
+        .bind(loaded.then(|| n(r.inserted)))
+        .bind(loaded.then(|| n(r.updated)))
+        .bind(loaded.then(|| n(r.unchanged)))
+        .bind(loaded.then(|| n(r.in_table)))
+        .bind(r.first_day)
+        .bind(r.last_day)
+        .bind(&r.error)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn finish_record_outside(records: &PgPool, run_id: i64, report: &FileReport) {
+    let result = async {
+        let mut conn = records.acquire().await?;
+        finish_record(&mut conn, run_id, report).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(
+            "{}: could not record the failed load: {e}",
+            report.path.display()
+        );
+    }
+}
+
+/// Writes the skipped rows to `<rejects>/<folder>_<file>.rejects.csv` (line, column, reason,
+/// original text), and names that file in the report.
+fn keep_rejects(settings: &Settings, report: &mut FileReport, rejected: &[BadRow]) {
+    if rejected.is_empty() {
+        return;
+    }
+    let folder = report
+        .path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|n| format!("{}_", n.to_string_lossy()))
+        .unwrap_or_default();
+    let name = report
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let out = settings
+        .rejects_dir
+        .join(format!("{folder}{name}.rejects.csv"));
+    let written = (|| -> anyhow::Result<()> {
+        std::fs::create_dir_all(&settings.rejects_dir)?;
+        let mut w = csv::Writer::from_path(&out)?;
+        w.write_record(["line", "column", "reason", "original"])?;
+        for row in rejected {
+            let column = row.column.map(|c| c.to_string()).unwrap_or_default();
+            w.write_record([
+                row.line.to_string(),
+                column,
+                row.problem.to_string(),
+                row.text.clone(),
+            ])?;
+        }
+        w.flush()?;
+        Ok(())
+    })();
+    match written {
+        Ok(()) => report.rejects_file = Some(out),
+        Err(e) => tracing::warn!(
+            "{}: could not write {}: {e:#}",
+            report.path.display(),
+            out.display()
+        ),
+    }
+}

@@ -1,0 +1,179 @@
+//! `stockdb load`: find the files, load the symbol listing, load price files in parallel
+//! (one transaction each), and sum up. Split into `parse` (CSV to rows), `copy` (rows to
+//! binary COPY), `file` (one file's transaction), `verify` (the sanity check).
+
+pub mod copy;
+pub mod discover;
+pub mod file;
+pub mod meta;
+pub mod parse;
+pub mod verify;
+
+use crate::cli::DatabaseArgs;
+use crate::db::{self, ServerInfo};
+use anyhow::{Context, Result};
+use file::{FileReport, Outcome, Settings, Target};
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// One `stockdb load` invocation.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub paths: Vec<PathBuf>,
+    pub symbol: Option<String>,
+    pub jobs: usize,
+    pub settings: Settings,
+    pub dry_run: bool,
+    pub progress: bool,
+}
+
+/// Everything a load run did, for the summary table or JSON.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub files: Vec<FileReport>,
+    pub symbols_listed: u64,
+    pub totals: Totals,
+    pub elapsed_seconds: f64,
+    pub dry_run: bool,
+    pub server: Option<ServerInfo>,
+}
+
+/// Sums over all files.
+#[derive(Debug, Default, Serialize)]
+pub struct Totals {
+    pub files: usize,
+    pub loaded: usize,
+    pub refused: usize,
+    pub rolled_back: usize,
+    pub failed: usize,
+    pub rows_in_file: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub warnings: u64,
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rows_per_second: f64,
+}
+
+impl Totals {
+    fn add(&mut self, r: &FileReport) {
+        self.files += 1;
+        match r.outcome {
+            Outcome::Loaded | Outcome::Validated => self.loaded += 1,
+            Outcome::Refused => self.refused += 1,
+            Outcome::RolledBack => self.rolled_back += 1,
+            Outcome::Failed => self.failed += 1,
+        }
+        if matches!(r.outcome, Outcome::Loaded | Outcome::Validated) {
+            self.rows_in_file += r.rows_in_file;
+            self.accepted += r.accepted;
+            self.rejected += r.rejected;
+            self.warnings += r.warnings;
+            self.inserted += r.inserted;
+            self.updated += r.updated;
+            self.unchanged += r.unchanged;
+        }
+    }
+}
+
+/// Runs a load (or a dry run, which connects to nothing).
+pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
+    let started = Instant::now();
+    let plan = discover::discover(&req.paths, req.symbol.as_deref())?;
+    let listings = plan
+        .meta
+        .iter()
+        .map(|p| meta::read(p))
+        .collect::<Result<Vec<_>>>()?;
+
+    let progress = progress_bar(req.progress, plan.files.len());
+    let mut server = None;
+    let mut symbols_listed = 0;
+    let mut reports: Vec<(usize, FileReport)> = if req.dry_run {
+        symbols_listed = listings.iter().map(|l| l.symbol.len() as u64).sum();
+        futures_util::stream::iter(plan.files.iter().enumerate())
+            .map(|(i, f)| {
+                let (settings, progress) = (&req.settings, &progress);
+                async move {
+                    let r = file::load(f, settings, None).await;
+                    progress.inc(1);
+                    (i, r)
+                }
+            })
+            .buffer_unordered(req.jobs)
+            .collect()
+            .await
+    } else {
+        let database = db::open(db_args).await?;
+        let url = database.url;
+        server = Some(database.server);
+        let records = db::pool(&url, 2, None).await?;
+        if !listings.is_empty() {
+            let mut conn = records.acquire().await?;
+            for (listing, path) in listings.iter().zip(&plan.meta) {
+                symbols_listed += meta::store(&mut conn, listing)
+                    .await
+                    .with_context(|| format!("{}: storing the symbol listing", path.display()))?;
+            }
+        }
+        let data = db::pool(&url, req.jobs as u32, Some(include_str!("sql/staging.sql"))).await?;
+        let target = Target {
+            data: &data,
+            records: &records,
+        };
+        let reports = futures_util::stream::iter(plan.files.iter().enumerate())
+            .map(|(i, f)| {
+                let (settings, progress) = (&req.settings, &progress);
+                async move {
+                    progress.set_message(f.symbol.clone());
+                    let r = file::load(f, settings, Some(target)).await;
+                    progress.inc(1);
+                    (i, r)
+                }
+            })
+            .buffer_unordered(req.jobs)
+            .collect()
+            .await;
+        data.close().await;
+        records.close().await;
+        reports
+    };
+    progress.finish_and_clear();
+    reports.sort_by_key(|(i, _)| *i);
+    let files: Vec<FileReport> = reports.into_iter().map(|(_, r)| r).collect();
+    let mut totals = Totals::default();
+    files.iter().for_each(|r| totals.add(r));
+    let elapsed = started.elapsed().as_secs_f64();
+    totals.rows_per_second = if elapsed > 0.0 {
+        totals.accepted as f64 / elapsed
+    } else {
+        0.0
+    };
+    Ok(Summary {
+        files,
+        symbols_listed,
+        totals,
+        elapsed_seconds: elapsed,
+        dry_run: req.dry_run,
+        server,
+    })
+}
+
+fn progress_bar(enabled: bool, files: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !enabled || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(files as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} files ({per_sec}, eta {eta}) {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}

@@ -1,0 +1,888 @@
+//! Reading one price CSV: header matching, row parsing and validation (DESIGN.md §6).
+//!
+//! Everything here is synchronous and database-free, so it runs on a blocking thread beside
+//! the COPY stream and is unit-tested without a server.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+use csv::ByteRecord;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+
+/// A price file's fields, in the order of the staging table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Date,
+    Open,
+    High,
+    Low,
+    Close,
+    AdjClose,
+    Volume,
+}
+
+impl Field {
+    /// All fields, in staging-table order.
+    pub const ALL: [Field; 7] = [
+        Field::Date,
+        Field::Open,
+        Field::High,
+        Field::Low,
+        Field::Close,
+        Field::AdjClose,
+        Field::Volume,
+    ];
+
+    /// The names a header may use for this field, normalized (see `normalize`).
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Field::Date => &["date", "day", "timestamp"],
+            Field::Open => &["open"],
+            Field::High => &["high"],
+            Field::Low => &["low"],
+            Field::Close => &["close", "closelast"],
+            Field::AdjClose => &["adjclose", "adjustedclose"],
+            Field::Volume => &["volume"],
+        }
+    }
+
+    fn display_name(self) -> &'static str {
+        match self {
+            Field::Date => "Date",
+            Field::Open => "Open",
+            Field::High => "High",
+            Field::Low => "Low",
+            Field::Close => "Close",
+            Field::AdjClose => "Adj Close",
+            Field::Volume => "Volume",
+        }
+    }
+}
+
+/// Header names compare case-, space-, underscore- and dot-insensitively (`Adj Close` = `adj_close`).
+fn normalize(name: &str) -> String {
+    name.trim_start_matches('\u{feff}')
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '.'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Where each field sits in a file's rows.
+#[derive(Debug, Clone)]
+pub struct Header {
+    pos: [Option<usize>; 7],
+    names: Vec<String>,
+}
+
+/// Why a header cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    #[error(
+        "the file is empty: expected a header line such as Date,Open,High,Low,Close,Adj Close,Volume"
+    )]
+    Empty,
+    #[error("the header is not valid UTF-8")]
+    NotUtf8,
+    #[error(
+        "header has no {missing} column (found: {found}); required: Date, Open, High, Low, Close, Volume"
+    )]
+    Missing { missing: String, found: String },
+    #[error("header names {name:?} twice (columns {first} and {second})")]
+    Duplicate {
+        name: String,
+        first: usize,
+        second: usize,
+    },
+}
+
+impl Header {
+    /// Matches header names to fields; unknown columns are ignored.
+    pub fn parse(record: &ByteRecord) -> Result<Header, HeaderError> {
+        let mut names = Vec::with_capacity(record.len());
+        for field in record.iter() {
+            let name = std::str::from_utf8(field).map_err(|_| HeaderError::NotUtf8)?;
+            names.push(name.trim_start_matches('\u{feff}').trim().to_string());
+        }
+        if names.iter().all(|n| n.is_empty()) {
+            return Err(HeaderError::Empty);
+        }
+        let mut pos = [None; 7];
+        for (i, name) in names.iter().enumerate() {
+            let key = normalize(name);
+            let Some(slot) = Field::ALL
+                .iter()
+                .position(|f| f.aliases().contains(&key.as_str()))
+            else {
+                continue;
+            };
+            if let Some(first) = pos[slot] {
+                return Err(HeaderError::Duplicate {
+                    name: name.clone(),
+                    first: first + 1,
+                    second: i + 1,
+                });
+            }
+            pos[slot] = Some(i);
+        }
+        let missing: Vec<&str> = Field::ALL
+            .iter()
+            .zip(pos)
+            .filter(|(f, p)| **f != Field::AdjClose && p.is_none())
+            .map(|(f, _)| f.display_name())
+            .collect();
+        if !missing.is_empty() {
+            return Err(HeaderError::Missing {
+                missing: missing.join(", "),
+                found: names.join(","),
+            });
+        }
+        Ok(Header { pos, names })
+    }
+
+    /// True when the file has an adjusted close column.
+    pub fn has_adj_close(&self) -> bool {
+        self.pos[Field::AdjClose as usize].is_some()
+    }
+
+    fn column(&self, field: Field) -> Option<usize> {
+        self.pos[field as usize]
+    }
+
+    fn name(&self, field: Field) -> &str {
+        self.column(field)
+            .map(|i| self.names[i].as_str())
+            .unwrap_or(field.display_name())
+    }
+}
+
+/// One validated daily bar.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row {
+    pub day: NaiveDate,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub adj_close: Option<f64>,
+    pub volume: i64,
+}
+
+/// Suspicious-but-representable kinds (DESIGN.md §6), as bit flags of a row.
+pub mod warn {
+    pub const ZERO_VOLUME: u8 = 1;
+    pub const NON_POSITIVE_PRICE: u8 = 2;
+    pub const OPEN_CLOSE_OUTSIDE_RANGE: u8 = 4;
+    pub const HIGH_BELOW_LOW: u8 = 8;
+    pub const WEEKEND: u8 = 16;
+
+    /// Each flag with its description, for messages.
+    pub const ALL: [(u8, &str); 5] = [
+        (ZERO_VOLUME, "zero volume"),
+        (NON_POSITIVE_PRICE, "a price <= 0"),
+        (
+            OPEN_CLOSE_OUTSIDE_RANGE,
+            "Open or Close outside [Low, High]",
+        ),
+        (HIGH_BELOW_LOW, "High < Low"),
+        (WEEKEND, "a weekend date"),
+    ];
+}
+
+impl Row {
+    /// The suspicious kinds this row shows, as `warn` flags.
+    pub fn warnings(&self) -> u8 {
+        let mut w = 0;
+        if self.volume == 0 {
+            w |= warn::ZERO_VOLUME;
+        }
+        if [self.open, self.high, self.low, self.close]
+            .iter()
+            .any(|p| *p <= 0.0)
+        {
+            w |= warn::NON_POSITIVE_PRICE;
+        }
+        if self.high < self.low {
+            w |= warn::HIGH_BELOW_LOW;
+        } else if [self.open, self.close]
+            .iter()
+            .any(|p| *p < self.low || *p > self.high)
+        {
+            w |= warn::OPEN_CLOSE_OUTSIDE_RANGE;
+        }
+        if matches!(self.day.weekday(), Weekday::Sat | Weekday::Sun) {
+            w |= warn::WEEKEND;
+        }
+        w
+    }
+}
+
+/// What is wrong with a bad row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    FieldCount {
+        expected: usize,
+        found: usize,
+    },
+    NoValues,
+    Blank,
+    NotUtf8 {
+        column: String,
+    },
+    Missing {
+        column: String,
+    },
+    NotANumber {
+        column: String,
+        value: String,
+    },
+    NotADate {
+        column: String,
+        value: String,
+        expected: String,
+    },
+    DuplicateDate {
+        day: NaiveDate,
+        first_line: u64,
+    },
+    FractionalVolume {
+        column: String,
+        value: String,
+    },
+    NegativeVolume {
+        column: String,
+        value: String,
+    },
+    VolumeOutOfRange {
+        column: String,
+        value: String,
+    },
+    Suspicious {
+        what: String,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::FieldCount { expected, found } => {
+                write!(
+                    f,
+                    "expected {expected} fields as in the header, found {found}"
+                )
+            }
+            Problem::NoValues => f.write_str("row has a date but every value is empty"),
+            Problem::Blank => f.write_str("row has only empty fields"),
+            Problem::NotUtf8 { column } => write!(f, "{column}: value is not valid UTF-8"),
+            Problem::Missing { column } => write!(f, "{column}: missing value"),
+            Problem::NotANumber { column, value } => {
+                write!(f, "{column}: {value:?} is not a finite number")
+            }
+            Problem::NotADate {
+                column,
+                value,
+                expected,
+            } => write!(
+                f,
+                "{column}: {value:?} is not a valid date (expected {expected})"
+            ),
+            Problem::DuplicateDate { day, first_line } => {
+                write!(
+                    f,
+                    "second row for {day} (the first is on line {first_line})"
+                )
+            }
+            Problem::FractionalVolume { column, value } => {
+                write!(f, "{column}: {value:?} is a fractional volume")
+            }
+            Problem::NegativeVolume { column, value } => {
+                write!(f, "{column}: {value:?} is a negative volume")
+            }
+            Problem::VolumeOutOfRange { column, value } => {
+                write!(
+                    f,
+                    "{column}: {value:?} is out of range for a volume (bigint)"
+                )
+            }
+            Problem::Suspicious { what } => {
+                write!(f, "{what} (suspicious; refused because of --strict)")
+            }
+        }
+    }
+}
+
+/// A bad row with its place in the file and its text, for messages and the rejects file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    /// 1-based line where the row starts.
+    pub line: u64,
+    /// 1-based column (field number), when one field is at fault.
+    pub column: Option<usize>,
+    pub problem: Problem,
+    /// The row's fields joined again as CSV.
+    pub text: String,
+}
+
+impl fmt::Display for BadRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(col) => write!(f, "{}:{}: {}", self.line, col, self.problem),
+            None => write!(f, "{}: {}", self.line, self.problem),
+        }
+    }
+}
+
+/// How rows are read.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// A chrono format for dates (`--date-format`); None: ISO `YYYY-MM-DD` or US `M/D/YYYY`.
+    pub date_format: Option<String>,
+    /// Treat suspicious rows as bad rows (`--strict`).
+    pub strict: bool,
+}
+
+/// Parses one row against a header; `Err` carries the 0-based field index at fault.
+pub fn parse_row(
+    header: &Header,
+    record: &ByteRecord,
+    opts: &ParseOptions,
+) -> Result<Row, (Option<usize>, Problem)> {
+    let width = header.names.len();
+    if record.len() != width {
+        let all_empty = record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace));
+        if all_empty {
+            return Err((None, Problem::Blank));
+        }
+        return Err((
+            None,
+            Problem::FieldCount {
+                expected: width,
+                found: record.len(),
+            },
+        ));
+    }
+    let text = |field: Field| -> Result<Option<&str>, (Option<usize>, Problem)> {
+        let Some(i) = header.column(field) else {
+            return Ok(None);
+        };
+        let raw = std::str::from_utf8(&record[i]).map_err(|_| {
+            (
+                Some(i),
+                Problem::NotUtf8 {
+                    column: header.name(field).to_string(),
+                },
+            )
+        })?;
+        let t = raw.trim();
+        Ok((!t.is_empty()).then_some(t))
+    };
+    let values = [
+        Field::Open,
+        Field::High,
+        Field::Low,
+        Field::Close,
+        Field::AdjClose,
+        Field::Volume,
+    ];
+    let mut all_values_empty = true;
+    for field in values {
+        if text(field)?.is_some() {
+            all_values_empty = false;
+        }
+    }
+    let date_text = text(Field::Date)?;
+    if all_values_empty {
+        return Err(match date_text {
+            Some(_) => (header.column(Field::Open), Problem::NoValues),
+            None => (None, Problem::Blank),
+        });
+    }
+    let required = |field: Field| -> Result<&str, (Option<usize>, Problem)> {
+        text(field)?.ok_or_else(|| {
+            (
+                header.column(field),
+                Problem::Missing {
+                    column: header.name(field).to_string(),
+                },
+            )
+        })
+    };
+    let date_value = required(Field::Date)?;
+    let day = parse_date(date_value, opts.date_format.as_deref()).ok_or_else(|| {
+        (
+            header.column(Field::Date),
+            Problem::NotADate {
+                column: header.name(Field::Date).to_string(),
+                value: date_value.to_string(),
+                expected: opts
+                    .date_format
+                    .clone()
+                    .unwrap_or_else(|| "YYYY-MM-DD or M/D/YYYY; see --date-format".into()),
+            },
+        )
+    })?;
+    let price = |field: Field, value: &str| -> Result<f64, (Option<usize>, Problem)> {
+        parse_price(value).ok_or_else(|| {
+            (
+                header.column(field),
+                Problem::NotANumber {
+                    column: header.name(field).to_string(),
+                    value: value.to_string(),
+                },
+            )
+        })
+    };
+    let open = price(Field::Open, required(Field::Open)?)?;
+    let high = price(Field::High, required(Field::High)?)?;
+    let low = price(Field::Low, required(Field::Low)?)?;
+    let close = price(Field::Close, required(Field::Close)?)?;
+    // Adj Close is optional: an empty value is stored as NULL, like a missing column.
+    let adj_close = match text(Field::AdjClose)? {
+        Some(v) => Some(price(Field::AdjClose, v)?),
+        None => None,
+    };
+    let volume_text = required(Field::Volume)?;
+    let volume = parse_volume(volume_text).map_err(|kind| {
+        let column = header.name(Field::Volume).to_string();
+        let value = volume_text.to_string();
+        let problem = match kind {
+            VolumeError::Fractional => Problem::FractionalVolume { column, value },
+            VolumeError::Negative => Problem::NegativeVolume { column, value },
+            VolumeError::OutOfRange => Problem::VolumeOutOfRange { column, value },
+            VolumeError::NotANumber => Problem::NotANumber { column, value },
+        };
+        (header.column(Field::Volume), problem)
+    })?;
+    let row = Row {
+        day,
+        open,
+        high,
+        low,
+        close,
+        adj_close,
+        volume,
+    };
+    if opts.strict {
+        let w = row.warnings();
+        if let Some((flag, what)) = warn::ALL.iter().find(|(flag, _)| w & flag != 0) {
+            let column = match *flag {
+                warn::ZERO_VOLUME => header.column(Field::Volume),
+                warn::WEEKEND => header.column(Field::Date),
+                _ => None,
+            };
+            return Err((
+                column,
+                Problem::Suspicious {
+                    what: what.to_string(),
+                },
+            ));
+        }
+    }
+    Ok(row)
+}
+
+/// ISO `YYYY-MM-DD` (fast path), US `M/D/YYYY`, or the given chrono format. Years 1..=9999.
+pub fn parse_date(s: &str, format: Option<&str>) -> Option<NaiveDate> {
+    let day = match format {
+        Some(fmt) => NaiveDate::parse_from_str(s, fmt).ok()?,
+        None => {
+            let b = s.as_bytes();
+            if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+                NaiveDate::from_ymd_opt(
+                    digits(&b[0..4])? as i32,
+                    digits(&b[5..7])?,
+                    digits(&b[8..10])?,
+                )?
+            } else {
+                let mut parts = s.split('/');
+                let (m, d, y) = (parts.next()?, parts.next()?, parts.next()?);
+                if parts.next().is_some()
+                    || !(1..=2).contains(&m.len())
+                    || !(1..=2).contains(&d.len())
+                    || y.len() != 4
+                {
+                    return None;
+                }
+                NaiveDate::from_ymd_opt(
+                    digits(y.as_bytes())? as i32,
+                    digits(m.as_bytes())?,
+                    digits(d.as_bytes())?,
+                )?
+            }
+        }
+    };
+    (1..=9999).contains(&day.year()).then_some(day)
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+}
+
+/// A finite decimal number; `NaN`, `inf` and overflow (`1e400`) are refused.
+fn parse_price(s: &str) -> Option<f64> {
+    let v: f64 = s.parse().ok()?;
+    // Rust also parses "nan", "inf" and "infinity"; none is a price.
+    v.is_finite().then_some(v)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum VolumeError {
+    NotANumber,
+    Fractional,
+    Negative,
+    OutOfRange,
+}
+
+/// An integer volume; `1225700.0` is accepted because Kaggle files write volumes as floats.
+fn parse_volume(s: &str) -> Result<i64, VolumeError> {
+    let v = match s.parse::<i64>() {
+        Ok(v) => v,
+        Err(_) => {
+            let f = parse_price(s).ok_or(VolumeError::NotANumber)?;
+            if f.fract() != 0.0 {
+                return Err(VolumeError::Fractional);
+            }
+            // 2^63 is the first float above i64::MAX.
+            if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+                return Err(VolumeError::OutOfRange);
+            }
+            f as i64
+        }
+    };
+    if v < 0 {
+        return Err(VolumeError::Negative);
+    }
+    Ok(v)
+}
+
+/// A problem that stops reading the file at once (not a row that can be skipped).
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{0}")]
+    Header(#[from] HeaderError),
+    #[error("line {line}: {message}")]
+    Csv { line: u64, message: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One item read from a price file.
+#[derive(Debug)]
+pub enum Item {
+    /// An accepted row and its `warn` flags (0 when clean).
+    Row(Row, u8),
+    Bad(BadRow),
+}
+
+/// Reads a price file row by row, keeping only what duplicate detection needs.
+pub struct PriceReader<R: Read> {
+    csv: csv::Reader<R>,
+    header: Header,
+    opts: ParseOptions,
+    record: ByteRecord,
+    /// Line of each accepted day; a daily file holds at most a few tens of thousands.
+    seen: HashMap<NaiveDate, u64>,
+    /// Data rows read so far (the header excluded).
+    pub rows: u64,
+}
+
+impl<R: Read> PriceReader<R> {
+    /// Reads the header; fails when the file is empty or lacks required columns.
+    pub fn new(reader: R, opts: ParseOptions) -> Result<Self, FileError> {
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(reader);
+        let mut record = ByteRecord::new();
+        let has_header = csv.read_byte_record(&mut record).map_err(csv_error)?;
+        if !has_header {
+            return Err(HeaderError::Empty.into());
+        }
+        let header = Header::parse(&record)?;
+        Ok(PriceReader {
+            csv,
+            header,
+            opts,
+            record,
+            seen: HashMap::new(),
+            rows: 0,
+        })
+    }
+
+    /// The matched header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The next row, accepted or bad; `None` at the end of the file.
+    pub fn next_item(&mut self) -> Result<Option<Item>, FileError> {
+        if !self
+            .csv
+            .read_byte_record(&mut self.record)
+            .map_err(csv_error)?
+        {
+            return Ok(None);
+        }
+        self.rows += 1;
+        let line = self.record.position().map_or(0, |p| p.line());
+        let bad = |column: Option<usize>, problem: Problem, record: &ByteRecord| BadRow {
+            line,
+            column: column.map(|c| c + 1),
+            problem,
+            text: record_text(record),
+        };
+        match parse_row(&self.header, &self.record, &self.opts) {
+            Ok(row) => {
+                if let Some(&first_line) = self.seen.get(&row.day) {
+                    let problem = Problem::DuplicateDate {
+                        day: row.day,
+                        first_line,
+                    };
+                    return Ok(Some(Item::Bad(bad(
+                        self.header.column(Field::Date),
+                        problem,
+                        &self.record,
+                    ))));
+                }
+                self.seen.insert(row.day, line);
+                Ok(Some(Item::Row(row, row.warnings())))
+            }
+            Err((column, problem)) => Ok(Some(Item::Bad(bad(column, problem, &self.record)))),
+        }
+    }
+}
+
+fn csv_error(err: csv::Error) -> FileError {
+    let line = err.position().map_or(0, |p| p.line());
+    match err.into_kind() {
+        csv::ErrorKind::Io(io) => FileError::Io(io),
+        other => FileError::Csv {
+            line,
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+/// The record's fields joined again as one CSV line (quoted where needed).
+fn record_text(record: &ByteRecord) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = w.write_byte_record(record);
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(text: &str, opts: ParseOptions) -> Result<Vec<Item>, FileError> {
+        let mut reader = PriceReader::new(text.as_bytes(), opts)?;
+        let mut items = Vec::new();
+        while let Some(item) = reader.next_item()? {
+            items.push(item);
+        }
+        Ok(items)
+    }
+
+    fn bad_rows(text: &str) -> Vec<BadRow> {
+        read_all(text, ParseOptions::default())
+            .unwrap()
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Bad(b) => Some(b),
+                Item::Row(..) => None,
+            })
+            .collect()
+    }
+
+    const HEAD: &str = "Date,Open,High,Low,Close,Adj Close,Volume\n";
+
+    #[test]
+    fn header_matching_ignores_case_spaces_and_underscores() {
+        let rec = ByteRecord::from(vec![
+            "\u{feff}date",
+            " OPEN",
+            "High",
+            "low",
+            "Close",
+            "adj_close",
+            "VOLUME",
+            "Extra",
+        ]);
+        let h = Header::parse(&rec).unwrap();
+        assert!(h.has_adj_close());
+        assert_eq!(h.column(Field::AdjClose), Some(5));
+        assert_eq!(h.column(Field::Date), Some(0));
+    }
+
+    #[test]
+    fn header_errors_name_the_problem() {
+        let rec = ByteRecord::from(vec!["Date", "Open", "High", "Close", "Volume"]);
+        let err = Header::parse(&rec).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "header has no Low column (found: Date,Open,High,Close,Volume); required: Date, Open, High, Low, Close, Volume"
+        );
+        let rec = ByteRecord::from(vec![
+            "Date", "Open", "open", "High", "Low", "Close", "Volume",
+        ]);
+        assert_eq!(
+            Header::parse(&rec).unwrap_err(),
+            HeaderError::Duplicate {
+                name: "open".into(),
+                first: 2,
+                second: 3
+            }
+        );
+    }
+
+    #[test]
+    fn dates_iso_us_and_custom() {
+        let d = NaiveDate::from_ymd_opt(2020, 3, 7).unwrap();
+        assert_eq!(parse_date("2020-03-07", None), Some(d));
+        assert_eq!(parse_date("3/7/2020", None), Some(d));
+        assert_eq!(parse_date("03/07/2020", None), Some(d));
+        assert_eq!(parse_date("07.03.2020", Some("%d.%m.%Y")), Some(d));
+        for bad in [
+            "2020-02-30",
+            "20200101",
+            "0000-01-01",
+            "10000-01-01",
+            "2020-1-1",
+            "7/3/20",
+            "",
+        ] {
+            assert_eq!(parse_date(bad, None), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn volumes_integral_floats_accepted_fractions_refused() {
+        assert_eq!(parse_volume("1225700.0"), Ok(1_225_700));
+        assert_eq!(parse_volume("3000000000"), Ok(3_000_000_000));
+        assert_eq!(parse_volume("1.5"), Err(VolumeError::Fractional));
+        assert_eq!(parse_volume("-5"), Err(VolumeError::Negative));
+        assert_eq!(parse_volume("1e30"), Err(VolumeError::OutOfRange));
+        assert_eq!(
+            parse_volume("99999999999999999999"),
+            Err(VolumeError::OutOfRange)
+        );
+        assert_eq!(parse_volume("abc"), Err(VolumeError::NotANumber));
+    }
+
+    #[test]
+    fn prices_must_be_finite_numbers() {
+        for bad in ["NaN", "inf", "-infinity", "1e400", "N/A", "$5", "1,000", ""] {
+            assert_eq!(parse_price(bad), None, "{bad}");
+        }
+        assert_eq!(parse_price("100.010002"), Some(100.010002));
+    }
+
+    #[test]
+    fn good_rows_crlf_and_no_final_newline() {
+        let text = format!("{HEAD}2020-01-02,1,2,0.5,1.5,1.4,100\r\n2020-01-03,1,2,0.5,1.5,,200.0");
+        let items = read_all(&text, ParseOptions::default()).unwrap();
+        assert_eq!(items.len(), 2);
+        let Item::Row(row, w) = &items[1] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(row.adj_close, None);
+        assert_eq!(row.volume, 200);
+        assert_eq!(*w, 0);
+    }
+
+    #[test]
+    fn empty_value_row_is_bad_with_line_and_column() {
+        let bad = bad_rows(&format!(
+            "{HEAD}2020-01-02,1,2,0.5,1.5,1.4,100\n2021-01-27,,,,,,\n"
+        ));
+        assert_eq!(bad.len(), 1);
+        assert_eq!(
+            bad[0].to_string(),
+            "3:2: row has a date but every value is empty"
+        );
+        assert_eq!(bad[0].text, "2021-01-27,,,,,,");
+    }
+
+    #[test]
+    fn duplicate_date_after_an_empty_row_is_accepted_once() {
+        // ACC.csv in the Kaggle data: an empty row, then a real row for the same date.
+        let text = format!(
+            "{HEAD}2021-01-27,,,,,,\n2021-01-27,1,2,0.5,1.5,1.4,100\n2021-01-27,1,2,0.5,1.5,1.4,100\n"
+        );
+        let bad = bad_rows(&text);
+        assert_eq!(bad.len(), 2);
+        assert_eq!(bad[0].problem, Problem::NoValues);
+        assert_eq!(
+            bad[1].to_string(),
+            "4:1: second row for 2021-01-27 (the first is on line 3)"
+        );
+    }
+
+    #[test]
+    fn each_bad_value_kind_is_located() {
+        let cases = [
+            (
+                "2020-01-02,x,2,0.5,1.5,1.4,100",
+                "2:2: Open: \"x\" is not a finite number",
+            ),
+            ("2020-01-02,1,2,,1.5,1.4,100", "2:4: Low: missing value"),
+            (
+                "2020-01-02,1,2,0.5,1.5,1.4,100.5",
+                "2:7: Volume: \"100.5\" is a fractional volume",
+            ),
+            (
+                "2020-02-30,1,2,0.5,1.5,1.4,100",
+                "2:1: Date: \"2020-02-30\" is not a valid date (expected YYYY-MM-DD or M/D/YYYY; see --date-format)",
+            ),
+            (
+                "2020-01-02,1,2,0.5,1.5",
+                "2: expected 7 fields as in the header, found 5",
+            ),
+            (
+                "2020-01-02,1,2,0.5,NaN,1.4,100",
+                "2:5: Close: \"NaN\" is not a finite number",
+            ),
+        ];
+        for (row, expected) in cases {
+            let bad = bad_rows(&format!("{HEAD}{row}\n"));
+            assert_eq!(bad.len(), 1, "{row}");
+            assert_eq!(bad[0].to_string(), expected);
+        }
+    }
+
+    #[test]
+    fn suspicious_rows_warn_and_strict_refuses_them() {
+        let text = format!("{HEAD}2020-01-04,1,2,0.5,1.5,1.4,0\n");
+        let items = read_all(&text, ParseOptions::default()).unwrap();
+        let Item::Row(_, w) = items[0] else { panic!() };
+        assert_eq!(w, warn::ZERO_VOLUME | warn::WEEKEND);
+        let strict = ParseOptions {
+            strict: true,
+            ..Default::default()
+        };
+        let items = read_all(&text, strict).unwrap();
+        let Item::Bad(b) = &items[0] else { panic!() };
+        assert_eq!(
+            b.to_string(),
+            "2:7: zero volume (suspicious; refused because of --strict)"
+        );
+    }
+
+    #[test]
+    fn empty_file_and_header_only() {
+        assert!(matches!(
+            read_all("", ParseOptions::default()),
+            Err(FileError::Header(HeaderError::Empty))
+        ));
+        assert_eq!(read_all(HEAD, ParseOptions::default()).unwrap().len(), 0);
+    }
+}

@@ -1,0 +1,21 @@
+-- Upsert the staged file into daily_prices. Rows whose values did not change are not
+-- written at all (the WHERE on DO UPDATE), so a re-load is cheap and reports them unchanged.
+-- $1: symbol. Returns how many keys were new (inserted) and how many changed (updated).
+WITH upsert AS (
+    INSERT INTO market.daily_prices AS d (symbol, day, open, high, low, close, adj_close, volume)
+    SELECT $1, s.day, s.open, s.high, s.low, s.close, s.adj_close, s.volume
+    FROM pg_temp.stockdb_staging s
+    ON CONFLICT (symbol, day) DO UPDATE
+        SET open = EXCLUDED.open,
+            high = EXCLUDED.high,
+            low = EXCLUDED.low,
+            close = EXCLUDED.close,
+            adj_close = EXCLUDED.adj_close,
+            volume = EXCLUDED.volume
+        WHERE (d.open, d.high, d.low, d.close, d.adj_close, d.volume)
+              IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.adj_close, EXCLUDED.volume)
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted)     AS inserted,
+       count(*) FILTER (WHERE NOT inserted) AS updated
+FROM upsert

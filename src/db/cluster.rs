@@ -58,12 +58,30 @@ impl Cluster {
         })
     }
 
+    /// Where the server's files live: HOME, unless the server user cannot reach it (root
+    /// running from a checkout under a private directory such as /root): then under /tmp.
+    fn server_root(&self) -> PathBuf {
+        match &self.run_as {
+            Some(user) if !user.can_traverse(&self.home) => {
+                std::env::temp_dir().join(format!("stockdb-{:016x}", self.home_hash()))
+            }
+            _ => self.home.clone(),
+        }
+    }
+
+    fn home_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.home.hash(&mut h);
+        h.finish()
+    }
+
     fn data_dir(&self) -> PathBuf {
-        self.home.join("pgdata")
+        self.server_root().join("pgdata")
     }
 
     fn run_dir(&self) -> PathBuf {
-        self.home.join("run")
+        self.server_root().join("run")
     }
 
     /// Unix socket paths are limited to ~107 bytes; deep homes put the socket under /tmp.
@@ -72,10 +90,7 @@ impl Cluster {
         if run.as_os_str().len() + "/.s.PGSQL.65535".len() < 100 {
             run
         } else {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            self.home.hash(&mut h);
-            PathBuf::from(format!("/tmp/stockdb-{:016x}", h.finish()))
+            PathBuf::from(format!("/tmp/stockdb-{:016x}-run", self.home_hash()))
         }
     }
 
@@ -139,6 +154,17 @@ impl Cluster {
 
     fn init(&self) -> Result<()> {
         let data = self.data_dir();
+        if self.server_root() != self.home {
+            let root = self.server_root();
+            tracing::warn!(
+                "the {} user cannot reach {}; the server's files go to {}",
+                self.run_as.as_ref().map_or("server", |u| u.name.as_str()),
+                self.home.display(),
+                root.display()
+            );
+            fs::create_dir_all(&root)?;
+            fs::set_permissions(&root, fs::Permissions::from_mode(0o711))?;
+        }
         for dir in [&data, &self.run_dir(), &self.socket_dir()] {
             fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
@@ -299,6 +325,19 @@ impl Cluster {
 }
 
 impl SystemUser {
+    /// True when this user may enter `dir` and all its ancestors (owner or others' x bit).
+    fn can_traverse(&self, dir: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        dir.ancestors().filter(|d| d.exists()).all(|d| {
+            fs::metadata(d).is_ok_and(|m| {
+                let mode = m.mode();
+                (m.uid() == self.uid && mode & 0o100 != 0)
+                    || (m.gid() == self.gid && mode & 0o010 != 0)
+                    || mode & 0o001 != 0
+            })
+        })
+    }
+
     fn lookup(name: &str) -> Result<Self> {
         let cname = std::ffi::CString::new(name)?;
         // SAFETY: getpwnam returns NULL or a pointer to static storage valid until the next
@@ -426,7 +465,12 @@ mod tests {
             bindir: PathBuf::from("/usr/bin"),
             run_as: None,
         };
-        assert!(cluster.socket_dir().to_string_lossy().starts_with("/tmp/stockdb-"));
+        assert!(
+            cluster
+                .socket_dir()
+                .to_string_lossy()
+                .starts_with("/tmp/stockdb-")
+        );
         let short = Cluster {
             home: PathBuf::from("/w/.stockdb"),
             ..cluster

@@ -1,0 +1,195 @@
+//! Test support: one PostgreSQL server for all tests (the local cluster started through the
+//! real `stockdb db start`, or `STOCKDB_TEST_DATABASE_URL`), a fresh database per test, and
+//! a runner for the real binary that prints everything when an assertion fails.
+#![allow(dead_code)]
+
+use sqlx::{Connection, PgConnection};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The repository root: tests run the binary from here so `fixtures/` resolves.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A URL of the test server (any database on it).
+pub fn server_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("STOCKDB_TEST_DATABASE_URL") {
+            return url;
+        }
+        let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cluster");
+        let out = Command::new(env!("CARGO_BIN_EXE_stockdb"))
+            .args(["db", "start"])
+            .env("STOCKDB_HOME", &home)
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("running stockdb db start");
+        assert!(
+            out.status.success(),
+            "stockdb db start failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+}
+
+/// `url` with its database name replaced.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+/// Creates an empty database with a unique name.
+pub async fn fresh_db() -> TestDb {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let name = format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let admin = with_database(server_url(), "postgres");
+    let mut conn = PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {admin}: {e}"));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    TestDb {
+        url: with_database(server_url(), &name),
+        name,
+    }
+}
+
+impl TestDb {
+    /// A connection to this test's database.
+    pub async fn conn(&self) -> PgConnection {
+        PgConnection::connect(&self.url).await.unwrap()
+    }
+
+    /// One bigint from a query.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = self.conn().await;
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Runs the binary against this database.
+    pub fn run(&self, args: &[&str]) -> Run {
+        run_with(args, &[("DATABASE_URL", self.url.as_str())], root())
+    }
+}
+
+/// Runs the real binary with extra environment variables, in `dir`.
+pub fn run_with(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockdb"));
+    cmd.args(args).arg("--no-progress").current_dir(dir);
+    cmd.env_remove("DATABASE_URL");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().expect("running stockdb");
+    Run {
+        command: format!("stockdb {}", args.join(" ")),
+        output,
+    }
+}
+
+/// A finished run of the binary.
+pub struct Run {
+    pub command: String,
+    pub output: Output,
+}
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    /// Everything about the run, for assertion messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "command: {}\nstatus: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.command,
+            self.output.status,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+    /// Asserts the exit code, printing the run otherwise.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "unexpected exit code\n{}",
+            self.describe()
+        );
+        self
+    }
+    /// The `--format json` summary.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.describe()))
+    }
+}
+
+/// Prints a skip line that the test harness does not capture, so it shows in every run.
+pub fn skip(test: &str, reason: &str) {
+    use std::io::Write;
+    // Writing to the stderr handle directly bypasses libtest's capture of print!/eprint!.
+    let _ = writeln!(std::io::stderr(), "SKIP {test}: {reason}");
+}
+
+/// `../shared/data`, or None with a visible skip line (a user's clone has no `../shared`).
+pub fn shared_data(test: &str) -> Option<PathBuf> {
+    let dir = root().join("../shared/data");
+    if dir.is_dir() {
+        Some(dir.canonicalize().unwrap())
+    } else {
+        skip(
+            test,
+            "../shared/data is absent (it exists only beside the project's own checkout)",
+        );
+        None
+    }
+}
+
+/// Totals of a `--format json` load summary.
+pub fn totals(json: &serde_json::Value) -> &serde_json::Value {
+    &json["totals"]
+}
+
+/// The per-file reports of a JSON summary.
+pub fn files(json: &serde_json::Value) -> &Vec<serde_json::Value> {
+    json["files"].as_array().expect("files array")
+}

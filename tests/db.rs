@@ -1,0 +1,235 @@
+//! Server tiers, migrations, `status` and the local cluster commands, against a real server.
+
+mod common;
+
+use common::{fresh_db, run_with};
+
+#[tokio::test]
+async fn tier_is_detected_and_reported() {
+    let db = fresh_db().await;
+    db.run(&["migrate", "-q"]).expect_code(0);
+    let mut conn = db.conn().await;
+    let has_ext: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let available: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let license: Option<String> =
+        sqlx::query_scalar("SELECT current_setting('timescaledb.license', true)")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    let expected = match (has_ext, license.as_deref()) {
+        (false, _) => "postgres",
+        (true, Some("timescale")) => "timescale",
+        (true, _) => "apache",
+    };
+    if available {
+        assert!(has_ext, "the extension is available, so migrate creates it");
+    }
+    let run = db.run(&["status", "--format", "json"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["server"]["tier"], expected);
+    let table = db.run(&["status"]);
+    assert!(
+        table.stdout().contains(&format!("tier:     {expected}")),
+        "{}",
+        table.describe()
+    );
+    println!("server tier: {expected}");
+}
+
+#[tokio::test]
+async fn daily_prices_is_a_hypertable_where_timescaledb_is_present() {
+    let db = fresh_db().await;
+    db.run(&["migrate", "-q"]).expect_code(0);
+    let mut conn = db.conn().await;
+    let has_ext: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    if !has_ext {
+        common::skip(
+            "daily_prices_is_a_hypertable_where_timescaledb_is_present",
+            "this server has no timescaledb extension (tier postgres)",
+        );
+        return;
+    }
+    let dims: (String, String) = sqlx::query_as(
+        "SELECT column_name::text, time_interval::text FROM timescaledb_information.dimensions
+         WHERE hypertable_schema = 'market' AND hypertable_name = 'daily_prices'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(dims.0, "day");
+    assert_eq!(dims.1, "1 year");
+    db.run(&["load", "fixtures/yahoo", "fixtures/kaggle", "-q"])
+        .expect_code(0);
+    let chunks: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM timescaledb_information.chunks WHERE hypertable_name = 'daily_prices'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        (2..=3).contains(&chunks),
+        "2022 and 2023 data in yearly chunks, got {chunks}"
+    );
+    let run = db.run(&["load", "fixtures/yahoo", "--format", "json"]);
+    run.expect_code(0);
+    assert_eq!(
+        run.json()["totals"]["unchanged"],
+        400,
+        "upsert works on the hypertable"
+    );
+}
+
+#[tokio::test]
+async fn migrate_twice_changes_nothing() {
+    let db = fresh_db().await;
+    let first = db.run(&["migrate"]);
+    first.expect_code(0);
+    assert!(
+        first.stdout().contains("applied V1__market_schema"),
+        "{}",
+        first.describe()
+    );
+    let second = db.run(&["migrate"]);
+    second.expect_code(0);
+    assert!(
+        second.stdout().contains("schema is up to date"),
+        "{}",
+        second.describe()
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM refinery_schema_history")
+            .await,
+        1
+    );
+    // Every table and column of the schema is documented.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM information_schema.columns c
+             WHERE c.table_schema = 'market'
+               AND col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position) IS NULL"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE n.nspname = 'market' AND c.relkind IN ('r', 'v', 'm') AND obj_description(c.oid) IS NULL")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn status_lists_symbols_and_recent_loads() {
+    let db = fresh_db().await;
+    db.run(&[
+        "load",
+        "fixtures/yahoo",
+        "fixtures/bad/missing_value.csv",
+        "-q",
+    ])
+    .expect_code(1);
+    let run = db.run(&["status", "--format", "json"]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["rows"], 400);
+    assert_eq!(json["by_symbol"][0]["symbol"], "ACME");
+    assert_eq!(json["recent_loads"].as_array().unwrap().len(), 2);
+    assert!(!json["database"].as_str().unwrap().is_empty());
+    let table = db.run(&["status"]);
+    assert!(
+        table.stdout().contains("400 rows, 1 symbols"),
+        "{}",
+        table.describe()
+    );
+    assert!(table.stdout().contains("failed"), "{}", table.describe());
+}
+
+#[test]
+fn a_password_in_the_url_is_never_printed() {
+    // A server that refuses the connection: the error must still hide the password.
+    let run = run_with(
+        &["status"],
+        &[("DATABASE_URL", "postgres://bob:hunter2@127.0.0.1:1/nowhere")],
+        common::root(),
+    );
+    run.expect_code(1);
+    assert!(!run.stderr().contains("hunter2"), "{}", run.describe());
+    assert!(
+        run.stderr()
+            .contains("postgres://bob:***@127.0.0.1:1/nowhere"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn local_cluster_commands_manage_a_cluster_of_their_own() {
+    let home = tempfile::tempdir().unwrap();
+    let env = [("STOCKDB_HOME", home.path().to_str().unwrap())];
+    let dir = common::root();
+    let status = run_with(&["db", "status"], &env, dir);
+    status.expect_code(0);
+    assert!(
+        status.stdout().contains("not initialized"),
+        "{}",
+        status.describe()
+    );
+    let url = run_with(&["db", "url"], &env, dir);
+    url.expect_code(1);
+
+    let start = run_with(&["db", "start"], &env, dir);
+    start.expect_code(0);
+    let started_url = start.stdout().trim().to_string();
+    assert!(
+        started_url.starts_with("postgres://stockdb@localhost:"),
+        "{}",
+        start.describe()
+    );
+    // Loopback and owner-only: the data directory is not readable by others.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(home.path().join("pgdata"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "pgdata mode {mode:o}");
+
+    let url = run_with(&["db", "url"], &env, dir);
+    url.expect_code(0);
+    assert_eq!(url.stdout().trim(), started_url);
+    // A command without DATABASE_URL uses this cluster.
+    let load = run_with(&["load", "fixtures/yahoo", "-q"], &env, dir);
+    load.expect_code(0);
+    let status = run_with(&["status"], &env, dir);
+    assert!(
+        status.stdout().contains("400 rows"),
+        "{}",
+        status.describe()
+    );
+    // Starting again is harmless; stop stops.
+    run_with(&["db", "start"], &env, dir).expect_code(0);
+    let stop = run_with(&["db", "stop"], &env, dir);
+    stop.expect_code(0);
+    assert!(stop.stdout().contains("stopped"), "{}", stop.describe());
+    let status = run_with(&["db", "status"], &env, dir);
+    assert!(
+        status.stdout().contains("cluster:     stopped"),
+        "{}",
+        status.describe()
+    );
+}

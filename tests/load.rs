@@ -1,0 +1,611 @@
+//! `stockdb load` against a real PostgreSQL, one database per test, on the project's fixtures.
+
+mod common;
+
+use common::{fresh_db, root, totals};
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// A price row as the test reads it from a CSV by hand (not with the loader's parser).
+#[derive(Debug, PartialEq)]
+struct Bar {
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    adj_close: Option<f64>,
+    volume: i64,
+}
+
+/// Reads a clean Date,Open,High,Low,Close,Adj Close,Volume file by splitting lines.
+fn read_csv_by_hand(path: &std::path::Path) -> BTreeMap<String, Bar> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.trim_end_matches('\r').split(',').collect();
+            let volume = f[6].parse::<f64>().unwrap() as i64;
+            (
+                f[0].to_string(),
+                Bar {
+                    open: f[1].parse().unwrap(),
+                    high: f[2].parse().unwrap(),
+                    low: f[3].parse().unwrap(),
+                    close: f[4].parse().unwrap(),
+                    adj_close: Some(f[5].parse().unwrap()),
+                    volume,
+                },
+            )
+        })
+        .collect()
+}
+
+async fn table_rows(db: &common::TestDb, symbol: &str) -> BTreeMap<String, Bar> {
+    let mut conn = db.conn().await;
+    sqlx::query(
+        "SELECT day::text, open, high, low, close, adj_close, volume
+         FROM market.daily_prices WHERE symbol = $1 ORDER BY day",
+    )
+    .bind(symbol)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| {
+        (
+            r.get::<String, _>(0),
+            Bar {
+                open: r.get(1),
+                high: r.get(2),
+                low: r.get(3),
+                close: r.get(4),
+                adj_close: r.get(5),
+                volume: r.get(6),
+            },
+        )
+    })
+    .collect()
+}
+
+#[tokio::test]
+async fn fixtures_load_with_exact_values_and_metadata() {
+    let db = fresh_db().await;
+    let run = db.run(&[
+        "load",
+        "fixtures/yahoo",
+        "fixtures/kaggle",
+        "--format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let json = run.json();
+    let t = totals(&json);
+    assert_eq!(t["files"], 4);
+    assert_eq!(t["loaded"], 4);
+    assert_eq!(t["accepted"], 1170);
+    assert_eq!(t["inserted"], 1170);
+    assert_eq!(t["warnings"], 1, "BETA has one zero-volume day");
+    assert_eq!(json["symbols_listed"], 4);
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        1170
+    );
+
+    // Every value in the table is the value in the file, bit for bit.
+    for (symbol, file) in [
+        ("ACME", "fixtures/yahoo/ACME.csv"),
+        ("ALFA", "fixtures/kaggle/stocks/ALFA.csv"),
+        ("BETA", "fixtures/kaggle/stocks/BETA.csv"),
+        ("GAMX", "fixtures/kaggle/etfs/GAMX.csv"),
+    ] {
+        let expected = read_csv_by_hand(&root().join(file));
+        assert_eq!(table_rows(&db, symbol).await, expected, "{symbol}");
+    }
+    // Volumes above 2^31 survive.
+    assert!(
+        db.count("SELECT max(volume) FROM market.daily_prices WHERE symbol = 'GAMX'")
+            .await
+            > 1 << 31
+    );
+
+    let mut conn = db.conn().await;
+    let symbols: Vec<(String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT symbol, name, asset_class FROM market.symbols ORDER BY symbol")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let get = |s: &str| symbols.iter().find(|r| r.0 == s).cloned().unwrap();
+    assert_eq!(get("GAMX").2.as_deref(), Some("etf"));
+    assert_eq!(
+        get("ALFA").1.as_deref(),
+        Some("Alfa Industries Inc. - Common Stock")
+    );
+    assert_eq!(
+        get("ACME").2,
+        None,
+        "a Yahoo file outside stocks/ or etfs/ has no class"
+    );
+    assert_eq!(
+        get("DELT").2.as_deref(),
+        Some("stock"),
+        "listed symbols are kept even without prices"
+    );
+    let category: Option<String> =
+        sqlx::query_scalar("SELECT market_category FROM market.symbols WHERE symbol = 'BETA'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(category, None, "a single-space field is NULL");
+
+    let runs: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT symbol, status, rows_in_table FROM market.load_runs ORDER BY symbol",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(runs.len(), 4);
+    assert!(runs.iter().all(|r| r.1 == "succeeded"), "{runs:?}");
+    let sha: String =
+        sqlx::query_scalar("SELECT sha256 FROM market.load_runs WHERE symbol = 'ACME'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(sha.len(), 64);
+}
+
+#[tokio::test]
+async fn the_same_load_twice_inserts_nothing_the_second_time() {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/kaggle", "-q"]).expect_code(0);
+    let run = db.run(&["load", "fixtures/kaggle", "--format", "json"]);
+    run.expect_code(0);
+    let json = run.json();
+    let t = totals(&json);
+    assert_eq!(t["inserted"], 0);
+    assert_eq!(t["updated"], 0);
+    assert_eq!(t["unchanged"], 770);
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        770
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.load_runs WHERE status = 'succeeded'")
+            .await,
+        6
+    );
+}
+
+#[tokio::test]
+async fn a_corrected_file_updates_only_the_changed_days() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(root().join("fixtures/yahoo/ACME.csv")).unwrap();
+    let mut lines: Vec<String> = original.lines().map(String::from).collect();
+    let first = dir.path().join("ACME.csv");
+    std::fs::write(&first, original.as_bytes()).unwrap();
+    db.run(&["load", first.to_str().unwrap(), "-q"])
+        .expect_code(0);
+
+    // Change the close of line 11 (a data row) and the volume of line 21, add one day.
+    let mut f: Vec<String> = lines[10].split(',').map(String::from).collect();
+    f[4] = "999.5".into();
+    lines[10] = f.join(",");
+    let mut f: Vec<String> = lines[20].split(',').map(String::from).collect();
+    f[6] = "123".into();
+    lines[20] = f.join(",");
+    lines.push("2024-01-02,1,2,0.5,1.5,1.4,100".into());
+    let second = dir.path().join("ACME_2024-01-03.csv");
+    std::fs::write(&second, lines.join("\n")).unwrap();
+    let run = db.run(&["load", second.to_str().unwrap(), "--format", "json"]);
+    run.expect_code(0);
+    let json = run.json();
+    let file = &common::files(&json)[0];
+    assert_eq!(
+        file["symbol"], "ACME",
+        "a dated file name is the same symbol"
+    );
+    assert_eq!(file["inserted"], 1);
+    assert_eq!(file["updated"], 2);
+    assert_eq!(file["unchanged"], 398);
+    assert_eq!(file["in_table"], 401);
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices WHERE close = 999.5")
+            .await,
+        1
+    );
+}
+
+/// Parses `fixtures/bad/README.md`: (file, message) per row.
+fn bad_input_table() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(root().join("fixtures/bad/README.md")).unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("| ") && l.contains(".csv"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            let file = cells[0].trim_start_matches("| ").to_string();
+            let message = cells[2]
+                .trim_end_matches(" |")
+                .trim_matches('`')
+                .to_string();
+            (file, message)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_bad_input_is_refused_with_its_location_and_nothing_is_loaded() {
+    let db = fresh_db().await;
+    let table = bad_input_table();
+    let mut on_disk: Vec<String> = std::fs::read_dir(root().join("fixtures/bad"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".csv"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = table.iter().map(|(f, _)| f.clone()).collect();
+    listed.sort();
+    assert_eq!(
+        on_disk, listed,
+        "every bad fixture has a row in fixtures/bad/README.md"
+    );
+    assert!(table.len() >= 13);
+
+    for (file, message) in &table {
+        let path = format!("fixtures/bad/{file}");
+        let run = db.run(&["load", &path, "-q"]);
+        run.expect_code(1);
+        let expected = format!("error: {path}:{message}");
+        assert!(
+            run.stderr().lines().any(|l| l == expected),
+            "expected the line\n{expected}\n{}",
+            run.describe()
+        );
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        0
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM market.load_runs WHERE status = 'failed' AND error IS NOT NULL"
+        )
+        .await,
+        table.len() as i64
+    );
+}
+
+#[tokio::test]
+async fn a_refused_file_does_not_stop_the_others() {
+    let db = fresh_db().await;
+    let run = db.run(&[
+        "load",
+        "fixtures/bad/duplicate_date.csv",
+        "fixtures/yahoo/ACME.csv",
+        "--format",
+        "json",
+    ]);
+    run.expect_code(1);
+    let json = run.json();
+    assert_eq!(totals(&json)["loaded"], 1);
+    assert_eq!(totals(&json)["refused"], 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        400
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices WHERE symbol = 'DUPLICATE_DATE'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn max_bad_rows_skips_rows_and_writes_a_rejects_file() {
+    let db = fresh_db().await;
+    let rejects = tempfile::tempdir().unwrap();
+    let run = db.run(&[
+        "load",
+        "fixtures/bad/empty_values_row.csv",
+        "--max-bad-rows",
+        "1",
+        "--rejects",
+        rejects.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let json = run.json();
+    let file = &common::files(&json)[0];
+    assert_eq!(file["rows_in_file"], 3);
+    assert_eq!(file["accepted"], 2);
+    assert_eq!(file["rejected"], 1);
+    assert_eq!(file["check_passed"], true);
+    let rejects_file = rejects.path().join("bad_empty_values_row.csv.rejects.csv");
+    let text = std::fs::read_to_string(&rejects_file).unwrap();
+    assert_eq!(
+        text,
+        "line,column,reason,original\n4,2,row has a date but every value is empty,\"2023-03-03,,,,,,\"\n"
+    );
+    assert_eq!(
+        db.count("SELECT rows_rejected FROM market.load_runs").await,
+        1
+    );
+
+    // One bad row more than allowed refuses the file.
+    let run = db.run(&[
+        "load",
+        "fixtures/bad/duplicate_date.csv",
+        "--max-bad-rows",
+        "0",
+        "-q",
+    ]);
+    run.expect_code(1);
+}
+
+#[tokio::test]
+async fn suspicious_rows_load_with_warnings_and_strict_refuses_them() {
+    let db = fresh_db().await;
+    let run = db.run(&["load", "fixtures/edge/SUSPECT.csv", "--strict", "-q"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("SUSPECT.csv:3:7: zero volume (suspicious; refused because of --strict)"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        0
+    );
+
+    let run = db.run(&["load", "fixtures/edge/SUSPECT.csv", "--format", "json"]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(totals(&json)["warnings"], 5);
+    assert_eq!(totals(&json)["accepted"], 7);
+}
+
+#[tokio::test]
+async fn edge_formats_load_the_same_values() {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/edge", "-q"]).expect_code(0);
+    db.run(&[
+        "load",
+        "fixtures/dateformat/EUDATES.csv",
+        "--date-format",
+        "%d.%m.%Y",
+        "-q",
+    ])
+    .expect_code(0);
+    // The same 30 days, written with a BOM and CRLF, US dates, gzip, snake_case headers and
+    // European dates, are the same rows in the table.
+    let reference = table_rows(&db, "SNAKE").await;
+    assert_eq!(reference.len(), 30);
+    for symbol in ["BOMCRLF", "USDATES", "GZIP", "EUDATES"] {
+        assert_eq!(table_rows(&db, symbol).await, reference, "{symbol}");
+    }
+    // No Adj Close column: NULL, other values equal.
+    let no_adj = table_rows(&db, "NOADJ").await;
+    assert_eq!(no_adj.len(), 30);
+    assert!(no_adj.values().all(|b| b.adj_close.is_none()));
+    assert!(no_adj.iter().all(|(d, b)| b.close == reference[d].close));
+    // A header-only file loads 0 rows and says so.
+    assert_eq!(
+        db.count("SELECT rows_in_file FROM market.load_runs WHERE symbol = 'HEADERONLY'")
+            .await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.load_runs WHERE status <> 'succeeded'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_failed_sanity_check_rolls_the_file_back_and_exits_3() {
+    let db = fresh_db().await;
+    db.run(&["migrate", "-q"]).expect_code(0);
+    // A trigger that alters values on the way in: the rows are in the table, but not with
+    // the file's values, which is exactly what the check exists to catch.
+    let mut conn = db.conn().await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION public.tamper() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN NEW.close := NEW.close + 0.01; RETURN NEW; END $$;
+         CREATE TRIGGER tamper BEFORE INSERT ON market.daily_prices
+           FOR EACH ROW WHEN (NEW.symbol = 'ALFA') EXECUTE FUNCTION public.tamper();",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let run = db.run(&["load", "fixtures/kaggle", "--format", "json"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr().contains("ALFA.csv: sanity check failed: only 0 of 300 accepted rows are in market.daily_prices with identical values; the file was rolled back"),
+        "{}",
+        run.describe()
+    );
+    let json = run.json();
+    assert_eq!(totals(&json)["rolled_back"], 1);
+    assert_eq!(totals(&json)["loaded"], 2, "the other files still load");
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices WHERE symbol = 'ALFA'")
+            .await,
+        0
+    );
+    let (status, error): (String, String) =
+        sqlx::query_as("SELECT status, error FROM market.load_runs WHERE symbol = 'ALFA'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(status, "rolled_back");
+    assert!(error.contains("sanity check failed"), "{error}");
+}
+
+#[tokio::test]
+async fn dry_run_validates_without_touching_any_table() {
+    let db = fresh_db().await;
+    let run = db.run(&[
+        "load",
+        "fixtures/yahoo",
+        "fixtures/kaggle",
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(totals(&json)["accepted"], 1170);
+    assert_eq!(json["dry_run"], true);
+    assert_eq!(
+        db.count("SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'market'")
+            .await,
+        0,
+        "a dry run creates nothing"
+    );
+    // It finds bad rows just the same.
+    let run = db.run(&[
+        "load",
+        "fixtures/bad/fractional_volume.csv",
+        "--dry-run",
+        "-q",
+    ]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("fractional_volume.csv:4:7:"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[tokio::test]
+async fn parallel_jobs_give_the_same_result() {
+    let db = fresh_db().await;
+    let run = db.run(&[
+        "load",
+        "fixtures/yahoo",
+        "fixtures/kaggle",
+        "fixtures/edge",
+        "--jobs",
+        "4",
+        "--format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(totals(&json)["files"], 11);
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        totals(&json)["accepted"].as_i64().unwrap()
+    );
+    // Files are reported in path order whatever order they finished in.
+    let paths = |json: &serde_json::Value| -> Vec<String> {
+        common::files(json)
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let sequential = db.run(&[
+        "load",
+        "fixtures/yahoo",
+        "fixtures/kaggle",
+        "fixtures/edge",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+    ]);
+    sequential.expect_code(0);
+    assert_eq!(paths(&json), paths(&sequential.json()));
+    assert_eq!(paths(&json)[0], "fixtures/yahoo/ACME.csv");
+    assert_eq!(
+        totals(&sequential.json())["unchanged"],
+        totals(&json)["accepted"]
+    );
+}
+
+#[tokio::test]
+async fn symbol_flag_and_its_checks() {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/yahoo/ACME.csv", "--symbol", "msft", "-q"])
+        .expect_code(0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices WHERE symbol = 'MSFT'")
+            .await,
+        400
+    );
+    let run = db.run(&["load", "fixtures/yahoo/ACME.csv", "--symbol", " "]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("the symbol is empty"),
+        "{}",
+        run.describe()
+    );
+    let long = "X".repeat(33);
+    let run = db.run(&["load", "fixtures/yahoo/ACME.csv", "--symbol", &long]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("longer than 32 characters"),
+        "{}",
+        run.describe()
+    );
+    let run = db.run(&["load", "fixtures/kaggle", "--symbol", "X"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("--symbol names the symbol of one file"),
+        "{}",
+        run.describe()
+    );
+}
+
+#[tokio::test]
+async fn missing_paths_and_empty_directories_are_clear_errors() {
+    let db = fresh_db().await;
+    let run = db.run(&["load", "no/such/file.csv"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("no/such/file.csv: cannot read"),
+        "{}",
+        run.describe()
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let run = db.run(&["load", empty.path().to_str().unwrap()]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("no price files"),
+        "{}",
+        run.describe()
+    );
+    let run = db.run(&["load"]);
+    run.expect_code(2);
+}
+
+#[tokio::test]
+async fn table_summary_shows_counts_and_checks() {
+    let db = fresh_db().await;
+    let run = db.run(&["load", "fixtures/kaggle"]);
+    run.expect_code(0);
+    let out = run.stdout();
+    for needle in [
+        "│ file",
+        "inserted",
+        "in table",
+        "fixtures/kaggle/stocks/ALFA.csv",
+        "✓",
+        "rows/s",
+        "3 files: 3 loaded",
+    ] {
+        assert!(
+            out.contains(needle),
+            "missing {needle:?}\n{}",
+            run.describe()
+        );
+    }
+    // Rows come back as a string of the table's row values.
+    let row = out.lines().find(|l| l.contains("ALFA.csv")).unwrap();
+    let cells: Vec<&str> = row.split('┆').map(str::trim).collect();
+    assert_eq!(cells[1], "ALFA");
+    assert_eq!(cells[4], "300");
+}

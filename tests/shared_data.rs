@@ -1,0 +1,169 @@
+//! `stockdb load` on the real public data in `../shared/data` (skipped with a visible line
+//! when that folder is absent, as in a user's clone).
+
+mod common;
+
+use common::{fresh_db, shared_data, totals};
+use std::collections::HashMap;
+
+#[tokio::test]
+async fn fixtures_then_kaggle_by_default_refuses_the_19_files_with_empty_rows() {
+    let Some(data) = shared_data("fixtures_then_kaggle_by_default") else {
+        return;
+    };
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/yahoo", "fixtures/kaggle", "-q"])
+        .expect_code(0);
+    let kaggle = data.join("kaggle");
+    let run = db.run(&["load", kaggle.to_str().unwrap(), "--format", "json"]);
+    run.expect_code(1);
+    let json = run.json();
+    let t = totals(&json);
+    assert_eq!(t["files"], 187);
+    assert_eq!(t["loaded"], 168);
+    assert_eq!(t["refused"], 19);
+    let refused: Vec<&serde_json::Value> = common::files(&json)
+        .iter()
+        .filter(|f| f["outcome"] == "refused")
+        .collect();
+    for f in &refused {
+        let error = f["error"].as_str().unwrap();
+        assert!(
+            error.contains("row has a date but every value is empty")
+                && error.contains("--max-bad-rows 1"),
+            "{error}"
+        );
+    }
+    // Exactly the loaded files' rows are in the table, besides the fixtures' 1,170.
+    let accepted = t["accepted"].as_i64().unwrap();
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        accepted + 1170
+    );
+    for f in &refused {
+        let symbol = f["symbol"].as_str().unwrap();
+        let sql = format!("SELECT count(*) FROM market.daily_prices WHERE symbol = '{symbol}'");
+        assert_eq!(
+            db.count(&sql).await,
+            0,
+            "{symbol} was refused, so nothing of it is loaded"
+        );
+    }
+}
+
+#[tokio::test]
+async fn kaggle_with_max_bad_rows_1_loads_all_187_files_760373_rows() {
+    let Some(data) = shared_data("kaggle_with_max_bad_rows_1") else {
+        return;
+    };
+    let db = fresh_db().await;
+    let rejects = tempfile::tempdir().unwrap();
+    let kaggle = data.join("kaggle");
+    let run = db.run(&[
+        "load",
+        kaggle.to_str().unwrap(),
+        "--max-bad-rows",
+        "1",
+        "--rejects",
+        rejects.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let json = run.json();
+    let t = totals(&json);
+    assert_eq!(t["files"], 187);
+    assert_eq!(t["loaded"], 187);
+    assert_eq!(t["rows_in_file"], 760_392);
+    assert_eq!(t["accepted"], 760_373);
+    assert_eq!(t["rejected"], 19);
+    assert!(
+        common::files(&json)
+            .iter()
+            .all(|f| f["check_passed"] == true)
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        760_373
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM (SELECT symbol, day FROM market.daily_prices GROUP BY 1, 2 HAVING count(*) > 1) d").await,
+        0
+    );
+    assert_eq!(std::fs::read_dir(rejects.path()).unwrap().count(), 19);
+    // AAPL's volumes above 2^31 are there.
+    assert!(
+        db.count("SELECT max(volume) FROM market.daily_prices WHERE symbol = 'AAPL'")
+            .await
+            > 1 << 31
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.symbols WHERE name IS NOT NULL")
+            .await,
+        187
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM market.load_runs WHERE status = 'succeeded' AND rows_rejected = 1"
+        )
+        .await,
+        19
+    );
+}
+
+/// Date → (adj close text, volume text), read from the CSV by hand.
+fn by_date(path: &std::path::Path) -> HashMap<String, (String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), (f[5].to_string(), f[6].to_string()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn msft_then_its_corrected_download_updates_772_days() {
+    let Some(data) = shared_data("msft_then_its_corrected_download") else {
+        return;
+    };
+    let db = fresh_db().await;
+    let first = data.join("msft/MSFT.csv");
+    let second = data.join("msft/MSFT_2023-06-20.csv");
+    db.run(&["load", first.to_str().unwrap(), "-q"])
+        .expect_code(0);
+    let run = db.run(&["load", second.to_str().unwrap(), "--format", "json"]);
+    run.expect_code(0);
+    let json = run.json();
+    let f = &common::files(&json)[0];
+    assert_eq!(f["symbol"], "MSFT");
+    assert_eq!(f["inserted"], 2);
+    assert_eq!(f["updated"], 772);
+    assert_eq!(f["unchanged"], 486);
+    assert_eq!(f["in_table"], 1260);
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        1260
+    );
+
+    // Independently: 771 adj-close corrections and one volume change between the files.
+    let (a, b) = (by_date(&first), by_date(&second));
+    let adj = a.iter().filter(|(d, v)| b[*d].0 != v.0).count();
+    let vol = a.iter().filter(|(d, v)| b[*d].1 != v.1).count();
+    assert_eq!((adj, vol), (771, 1));
+    // The table holds the second file's values.
+    let mut conn = db.conn().await;
+    let rows: Vec<(String, f64, i64)> = sqlx::query_as(
+        "SELECT day::text, adj_close, volume FROM market.daily_prices WHERE symbol = 'MSFT'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for (day, adj_close, volume) in rows {
+        let (adj_text, vol_text) = &b[&day];
+        assert_eq!(adj_close, adj_text.parse::<f64>().unwrap(), "{day}");
+        assert_eq!(volume, vol_text.parse::<i64>().unwrap(), "{day}");
+    }
+}

@@ -50,14 +50,14 @@ COMMENT ON COLUMN market.daily_prices.adj_close IS 'Closing price adjusted for s
 COMMENT ON COLUMN market.daily_prices.volume IS 'Number of shares traded';
 
 -- Hypertable where TimescaleDB is present (tiers timescale and apache; DESIGN.md §3).
--- Chunks of one year: a per-symbol file covers decades, and small chunks would make every
+-- Chunks of 365 days (INTERVAL '1 year' would become 360 days): a per-symbol file covers decades, and small chunks would make every
 -- file touch hundreds of chunks (timescaledb #2863). No default time index: the primary key
 -- (symbol, day) serves the per-symbol queries, and the extra index costs ~60% of COPY time.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
         PERFORM create_hypertable('market.daily_prices', 'day',
-                                  chunk_time_interval => INTERVAL '1 year',
+                                  chunk_time_interval => INTERVAL '365 days',
                                   create_default_indexes => false);
     END IF;
 END

@@ -72,7 +72,7 @@ async fn daily_prices_is_a_hypertable_where_timescaledb_is_present() {
     .await
     .unwrap();
     assert_eq!(dims.0, "day");
-    assert_eq!(dims.1, "1 year");
+    assert_eq!(dims.1, "365 days");
     db.run(&["load", "fixtures/yahoo", "fixtures/kaggle", "-q"])
         .expect_code(0);
     let chunks: i64 = sqlx::query_scalar(

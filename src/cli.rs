@@ -44,6 +44,8 @@ pub struct DatabaseArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Load(crate::cmd::load::Args),
+    Report(crate::cmd::report::Args),
+    Refresh(crate::cmd::refresh::Args),
     Migrate(crate::cmd::migrate::Args),
     Status(crate::cmd::status::Args),
     Db(crate::cmd::db::Args),

@@ -1,6 +1,7 @@
 //! stockdb: load stock market CSVs into TimescaleDB or PostgreSQL, verified per file, and
 //! query them with SQL. `run` is the whole program; `main.rs` only maps its outcome to an exit code.
 
+pub mod analytics;
 pub mod cli;
 pub mod cmd;
 pub mod db;
@@ -8,6 +9,7 @@ pub mod error;
 pub mod load;
 pub mod migrate;
 pub mod output;
+pub mod report;
 
 pub use error::{exit_code, is_broken_pipe};
 

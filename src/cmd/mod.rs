@@ -4,6 +4,8 @@ pub mod db;
 pub mod demo;
 pub mod load;
 pub mod migrate;
+pub mod refresh;
+pub mod report;
 pub mod status;
 
 use crate::cli::{Cli, Command};
@@ -15,6 +17,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Load(args) => load::run(&global, args).await,
         Command::Migrate(args) => migrate::run(&global, args).await,
         Command::Status(args) => status::run(&global, args).await,
+        Command::Report(args) => report::run(&global, args).await,
+        Command::Refresh(args) => refresh::run(&global, args).await,
         Command::Db(args) => db::run(&global, args).await,
         Command::Demo(args) => demo::run(&global, args).await,
     }

@@ -61,6 +61,8 @@ struct Status {
     last_day: Option<NaiveDate>,
     by_symbol: Vec<SymbolRow>,
     recent_loads: Vec<LoadRow>,
+    aggregates: crate::analytics::Aggregates,
+    freshness: Vec<crate::analytics::Freshness>,
 }
 
 /// Prints the status.
@@ -79,6 +81,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         .bind(args.loads)
         .fetch_all(&mut conn)
         .await?;
+    let freshness = crate::analytics::freshness(&mut conn).await?;
     let status = Status {
         database: db::redact(&database.url),
         server: database.server,
@@ -88,6 +91,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         last_day,
         by_symbol,
         recent_loads,
+        aggregates: database.aggregates,
+        freshness,
     };
     match args.format {
         Format::Json => output::print(serde_json::to_string_pretty(&status)?)?,
@@ -120,6 +125,31 @@ fn render(s: &Status) -> String {
         output::group(s.rows as u64),
         output::group(s.symbols as u64)
     ));
+    let kind = match s.aggregates {
+        crate::analytics::Aggregates::Continuous => {
+            "continuous aggregates, refreshed after each load"
+        }
+        crate::analytics::Aggregates::Tables => "tables, refreshed inside each load's transaction",
+    };
+    let stale = s.freshness.first().map_or(0, |f| f.stale_ranges);
+    text.push_str(&format!(
+        "aggregates: {kind}; {}\n",
+        if stale == 0 {
+            "up to date".to_string()
+        } else {
+            format!("STALE: {stale} loaded range(s) not refreshed, run `stockdb refresh`")
+        }
+    ));
+    for f in &s.freshness {
+        text.push_str(&format!(
+            "  {:<17} {:>10} rows, last period {}\n",
+            f.name,
+            output::group(f.rows as u64),
+            f.last_bucket
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "-".into())
+        ));
+    }
     if !s.by_symbol.is_empty() {
         let mut t = output::table(["symbol", "class", "rows", "first day", "last day"]);
         for r in &s.by_symbol {

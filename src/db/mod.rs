@@ -149,6 +149,8 @@ pub struct Database {
     pub url: String,
     pub server: ServerInfo,
     pub applied: Vec<String>,
+    /// How the period aggregates are stored on this database.
+    pub aggregates: crate::analytics::Aggregates,
 }
 
 /// Connects, creates the TimescaleDB extension when it is available, and applies pending
@@ -157,11 +159,13 @@ pub async fn open(args: &DatabaseArgs) -> Result<Database> {
     let url = resolve_url(args).await?;
     let mut conn = connect(&url).await?;
     let (server, applied) = prepare(&mut conn).await?;
+    let aggregates = crate::analytics::detect(&mut conn).await?;
     conn.close().await.ok();
     Ok(Database {
         url,
         server,
         applied,
+        aggregates,
     })
 }
 

@@ -253,6 +253,8 @@ pub struct Target<'a> {
     pub data: &'a PgPool,
     /// Connections for `load_runs` records outside the data transactions.
     pub records: &'a PgPool,
+    /// How the period aggregates are kept fresh.
+    pub aggregates: crate::analytics::Aggregates,
 }
 
 /// Loads (or, without a target, only validates) one file; never returns an error: every
@@ -300,7 +302,17 @@ pub async fn load(file: &PriceFile, settings: &Settings, target: Option<Target<'
             return report;
         }
     };
-    match write(&mut conn, file, rx, parse, run_id, &mut report).await {
+    match write(
+        &mut conn,
+        file,
+        rx,
+        parse,
+        run_id,
+        target.aggregates,
+        &mut report,
+    )
+    .await
+    {
         Ok(rejected) => {
             report.outcome = Outcome::Loaded;
             keep_rejects(settings, &mut report, &rejected);
@@ -360,6 +372,7 @@ async fn write(
     mut rx: mpsc::Receiver<Vec<u8>>,
     parse: tokio::task::JoinHandle<Result<Parsed, Stop>>,
     run_id: i64,
+    aggregates: crate::analytics::Aggregates,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
     let mut tx = conn.begin().await.map_err(|e| Failure::db(file, e))?;
@@ -433,6 +446,13 @@ async fn write(
         });
     }
     report.check_passed = true;
+    if let (true, Some(from), Some(to)) =
+        (inserted + updated > 0, parsed.first_day, parsed.last_day)
+    {
+        crate::analytics::changed(&mut tx, aggregates, &file.symbol, from, to)
+            .await
+            .map_err(|e| Failure::db(file, format!("{e:#}")))?;
+    }
     // Success is recorded inside the data transaction: the record claims it only if the
     // data commits, and a crash before commit leaves the record `running`, never `succeeded`.
     report.outcome = Outcome::Loaded;

@@ -36,6 +36,8 @@ pub struct Summary {
     pub symbols_listed: u64,
     pub totals: Totals,
     pub elapsed_seconds: f64,
+    /// Time spent refreshing continuous aggregates after the loads (timescale tier).
+    pub refresh_seconds: f64,
     pub dry_run: bool,
     pub server: Option<ServerInfo>,
 }
@@ -92,10 +94,12 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
 
     let progress = progress_bar(req.progress, plan.files.len());
     let mut server = None;
+    let loaded_at;
+    let mut refresh_seconds = 0.0;
     let mut symbols_listed = 0;
     let mut reports: Vec<(usize, FileReport)> = if req.dry_run {
         symbols_listed = listings.iter().map(|l| l.symbol.len() as u64).sum();
-        futures_util::stream::iter(plan.files.iter().enumerate())
+        let reports = futures_util::stream::iter(plan.files.iter().enumerate())
             .map(|(i, f)| {
                 let (settings, progress) = (&req.settings, &progress);
                 async move {
@@ -105,12 +109,14 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
                 }
             })
             .buffer_unordered(req.jobs)
-            .collect()
-            .await
+            .collect::<Vec<_>>()
+            .await;
+        loaded_at = Instant::now();
+        reports
     } else {
         let database = db::open(db_args).await?;
         started = Instant::now();
-        let url = database.url;
+        let url = database.url.clone();
         server = Some(database.server);
         let records = db::pool(&url, 2, None).await?;
         if !listings.is_empty() {
@@ -125,6 +131,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
         let target = Target {
             data: &data,
             records: &records,
+            aggregates: database.aggregates,
         };
         let reports = futures_util::stream::iter(plan.files.iter().enumerate())
             .map(|(i, f)| {
@@ -140,6 +147,15 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
             .collect()
             .await;
         data.close().await;
+        loaded_at = Instant::now();
+        let mut conn = records.acquire().await?;
+        crate::analytics::refresh_pending(&mut conn, database.aggregates)
+            .await
+            .context(
+                "the prices are loaded; refreshing the aggregates failed (run `stockdb refresh`)",
+            )?;
+        refresh_seconds = loaded_at.elapsed().as_secs_f64();
+        drop(conn);
         records.close().await;
         reports
     };
@@ -148,7 +164,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
     let files: Vec<FileReport> = reports.into_iter().map(|(_, r)| r).collect();
     let mut totals = Totals::default();
     files.iter().for_each(|r| totals.add(r));
-    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed = loaded_at.duration_since(started).as_secs_f64();
     totals.rows_per_second = if elapsed > 0.0 {
         totals.accepted as f64 / elapsed
     } else {
@@ -159,6 +175,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
         symbols_listed,
         totals,
         elapsed_seconds: elapsed,
+        refresh_seconds,
         dry_run: req.dry_run,
         server,
     })

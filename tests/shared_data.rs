@@ -167,3 +167,37 @@ async fn msft_then_its_corrected_download_updates_772_days() {
         assert_eq!(volume, vol_text.parse::<i64>().unwrap(), "{day}");
     }
 }
+
+#[tokio::test]
+async fn sma_200_from_a_running_sum_matches_the_direct_average_on_aapl() {
+    let Some(data) = shared_data("sma_200_running_sum_on_aapl") else {
+        return;
+    };
+    let db = fresh_db().await;
+    let aapl = data.join("kaggle/stocks/AAPL.csv");
+    db.run(&["load", aapl.to_str().unwrap(), "-q"])
+        .expect_code(0);
+    let mut conn = db.conn().await;
+    // 10,000+ days of real prices: the view's differenced running sum against avg() over a
+    // 200-row frame, the textbook definition.
+    let (days, max_rel_err): (i64, f64) = sqlx::query_as(
+        "SELECT count(*), max(abs(m.sma_200 - d.direct) / d.direct)
+         FROM market.moving_averages m
+         JOIN (SELECT day, avg(close) OVER (ORDER BY day ROWS 199 PRECEDING) AS direct,
+                      row_number() OVER (ORDER BY day) AS n
+               FROM market.daily_prices WHERE symbol = 'AAPL') d USING (day)
+         WHERE m.symbol = 'AAPL' AND d.n >= 200",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert!(days > 9000, "{days}");
+    assert!(max_rel_err < 1e-12, "max relative error {max_rel_err}");
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM market.moving_averages WHERE symbol = 'AAPL' AND sma_200 IS NULL"
+        )
+        .await,
+        199
+    );
+}

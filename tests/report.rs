@@ -1,0 +1,755 @@
+//! Aggregates, moving averages and the shipped reports, checked against reference values
+//! computed here from the fixture CSVs (plain Rust, not the SQL under test).
+
+mod common;
+
+use chrono::{Datelike, Days, NaiveDate};
+use common::{TestDb, fresh_db, root};
+use serde_json::Value as J;
+use std::collections::BTreeMap;
+
+/// One day of a fixture, read by hand.
+#[derive(Debug, Clone)]
+struct Day {
+    day: NaiveDate,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    adj_close: f64,
+    volume: i64,
+}
+
+fn read_days(file: &str) -> Vec<Day> {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let mut days: Vec<Day> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            Day {
+                day: NaiveDate::parse_from_str(f[0], "%Y-%m-%d").unwrap(),
+                open: f[1].parse().unwrap(),
+                high: f[2].parse().unwrap(),
+                low: f[3].parse().unwrap(),
+                close: f[4].parse().unwrap(),
+                adj_close: f[5].parse().unwrap(),
+                volume: f[6].parse::<f64>().unwrap() as i64,
+            }
+        })
+        .collect();
+    days.sort_by_key(|d| d.day);
+    days
+}
+
+const FIXTURES: [(&str, &str); 4] = [
+    ("ACME", "fixtures/yahoo/ACME.csv"),
+    ("ALFA", "fixtures/kaggle/stocks/ALFA.csv"),
+    ("BETA", "fixtures/kaggle/stocks/BETA.csv"),
+    ("GAMX", "fixtures/kaggle/etfs/GAMX.csv"),
+];
+
+/// The first day of the period holding `d`.
+fn bucket(period: &str, d: NaiveDate) -> NaiveDate {
+    match period {
+        "weekly" => d - Days::new(d.weekday().num_days_from_monday() as u64),
+        "monthly" => NaiveDate::from_ymd_opt(d.year(), d.month(), 1).unwrap(),
+        "quarterly" => NaiveDate::from_ymd_opt(d.year(), (d.month() - 1) / 3 * 3 + 1, 1).unwrap(),
+        "yearly" => NaiveDate::from_ymd_opt(d.year(), 1, 1).unwrap(),
+        _ => unreachable!(),
+    }
+}
+
+/// Reference period row: trading_days, open, high, low, close, volume, avg_high, avg_low, avg_close, avg_volume.
+#[derive(Debug)]
+struct Period {
+    trading_days: i64,
+    open: f64,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: i64,
+    avg_high: f64,
+    avg_low: f64,
+    avg_close: f64,
+    avg_volume: f64,
+}
+
+fn periods(period: &str, days: &[Day]) -> BTreeMap<NaiveDate, Period> {
+    let mut groups: BTreeMap<NaiveDate, Vec<&Day>> = BTreeMap::new();
+    for d in days {
+        groups.entry(bucket(period, d.day)).or_default().push(d);
+    }
+    groups
+        .into_iter()
+        .map(|(b, ds)| {
+            let n = ds.len() as f64;
+            let p = Period {
+                trading_days: ds.len() as i64,
+                open: ds[0].open,
+                high: ds.iter().map(|d| d.high).fold(f64::MIN, f64::max),
+                low: ds.iter().map(|d| d.low).fold(f64::MAX, f64::min),
+                close: ds[ds.len() - 1].close,
+                volume: ds.iter().map(|d| d.volume).sum(),
+                avg_high: ds.iter().map(|d| d.high).sum::<f64>() / n,
+                avg_low: ds.iter().map(|d| d.low).sum::<f64>() / n,
+                avg_close: ds.iter().map(|d| d.close).sum::<f64>() / n,
+                avg_volume: ds.iter().map(|d| d.volume as f64).sum::<f64>() / n,
+            };
+            (b, p)
+        })
+        .collect()
+}
+
+/// Equal up to float summation order.
+fn close_to(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn f(v: &J) -> Option<f64> {
+    v.as_f64()
+}
+
+fn date(v: &J) -> NaiveDate {
+    NaiveDate::parse_from_str(v.as_str().unwrap(), "%Y-%m-%d").unwrap()
+}
+
+/// Runs a report as JSON, asserting success.
+fn report(db: &TestDb, args: &[&str]) -> Vec<J> {
+    let mut full = vec!["report"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["--format", "json"]);
+    let run = db.run(&full);
+    run.expect_code(0);
+    run.json().as_array().unwrap().clone()
+}
+
+async fn loaded() -> TestDb {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/yahoo", "fixtures/kaggle", "-q"])
+        .expect_code(0);
+    db
+}
+
+/// Compares every row of market.<period>_prices with the reference, for every fixture symbol.
+async fn assert_periods_match(db: &TestDb, days_of: &dyn Fn(&str) -> Vec<Day>) {
+    let mut conn = db.conn().await;
+    for period in ["weekly", "monthly", "quarterly", "yearly"] {
+        for (symbol, _) in FIXTURES {
+            let expected = periods(period, &days_of(symbol));
+            let sql = format!(
+                "SELECT bucket, trading_days, open, high, low, close, volume, avg_high, avg_low, avg_close, avg_volume
+                 FROM market.{period}_prices WHERE symbol = $1 ORDER BY bucket"
+            );
+            #[allow(clippy::type_complexity)]
+            let rows: Vec<(
+                NaiveDate,
+                i64,
+                f64,
+                f64,
+                f64,
+                f64,
+                i64,
+                f64,
+                f64,
+                f64,
+                f64,
+            )> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(symbol)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(
+                rows.len(),
+                expected.len(),
+                "{period} {symbol}: number of buckets"
+            );
+            for (row, (b, p)) in rows.iter().zip(&expected) {
+                let at = format!("{period} {symbol} {b}");
+                assert_eq!(row.0, *b, "{at}");
+                assert_eq!(row.1, p.trading_days, "{at}");
+                assert_eq!(
+                    (row.2, row.3, row.4, row.5),
+                    (p.open, p.high, p.low, p.close),
+                    "{at}"
+                );
+                assert_eq!(row.6, p.volume, "{at}");
+                for (got, want, what) in [
+                    (row.7, p.avg_high, "avg_high"),
+                    (row.8, p.avg_low, "avg_low"),
+                    (row.9, p.avg_close, "avg_close"),
+                    (row.10, p.avg_volume, "avg_volume"),
+                ] {
+                    assert!(close_to(got, want), "{at} {what}: {got} != {want}");
+                }
+            }
+        }
+    }
+}
+
+fn fixture_days(symbol: &str) -> Vec<Day> {
+    let file = FIXTURES.iter().find(|(s, _)| *s == symbol).unwrap().1;
+    read_days(file)
+}
+
+#[tokio::test]
+async fn period_aggregates_match_reference_values() {
+    let db = loaded().await;
+    assert_periods_match(&db, &fixture_days).await;
+}
+
+#[tokio::test]
+async fn period_average_reports_match_reference_values() {
+    let db = loaded().await;
+    for (period, unit) in [
+        ("weekly", "week"),
+        ("monthly", "month"),
+        ("quarterly", "quarter"),
+        ("yearly", "year"),
+    ] {
+        // Without --symbol: every symbol.
+        let rows = report(&db, &[&format!("{period}_average")]);
+        let expected_rows: usize = FIXTURES
+            .iter()
+            .map(|(s, _)| periods(period, &fixture_days(s)).len())
+            .sum();
+        assert_eq!(rows.len(), expected_rows, "{period}");
+        let rows = report(&db, &[&format!("{period}_average"), "--symbol", "ALFA"]);
+        let expected = periods(period, &fixture_days("ALFA"));
+        assert_eq!(rows.len(), expected.len());
+        for (row, (b, p)) in rows.iter().zip(&expected) {
+            assert_eq!(date(&row[unit]), *b);
+            assert_eq!(row["trading_days"], p.trading_days);
+            assert!(close_to(f(&row["avg_high"]).unwrap(), p.avg_high));
+            assert!(close_to(f(&row["avg_low"]).unwrap(), p.avg_low));
+            assert!(close_to(f(&row["avg_volume"]).unwrap(), p.avg_volume));
+        }
+    }
+    // --from / --to select periods by their first day.
+    let rows = report(
+        &db,
+        &[
+            "monthly_average",
+            "--symbol",
+            "ACME",
+            "--from",
+            "2023-01-01",
+            "--to",
+            "2023-03-01",
+        ],
+    );
+    let months: Vec<String> = rows
+        .iter()
+        .map(|r| r["month"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(months, ["2023-01-01", "2023-02-01", "2023-03-01"]);
+}
+
+#[tokio::test]
+async fn weeks_start_monday_and_quarters_hold_their_months() {
+    let db = loaded().await;
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM market.weekly_prices WHERE extract(isodow FROM bucket) <> 1"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.quarterly_prices WHERE extract(month FROM bucket) NOT IN (1, 4, 7, 10) OR extract(day FROM bucket) <> 1").await,
+        0
+    );
+    // A quarter's trading days and volume are exactly those of its three months.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM market.quarterly_prices q
+             JOIN (SELECT symbol, date_trunc('quarter', bucket)::date AS quarter, sum(trading_days) AS days, sum(volume) AS volume
+                   FROM market.monthly_prices GROUP BY 1, 2) m
+               ON m.symbol = q.symbol AND m.quarter = q.bucket
+             WHERE m.days <> q.trading_days OR m.volume <> q.volume"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT (SELECT sum(trading_days) FROM market.quarterly_prices)::bigint - (SELECT count(*) FROM market.daily_prices)").await,
+        0
+    );
+}
+
+/// Reference simple moving average of the last `n` closes, None before the n-th day.
+fn sma(values: &[f64], i: usize, n: usize) -> Option<f64> {
+    (i + 1 >= n).then(|| values[i + 1 - n..=i].iter().sum::<f64>() / n as f64)
+}
+
+#[tokio::test]
+async fn moving_averages_match_reference_on_every_day() {
+    let db = loaded().await;
+    for (symbol, _) in FIXTURES {
+        let days = fixture_days(symbol);
+        let closes: Vec<f64> = days.iter().map(|d| d.close).collect();
+        let rows = report(&db, &["moving_averages", "--symbol", symbol]);
+        assert_eq!(rows.len(), days.len(), "{symbol}");
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(date(&row["day"]), days[i].day);
+            for (col, n) in [("sma_20", 20), ("sma_30", 30), ("sma_200", 200)] {
+                match (f(&row[col]), sma(&closes, i, n)) {
+                    (None, None) => {}
+                    (Some(got), Some(want)) => assert!(
+                        close_to(got, want),
+                        "{symbol} {} {col}: {got} != {want}",
+                        days[i].day
+                    ),
+                    (got, want) => panic!(
+                        "{symbol} {} {col}: {got:?} vs reference {want:?}",
+                        days[i].day
+                    ),
+                }
+            }
+        }
+    }
+    // --from shows later days but the averages still use the days before it.
+    let rows = report(
+        &db,
+        &[
+            "moving_averages",
+            "--symbol",
+            "ACME",
+            "--from",
+            "2023-12-01",
+        ],
+    );
+    assert!(rows.iter().all(|r| f(&r["sma_200"]).is_some()));
+    // The 30-day volume mean of the view.
+    let days = fixture_days("BETA");
+    let volumes: Vec<f64> = days.iter().map(|d| d.volume as f64).collect();
+    let rows = report(&db, &["volume_features", "--symbol", "BETA"]);
+    assert_eq!(rows.len(), days.len());
+    for (i, row) in rows.iter().enumerate() {
+        match (f(&row["volume_mean_30"]), sma(&volumes, i, 30)) {
+            (None, None) => {}
+            (Some(got), Some(want)) => assert!(close_to(got, want), "day {i}: {got} != {want}"),
+            other => panic!("day {i}: {other:?}"),
+        }
+        // Rolling median of the adjusted close over 30 days.
+        let want = (i + 1 >= 30).then(|| {
+            let mut w: Vec<f64> = days[i + 1 - 30..=i].iter().map(|d| d.adj_close).collect();
+            w.sort_by(f64::total_cmp);
+            (w[14] + w[15]) / 2.0
+        });
+        match (f(&row["adj_close_median_30"]), want) {
+            (None, None) => {}
+            (Some(got), Some(want)) => {
+                assert!(close_to(got, want), "median day {i}: {got} != {want}")
+            }
+            other => panic!("median day {i}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_symbol_moving_averages_read_only_that_symbol() {
+    let db = loaded().await;
+    let mut conn = db.conn().await;
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT * FROM market.moving_averages WHERE symbol = 'ACME' AND day >= '2023-01-01'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let text = plan.join("\n");
+    let window = plan
+        .iter()
+        .position(|l| l.contains("WindowAgg"))
+        .expect(&text);
+    let symbol_cond = plan
+        .iter()
+        .position(|l| l.contains("symbol = 'ACME'"))
+        .unwrap_or_else(|| panic!("no symbol condition in\n{text}"));
+    assert!(
+        symbol_cond > window,
+        "the symbol filter must sit below the window:\n{text}"
+    );
+    // The day filter must not be pushed below the window (it would shorten the averages).
+    let day_cond = plan
+        .iter()
+        .position(|l| l.contains("2023-01-01"))
+        .expect(&text);
+    assert!(
+        day_cond < window,
+        "the day filter must stay above the window:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn returns_crosses_and_quality_match_reference() {
+    let db = loaded().await;
+    // Daily returns on the adjusted close.
+    let days = fixture_days("ALFA");
+    let rows = report(&db, &["daily_returns", "--symbol", "ALFA"]);
+    assert_eq!(rows.len(), days.len());
+    assert!(rows[0]["simple_return"].is_null());
+    for i in 1..days.len() {
+        let want = days[i].adj_close / days[i - 1].adj_close - 1.0;
+        assert!(close_to(f(&rows[i]["simple_return"]).unwrap(), want));
+        let want_log = (days[i].adj_close / days[i - 1].adj_close).ln();
+        assert!(close_to(f(&rows[i]["log_return"]).unwrap(), want_log));
+    }
+    // The distribution counts every return once.
+    let buckets = report(
+        &db,
+        &[
+            "returns_distribution",
+            "--symbol",
+            "ALFA",
+            "-p",
+            "width=0.005",
+        ],
+    );
+    let total: i64 = buckets.iter().map(|b| b["days"].as_i64().unwrap()).sum();
+    assert_eq!(total, days.len() as i64 - 1);
+    let share: f64 = buckets.iter().map(|b| f(&b["share"]).unwrap()).sum();
+    assert!(close_to(share, 1.0));
+    assert!(buckets.iter().all(|b| close_to(
+        f(&b["bucket_to"]).unwrap() - f(&b["bucket_from"]).unwrap(),
+        0.005
+    )));
+
+    // Golden and death crosses, from the reference averages.
+    let mut expected = Vec::new();
+    for (symbol, _) in FIXTURES {
+        let closes: Vec<f64> = fixture_days(symbol).iter().map(|d| d.close).collect();
+        let days = fixture_days(symbol);
+        let mut prev: Option<f64> = None;
+        for i in 0..closes.len() {
+            let diff = match (sma(&closes, i, 20), sma(&closes, i, 200)) {
+                (Some(a), Some(b)) => Some(a - b),
+                _ => None,
+            };
+            if let (Some(p), Some(d)) = (prev, diff) {
+                if p <= 0.0 && d > 0.0 {
+                    expected.push((symbol.to_string(), days[i].day, "up"));
+                } else if p >= 0.0 && d < 0.0 {
+                    expected.push((symbol.to_string(), days[i].day, "down"));
+                }
+            }
+            prev = diff;
+        }
+    }
+    let rows = report(&db, &["golden_cross"]);
+    let got: Vec<(String, NaiveDate, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["symbol"].as_str().unwrap().to_string(),
+                date(&r["day"]),
+                r["direction"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(!expected.is_empty(), "the fixtures have crosses to find");
+    assert_eq!(got, expected);
+
+    // Data quality: BETA's zero-volume day, the listed symbol without prices.
+    let rows = report(&db, &["data_quality"]);
+    let beta = rows.iter().find(|r| r["symbol"] == "BETA").unwrap();
+    assert_eq!(beta["zero_volume"], 1);
+    assert_eq!(beta["rows"], 250);
+    let delt = rows.iter().find(|r| r["symbol"] == "DELT").unwrap();
+    assert_eq!(delt["note"], "listed, no prices");
+    // Load history.
+    let rows = report(&db, &["load_history", "-p", "limit=2"]);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["status"], "succeeded");
+}
+
+#[tokio::test]
+async fn suspicious_rows_show_in_data_quality() {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/edge/SUSPECT.csv", "-q"])
+        .expect_code(0);
+    let rows = report(&db, &["data_quality", "--symbol", "SUSPECT"]);
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    for (col, n) in [
+        ("zero_volume", 1),
+        ("price_not_positive", 1),
+        // The zero-close row is also below its low.
+        ("open_close_outside_range", 2),
+        ("high_below_low", 1),
+        ("weekend_days", 1),
+    ] {
+        assert_eq!(r[col], n, "{col}: {r}");
+    }
+}
+
+#[tokio::test]
+async fn a_second_load_changing_old_days_updates_every_aggregate() {
+    let db = loaded().await;
+    // Rewrite ALFA with new values for its first 30 days and load it again.
+    let dir = tempfile::tempdir().unwrap();
+    let mut days = fixture_days("ALFA");
+    for d in days.iter_mut().take(30) {
+        d.high += 10.0;
+        d.close += 1.0;
+        d.volume *= 2;
+    }
+    let mut text = String::from("Date,Open,High,Low,Close,Adj Close,Volume\n");
+    for d in &days {
+        text.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            d.day, d.open, d.high, d.low, d.close, d.adj_close, d.volume
+        ));
+    }
+    let path = dir.path().join("ALFA.csv");
+    std::fs::write(&path, text).unwrap();
+    let run = db.run(&["load", path.to_str().unwrap(), "--format", "json"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["totals"]["updated"], 30);
+    let changed = days.clone();
+    assert_periods_match(&db, &|symbol| {
+        if symbol == "ALFA" {
+            changed.clone()
+        } else {
+            fixture_days(symbol)
+        }
+    })
+    .await;
+    let closes: Vec<f64> = days.iter().map(|d| d.close).collect();
+    let rows = report(&db, &["moving_averages", "--symbol", "ALFA"]);
+    assert!(close_to(
+        f(&rows[25]["sma_20"]).unwrap(),
+        sma(&closes, 25, 20).unwrap()
+    ));
+}
+
+#[tokio::test]
+async fn parameters_are_bound_never_spliced_and_reports_cannot_write() {
+    let db = loaded().await;
+    let evil = "x'; drop table market.daily_prices; --";
+    for name in [
+        "weekly_average",
+        "moving_averages",
+        "daily_returns",
+        "golden_cross",
+        "data_quality",
+    ] {
+        let rows = report(&db, &[name, "--symbol", evil]);
+        assert!(rows.is_empty(), "{name}");
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        1170
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("delete.sql");
+    std::fs::write(&file, "DELETE FROM market.daily_prices").unwrap();
+    let run = db.run(&["report", "--file", file.to_str().unwrap()]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("read-only transaction"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        1170
+    );
+
+    // A plain SQL file runs, with or without a header.
+    let file = dir.path().join("count.sql");
+    std::fs::write(&file, "-- param: symbol text required\nSELECT count(*) AS n FROM market.daily_prices WHERE symbol = $1").unwrap();
+    let run = db.run(&[
+        "report",
+        "--file",
+        file.to_str().unwrap(),
+        "--symbol",
+        "ACME",
+        "--format",
+        "csv",
+    ]);
+    run.expect_code(0);
+    assert_eq!(run.stdout().trim(), "n\n400");
+}
+
+#[tokio::test]
+async fn report_errors_and_the_catalog() {
+    let db = loaded().await;
+    let run = db.run(&["report", "list"]);
+    run.expect_code(0);
+    for name in [
+        "weekly_average",
+        "quarterly_average",
+        "moving_averages",
+        "golden_cross",
+        "daily_returns",
+        "returns_distribution",
+        "volume_features",
+        "load_history",
+        "data_quality",
+    ] {
+        assert!(
+            run.stdout().contains(name),
+            "{name} not listed\n{}",
+            run.describe()
+        );
+    }
+    let run = db.run(&["report", "no_such_report"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("unknown report \"no_such_report\""),
+        "{}",
+        run.describe()
+    );
+    let run = db.run(&["report", "moving_averages"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("report moving_averages needs --symbol"),
+        "{}",
+        run.describe()
+    );
+    let run = db.run(&[
+        "report",
+        "moving_averages",
+        "--symbol",
+        "ACME",
+        "--from",
+        "yesterday",
+    ]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("parameter from: \"yesterday\" is not a date"),
+        "{}",
+        run.describe()
+    );
+    let run = db.run(&["report", "load_history", "-p", "colour=red"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("has no parameter colour"),
+        "{}",
+        run.describe()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.sql"),
+        "-- name: broken\nSELECT no_such_column FROM market.daily_prices",
+    )
+    .unwrap();
+    let run = db.run(&[
+        "report",
+        "broken",
+        "--queries",
+        dir.path().to_str().unwrap(),
+    ]);
+    run.expect_code(1);
+    assert!(run.stderr().contains("report broken"), "{}", run.describe());
+    assert!(
+        run.stderr().contains("no_such_column"),
+        "{}",
+        run.describe()
+    );
+
+    // --queries overrides a shipped report by name.
+    std::fs::write(
+        dir.path().join("mine.sql"),
+        "-- name: load_history\n-- description: mine\nSELECT 42 AS answer",
+    )
+    .unwrap();
+    let run = db.run(&[
+        "report",
+        "load_history",
+        "--queries",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    run.expect_code(0);
+    assert_eq!(run.stdout().trim(), "answer\n42");
+    // Markdown and table formats.
+    let run = db.run(&[
+        "report",
+        "yearly_average",
+        "--symbol",
+        "ACME",
+        "--format",
+        "markdown",
+    ]);
+    run.expect_code(0);
+    assert!(
+        run.stdout()
+            .starts_with("| symbol | year | trading_days | avg_high | avg_low | avg_volume |"),
+        "{}",
+        run.describe()
+    );
+    let run = db.run(&["report", "yearly_average", "--symbol", "ACME"]);
+    assert!(run.stdout().contains("(2 rows)"), "{}", run.describe());
+}
+
+#[tokio::test]
+async fn stale_aggregates_are_reported_not_hidden() {
+    let db = loaded().await;
+    let mut conn = db.conn().await;
+    sqlx::query("INSERT INTO market.stale_ranges (symbol, from_day, to_day) VALUES ('ACME', '2023-01-02', '2023-02-01')")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let run = db.run(&["report", "monthly_average", "--symbol", "ACME"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr()
+            .contains("warning: the period aggregates lag the prices"),
+        "{}",
+        run.describe()
+    );
+    let status = db.run(&["status"]);
+    assert!(
+        status.stdout().contains("STALE: 1 loaded range(s)"),
+        "{}",
+        status.describe()
+    );
+    let refresh = db.run(&["refresh"]);
+    refresh.expect_code(0);
+    assert!(
+        refresh
+            .stdout()
+            .contains("refreshed 4 aggregates from 2022-06-01 to 2023-12-12"),
+        "{}",
+        refresh.describe()
+    );
+    let run = db.run(&["report", "monthly_average", "--symbol", "ACME"]);
+    assert!(!run.stderr().contains("warning"), "{}", run.describe());
+    assert_periods_match(&db, &fixture_days).await;
+}
+
+#[tokio::test]
+async fn continuous_aggregates_on_the_timescale_tier() {
+    let db = loaded().await;
+    let license = db
+        .count("SELECT CASE WHEN current_setting('timescaledb.license', true) = 'timescale' THEN 1 ELSE 0 END::bigint")
+        .await;
+    if license == 0 {
+        common::skip(
+            "continuous_aggregates_on_the_timescale_tier",
+            "this server has no TimescaleDB with the Timescale License (continuous aggregates); the period aggregates are tables here",
+        );
+        return;
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM timescaledb_information.continuous_aggregates WHERE view_schema = 'market' AND materialized_only").await,
+        4
+    );
+    // The loader refreshed them after commit: nothing stale, values right (checked in full above).
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.stale_ranges").await,
+        0
+    );
+    assert_eq!(
+        db.count("SELECT sum(trading_days)::bigint FROM market.yearly_prices")
+            .await,
+        1170
+    );
+}

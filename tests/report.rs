@@ -422,16 +422,16 @@ async fn returns_crosses_and_quality_match_reference() {
         let closes: Vec<f64> = fixture_days(symbol).iter().map(|d| d.close).collect();
         let days = fixture_days(symbol);
         let mut prev: Option<f64> = None;
-        for i in 0..closes.len() {
+        for (i, day) in days.iter().enumerate() {
             let diff = match (sma(&closes, i, 20), sma(&closes, i, 200)) {
                 (Some(a), Some(b)) => Some(a - b),
                 _ => None,
             };
             if let (Some(p), Some(d)) = (prev, diff) {
                 if p <= 0.0 && d > 0.0 {
-                    expected.push((symbol.to_string(), days[i].day, "up"));
+                    expected.push((symbol.to_string(), day.day, "up"));
                 } else if p >= 0.0 && d < 0.0 {
-                    expected.push((symbol.to_string(), days[i].day, "down"));
+                    expected.push((symbol.to_string(), day.day, "down"));
                 }
             }
             prev = diff;

@@ -1,5 +1,5 @@
 //! `stockdb demo`: the quick start: a database (local cluster unless DATABASE_URL is set),
-//! the project's fixtures loaded, and the status printed.
+//! the project's fixtures loaded, the status and two headline reports printed.
 
 use super::Format;
 use crate::cli::GlobalArgs;
@@ -8,7 +8,7 @@ use crate::load::{self, Request};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
 
-/// Set up a database, load the fixtures and print what is there (the quick start).
+/// Set up a database, load the fixtures and print the status and headline reports (the quick start).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb demo                       # local cluster in .stockdb/
@@ -44,11 +44,37 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     };
     let summary = load::run(&global.db, request).await?;
     super::load::report(&summary, Format::Table, global.quiet)?;
-    println!();
     let status = super::status::Args {
         symbols: 20,
         loads: 0,
         format: Format::Table,
     };
-    super::status::run(global, status).await
+    println!();
+    super::status::run(global, status).await?;
+    // The headline reports, as a user would run them.
+    for (title, name, from) in [
+        ("Quarterly averages of ACME", "quarterly_average", None),
+        (
+            "ACME moving averages in December 2023",
+            "moving_averages",
+            Some("2023-12-01"),
+        ),
+    ] {
+        println!(
+            "\n{title} (stockdb report {name} --symbol ACME{}):",
+            from.map(|f| format!(" --from {f}")).unwrap_or_default()
+        );
+        let args = super::report::Args {
+            name: Some(name.to_string()),
+            file: None,
+            symbol: Some("ACME".to_string()),
+            from: from.map(str::to_string),
+            to: None,
+            params: Vec::new(),
+            format: Default::default(),
+            queries: None,
+        };
+        super::report::run(global, args).await?;
+    }
+    Ok(())
 }

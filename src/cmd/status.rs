@@ -203,5 +203,5 @@ fn render(s: &Status) -> String {
         }
         text.push_str(&format!("\nrecent loads:\n{t}"));
     }
-    text
+    text.trim_end().to_string()
 }

@@ -9,12 +9,7 @@ async fn tier_is_detected_and_reported() {
     let db = fresh_db().await;
     db.run(&["migrate", "-q"]).expect_code(0);
     let mut conn = db.conn().await;
-    let has_ext: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let has_ext = db.has_timescaledb().await;
     let available: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')",
     )
@@ -51,12 +46,7 @@ async fn daily_prices_is_a_hypertable_where_timescaledb_is_present() {
     let db = fresh_db().await;
     db.run(&["migrate", "-q"]).expect_code(0);
     let mut conn = db.conn().await;
-    let has_ext: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let has_ext = db.has_timescaledb().await;
     if !has_ext {
         common::skip(
             "daily_prices_is_a_hypertable_where_timescaledb_is_present",

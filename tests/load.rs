@@ -216,6 +216,54 @@ async fn a_corrected_file_updates_only_the_changed_days() {
     );
 }
 
+#[tokio::test]
+async fn files_of_one_symbol_load_in_the_order_given_even_in_parallel() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(root().join("fixtures/yahoo/ACME.csv")).unwrap();
+    // A later download of ACME where every close changed.
+    let corrected: Vec<String> = original
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                return l.to_string();
+            }
+            let mut f: Vec<String> = l.split(',').map(String::from).collect();
+            f[4] = format!("{}", f[4].parse::<f64>().unwrap() + 0.5);
+            f.join(",")
+        })
+        .collect();
+    let later = dir.path().join("ACME_2024-01-05.csv");
+    std::fs::write(&later, corrected.join("\n")).unwrap();
+    let run = db.run(&[
+        "load",
+        "fixtures/yahoo/ACME.csv",
+        later.to_str().unwrap(),
+        "fixtures/kaggle",
+        "--jobs",
+        "4",
+        "--format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let json = run.json();
+    let files = common::files(&json);
+    assert_eq!(files[0]["inserted"], 400);
+    assert_eq!(files[1]["updated"], 400, "the later file is applied second");
+    let expected_sum: f64 = corrected[1..]
+        .iter()
+        .map(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap())
+        .sum();
+    let mut conn = db.conn().await;
+    let sum: f64 =
+        sqlx::query_scalar("SELECT sum(close) FROM market.daily_prices WHERE symbol = 'ACME'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!((sum - expected_sum).abs() < 1e-6, "{sum} vs {expected_sum}");
+}
+
 /// Parses `fixtures/bad/README.md`: (file, message) per row.
 fn bad_input_table() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(root().join("fixtures/bad/README.md")).unwrap();

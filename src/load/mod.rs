@@ -133,17 +133,23 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
             records: &records,
             aggregates: database.aggregates,
         };
-        let reports = futures_util::stream::iter(plan.files.iter().enumerate())
-            .map(|(i, f)| {
+        // Files of one symbol load one after the other, in the order given, so that a later
+        // download wins over an earlier one; different symbols load in parallel.
+        let reports = futures_util::stream::iter(by_symbol(&plan.files))
+            .map(|group| {
                 let (settings, progress) = (&req.settings, &progress);
                 async move {
-                    progress.set_message(f.symbol.clone());
-                    let r = file::load(f, settings, Some(target)).await;
-                    progress.inc(1);
-                    (i, r)
+                    let mut done = Vec::with_capacity(group.len());
+                    for (i, f) in group {
+                        progress.set_message(f.symbol.clone());
+                        done.push((i, file::load(f, settings, Some(target)).await));
+                        progress.inc(1);
+                    }
+                    done
                 }
             })
             .buffer_unordered(req.jobs)
+            .flat_map(futures_util::stream::iter)
             .collect()
             .await;
         data.close().await;
@@ -179,6 +185,21 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
         dry_run: req.dry_run,
         server,
     })
+}
+
+/// The files grouped by symbol (groups in order of first appearance, files in given order),
+/// each with its index in the plan.
+fn by_symbol(files: &[discover::PriceFile]) -> Vec<Vec<(usize, &discover::PriceFile)>> {
+    let mut groups: Vec<Vec<(usize, &discover::PriceFile)>> = Vec::new();
+    let mut slot: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, f) in files.iter().enumerate() {
+        let g = *slot.entry(f.symbol.as_str()).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push((i, f));
+    }
+    groups
 }
 
 fn progress_bar(enabled: bool, files: usize) -> indicatif::ProgressBar {

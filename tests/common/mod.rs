@@ -99,6 +99,13 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// True when the timescaledb extension is created in this database.
+    pub async fn has_timescaledb(&self) -> bool {
+        self.count("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")
+            .await
+            > 0
+    }
+
     /// Runs the binary against this database.
     pub fn run(&self, args: &[&str]) -> Run {
         run_with(args, &[("DATABASE_URL", self.url.as_str())], root())

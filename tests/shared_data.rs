@@ -201,3 +201,89 @@ async fn sma_200_from_a_running_sum_matches_the_direct_average_on_aapl() {
         199
     );
 }
+
+#[tokio::test]
+async fn every_report_runs_on_the_kaggle_tree_and_quarters_match_a_reference() {
+    let Some(data) = shared_data("every_report_runs_on_the_kaggle_tree") else {
+        return;
+    };
+    let db = fresh_db().await;
+    let rejects = tempfile::tempdir().unwrap();
+    let kaggle = data.join("kaggle");
+    db.run(&[
+        "load",
+        kaggle.to_str().unwrap(),
+        "--max-bad-rows",
+        "1",
+        "--rejects",
+        rejects.path().to_str().unwrap(),
+        "-q",
+    ])
+    .expect_code(0);
+    for args in [
+        vec!["weekly_average", "--symbol", "AAPL"],
+        vec!["monthly_average"],
+        vec!["quarterly_average", "--symbol", "AAPL"],
+        vec!["yearly_average"],
+        vec![
+            "moving_averages",
+            "--symbol",
+            "AAPL",
+            "--from",
+            "2020-01-01",
+        ],
+        vec!["golden_cross", "--symbol", "AAPL"],
+        vec!["daily_returns", "--symbol", "AAPL"],
+        vec!["returns_distribution"],
+        vec!["volume_features", "--symbol", "AAPL"],
+        vec!["load_history"],
+        vec!["data_quality"],
+    ] {
+        let mut full = vec!["report"];
+        full.extend(&args);
+        full.extend(["--format", "json"]);
+        let run = db.run(&full);
+        run.expect_code(0);
+        assert!(
+            !run.json().as_array().unwrap().is_empty(),
+            "{args:?} returned no rows"
+        );
+    }
+
+    // AAPL's quarterly averages, computed here from the CSV.
+    let text = std::fs::read_to_string(kaggle.join("stocks/AAPL.csv")).unwrap();
+    let mut quarters: std::collections::BTreeMap<String, (f64, f64, f64, u32)> = Default::default();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (year, month) = (&f[0][0..4], f[0][5..7].parse::<u32>().unwrap());
+        let key = format!("{year}-{:02}-01", (month - 1) / 3 * 3 + 1);
+        let q = quarters.entry(key).or_default();
+        q.0 += f[2].parse::<f64>().unwrap();
+        q.1 += f[3].parse::<f64>().unwrap();
+        q.2 += f[6].parse::<f64>().unwrap();
+        q.3 += 1;
+    }
+    let run = db.run(&[
+        "report",
+        "quarterly_average",
+        "--symbol",
+        "AAPL",
+        "--format",
+        "json",
+    ]);
+    let rows = run.json();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), quarters.len());
+    for (row, (quarter, (high, low, volume, n))) in rows.iter().zip(&quarters) {
+        assert_eq!(row["quarter"], quarter.as_str());
+        assert_eq!(row["trading_days"], *n);
+        let near = |got: &serde_json::Value, want: f64| {
+            let got = got.as_f64().unwrap();
+            (got - want).abs() <= 1e-9 * want.abs().max(1.0)
+        };
+        let n = f64::from(*n);
+        assert!(near(&row["avg_high"], high / n), "{quarter}");
+        assert!(near(&row["avg_low"], low / n), "{quarter}");
+        assert!(near(&row["avg_volume"], volume / n), "{quarter}");
+    }
+}

@@ -49,6 +49,8 @@ pub enum Command {
     Migrate(crate::cmd::migrate::Args),
     Status(crate::cmd::status::Args),
     Db(crate::cmd::db::Args),
+    GrantReader(crate::cmd::reader::GrantArgs),
+    RevokeReader(crate::cmd::reader::RevokeArgs),
     Demo(crate::cmd::demo::Args),
 }
 

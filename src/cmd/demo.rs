@@ -48,6 +48,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         symbols: 20,
         loads: 0,
         format: Format::Table,
+        schema: false,
     };
     println!();
     super::status::run(global, status).await?;

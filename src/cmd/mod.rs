@@ -4,6 +4,7 @@ pub mod db;
 pub mod demo;
 pub mod load;
 pub mod migrate;
+pub mod reader;
 pub mod refresh;
 pub mod report;
 pub mod status;
@@ -19,6 +20,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(args) => status::run(&global, args).await,
         Command::Report(args) => report::run(&global, args).await,
         Command::Refresh(args) => refresh::run(&global, args).await,
+        Command::GrantReader(args) => reader::grant(&global, args).await,
+        Command::RevokeReader(args) => reader::revoke(&global, args).await,
         Command::Db(args) => db::run(&global, args).await,
         Command::Demo(args) => demo::run(&global, args).await,
     }

@@ -14,7 +14,8 @@ use serde::Serialize;
 #[command(after_long_help = "Examples:
   stockdb status
   stockdb status --symbols 50 --loads 20
-  stockdb status --format json")]
+  stockdb status --format json
+  stockdb status --schema          # relations, columns, types and comments")]
 pub struct Args {
     /// How many symbols to list (largest first).
     #[arg(long, default_value_t = 20)]
@@ -25,6 +26,53 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Print the schema instead: every relation and column a BI tool sees, with its type and comment.
+    #[arg(long)]
+    pub schema: bool,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct CatalogRow {
+    relation: String,
+    kind: String,
+    column_name: String,
+    data_type: String,
+    comment: String,
+    relation_comment: String,
+}
+
+async fn schema(url: &str, format: Format) -> Result<()> {
+    let mut conn = db::connect(url).await?;
+    let rows: Vec<CatalogRow> = sqlx::query_as(include_str!("../db/sql/schema_catalog.sql"))
+        .fetch_all(&mut conn)
+        .await?;
+    if format == Format::Json {
+        return Ok(output::print(serde_json::to_string_pretty(&rows)?)?);
+    }
+    let mut t = output::table(["relation", "column", "type", "comment"]);
+    let mut last = String::new();
+    for r in &rows {
+        if r.relation != last {
+            t.add_row(vec![
+                Cell::new(format!("market.{} ({})", r.relation, r.kind)),
+                Cell::new(""),
+                Cell::new(""),
+                Cell::new(&r.relation_comment),
+            ]);
+            last = r.relation.clone();
+        }
+        t.add_row(vec![
+            Cell::new(""),
+            Cell::new(&r.column_name),
+            Cell::new(&r.data_type),
+            Cell::new(&r.comment),
+        ]);
+    }
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    if t.width().is_none() {
+        t.set_width(140);
+    }
+    Ok(output::print(t)?)
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow)]
@@ -68,6 +116,9 @@ struct Status {
 /// Prints the status.
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let database = db::open(&global.db).await?;
+    if args.schema {
+        return schema(&database.url, args.format).await;
+    }
     let mut conn = db::connect(&database.url).await?;
     let (rows, symbols, first_day, last_day): (i64, i64, Option<NaiveDate>, Option<NaiveDate>) =
         sqlx::query_as(include_str!("sql/status_totals.sql"))

@@ -1,0 +1,13 @@
+-- Read-only access for a BI login. {role} is replaced by the quoted role name, {database} by
+-- the quoted database name (identifiers cannot be bound); {password} by a SCRAM-SHA-256
+-- verifier computed by stockdb, so the plain password never reaches the server or its logs.
+ALTER ROLE {role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '{password}';
+ALTER ROLE {role} SET default_transaction_read_only = on;
+GRANT CONNECT ON DATABASE {database} TO {role};
+GRANT USAGE ON SCHEMA market TO {role};
+GRANT SELECT ON market.symbols, market.daily_prices, market.moving_averages,
+                market.weekly_prices, market.monthly_prices, market.quarterly_prices,
+                market.yearly_prices, market.stale_ranges
+    TO {role};
+-- Tables and views that later migrations create stay readable.
+ALTER DEFAULT PRIVILEGES IN SCHEMA market GRANT SELECT ON TABLES TO {role};

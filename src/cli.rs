@@ -52,6 +52,7 @@ pub enum Command {
     GrantReader(crate::cmd::reader::GrantArgs),
     RevokeReader(crate::cmd::reader::RevokeArgs),
     Demo(crate::cmd::demo::Args),
+    Generate(crate::cmd::generate::Args),
 }
 
 #[cfg(test)]

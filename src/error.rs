@@ -12,7 +12,7 @@ pub enum Failure {
     #[error("sanity check failed for {failed} of {total} files; those files were rolled back")]
     SanityCheck { failed: usize, total: usize },
     /// Interrupted by the user (Ctrl-C).
-    #[error("interrupted")]
+    #[error("interrupted: the files in flight were rolled back; files reported loaded stay loaded")]
     Interrupted,
 }
 

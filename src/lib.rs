@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cmd;
 pub mod db;
 pub mod error;
+pub mod generate;
 pub mod load;
 pub mod migrate;
 pub mod output;

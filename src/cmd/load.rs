@@ -24,7 +24,8 @@ use std::path::PathBuf;
   stockdb load data.csv --date-format '%d.%m.%Y' --dry-run
 
 Exit codes: 0 all files loaded; 1 some file refused or failed (the others are loaded);
-3 a sanity check failed (that file was rolled back).")]
+3 a sanity check failed (that file was rolled back); 130 interrupted by Ctrl-C (files in
+flight rolled back, files done stay loaded).")]
 pub struct Args {
     /// Files (.csv, .csv.gz) or directories to load; directories are searched recursively.
     #[arg(required = true, value_name = "PATH")]
@@ -94,6 +95,9 @@ pub fn report(summary: &Summary, format: Format, quiet: bool) -> Result<()> {
         }
     }
     let t = &summary.totals;
+    if t.interrupted > 0 {
+        return Err(Failure::Interrupted.into());
+    }
     if t.rolled_back > 0 {
         return Err(Failure::SanityCheck {
             failed: t.rolled_back,
@@ -135,6 +139,7 @@ fn render(summary: &Summary) -> String {
             Outcome::Refused => ("✗ refused", false),
             Outcome::RolledBack => ("✗ rolled back", false),
             Outcome::Failed => ("✗ failed", false),
+            Outcome::Interrupted => ("✗ interrupted", false),
         };
         let ok = matches!(f.outcome, Outcome::Loaded | Outcome::Validated);
         let n = |v: u64, show: bool| if show { count(v) } else { Cell::new("") };
@@ -162,8 +167,17 @@ fn render(summary: &Summary) -> String {
         "loaded"
     };
     text.push_str(&format!(
-        "\n{} files: {} {what}, {} refused, {} rolled back, {} failed.\n",
-        t.files, t.loaded, t.refused, t.rolled_back, t.failed
+        "\n{} files: {} {what}, {} refused, {} rolled back, {} failed{}.\n",
+        t.files,
+        t.loaded,
+        t.refused,
+        t.rolled_back,
+        t.failed,
+        if t.interrupted > 0 {
+            format!(", {} interrupted", t.interrupted)
+        } else {
+            String::new()
+        }
     ));
     text.push_str(&format!(
         "rows: {} in files, {} accepted, {} rejected, {} with warnings",

@@ -2,6 +2,7 @@
 
 pub mod db;
 pub mod demo;
+pub mod generate;
 pub mod load;
 pub mod migrate;
 pub mod reader;
@@ -24,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::RevokeReader(args) => reader::revoke(&global, args).await,
         Command::Db(args) => db::run(&global, args).await,
         Command::Demo(args) => demo::run(&global, args).await,
+        Command::Generate(args) => generate::run(&global, args).await,
     }
 }
 

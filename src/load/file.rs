@@ -14,7 +14,8 @@ use std::cell::RefCell;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use tokio::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::{mpsc, watch};
 
 /// Bytes per COPY message; with the channel's 4 slots this bounds memory per job.
 const CHUNK: usize = 256 * 1024;
@@ -43,6 +44,8 @@ pub enum Outcome {
     RolledBack,
     /// A database or I/O error: nothing of the file was loaded.
     Failed,
+    /// Ctrl-C: rolled back, or never started.
+    Interrupted,
 }
 
 impl Outcome {
@@ -52,6 +55,7 @@ impl Outcome {
             Outcome::Loaded | Outcome::Validated => "succeeded",
             Outcome::RolledBack => "rolled_back",
             Outcome::Refused | Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
         }
     }
 }
@@ -77,6 +81,8 @@ pub struct FileReport {
     pub error: Option<String>,
     pub rejects_file: Option<PathBuf>,
     pub sha256: Option<String>,
+    /// Attempts made (more than 1 after a deadlock or serialization failure).
+    pub attempts: u32,
 }
 
 impl FileReport {
@@ -99,6 +105,7 @@ impl FileReport {
             error: None,
             rejects_file: None,
             sha256: None,
+            attempts: 1,
         }
     }
 
@@ -134,6 +141,8 @@ enum Stop {
         limit: u64,
     },
     File(FileError),
+    /// The file's size or modification time changed while it was read (still being written?).
+    Changed,
     /// The receiving side went away (a database error); not the file's fault.
     Cancelled,
 }
@@ -160,6 +169,10 @@ fn is_gzip(path: &Path) -> bool {
 /// Runs on a blocking thread: reads, validates and encodes the file, sending COPY chunks.
 fn parse_file(path: &Path, settings: &Settings, tx: mpsc::Sender<Vec<u8>>) -> Result<Parsed, Stop> {
     let file = std::fs::File::open(path).map_err(|e| Stop::File(e.into()))?;
+    // Checked on the open handle: a file replaced by rename meanwhile is still read whole.
+    let watch = file.try_clone().map_err(|e| Stop::File(e.into()))?;
+    let stamp = |f: &std::fs::File| f.metadata().map(|m| (m.len(), m.modified().ok()));
+    let before = stamp(&watch).map_err(|e| Stop::File(e.into()))?;
     let hasher = Rc::new(RefCell::new(Sha256::new()));
     let raw = HashingReader {
         inner: file,
@@ -212,6 +225,9 @@ fn parse_file(path: &Path, settings: &Settings, tx: mpsc::Sender<Vec<u8>>) -> Re
     tx.blocking_send(buf).map_err(|_| Stop::Cancelled)?;
     parsed.rows = rows.rows;
     drop(rows);
+    if stamp(&watch).map_err(|e| Stop::File(e.into()))? != before {
+        return Err(Stop::Changed);
+    }
     parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
     Ok(parsed)
 }
@@ -242,6 +258,10 @@ fn refusal_message(stop: &Stop, path: &Path) -> String {
             "{}: cannot read: {e} (file refused, nothing loaded)",
             path.display()
         ),
+        Stop::Changed => format!(
+            "{}: the file changed while it was being read (file refused, nothing loaded; load it again once it is complete)",
+            path.display()
+        ),
         Stop::Cancelled => format!("{}: stopped", path.display()),
     }
 }
@@ -257,93 +277,248 @@ pub struct Target<'a> {
     pub aggregates: crate::analytics::Aggregates,
 }
 
+/// What every file of one run shares: Ctrl-C and whether the database went away.
+#[derive(Debug)]
+pub struct RunState {
+    cancel: watch::Receiver<bool>,
+    connection_lost: AtomicBool,
+}
+
+impl RunState {
+    /// A run that stops starting files once `cancel` turns true.
+    pub fn new(cancel: watch::Receiver<bool>) -> Self {
+        RunState {
+            cancel,
+            connection_lost: AtomicBool::new(false),
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    async fn wait_cancelled(&self) {
+        let mut rx = self.cancel.clone();
+        // An error means the sender is gone: no interrupt can come any more.
+        if rx.wait_for(|c| *c).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Attempts per file when the server reports a deadlock or serialization failure (another
+/// loader wrote the same rows); each attempt re-reads the file and has its own run record.
+const ATTEMPTS: u32 = 3;
+
 /// Loads (or, without a target, only validates) one file; never returns an error: every
 /// outcome, failures included, is a report.
-pub async fn load(file: &PriceFile, settings: &Settings, target: Option<Target<'_>>) -> FileReport {
+pub async fn load(
+    file: &PriceFile,
+    settings: &Settings,
+    target: Option<Target<'_>>,
+    run: &RunState,
+) -> FileReport {
     let mut report = FileReport::new(file);
-    let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
-    let parse = {
-        let path = file.path.clone();
-        let settings = settings.clone();
-        tokio::task::spawn_blocking(move || parse_file(&path, &settings, tx))
-    };
-    let Some(target) = target else {
-        drain(rx).await;
-        match join(parse).await {
-            Ok(parsed) => {
-                report.take_parsed(&parsed);
-                report.outcome = Outcome::Validated;
-                report.check_passed = parsed.rows == parsed.accepted + parsed.rejected.len() as u64;
-                keep_rejects(settings, &mut report, &parsed.rejected);
-            }
-            Err(stop) => {
-                report.outcome = Outcome::Refused;
-                report.error = Some(refusal_message(&stop, &file.path));
-            }
-        }
+    if run.cancelled() {
+        report.outcome = Outcome::Interrupted;
+        report.error = Some(format!(
+            "{}: not started (interrupted)",
+            file.path.display()
+        ));
         return report;
+    }
+    let Some(target) = target else {
+        return validate(file, settings).await;
     };
-
-    let run_id = match start_record(target.records, file).await {
-        Ok(id) => id,
-        Err(e) => {
+    for attempt in 1..=ATTEMPTS {
+        if run.connection_lost.load(Ordering::SeqCst) {
             report.error = Some(format!(
-                "{}: recording the load: {e:#}",
+                "{}: not started: the connection to the database was lost (see the first error)",
                 file.path.display()
             ));
             return report;
         }
-    };
-    let mut conn = match target.data.acquire().await {
-        Ok(c) => c,
-        Err(e) => {
-            report.error = Some(format!("{}: connecting: {e}", file.path.display()));
-            finish_record_outside(target.records, run_id, &report).await;
-            return report;
+        let (report, retry) = attempt_load(file, settings, target, run).await;
+        if retry && attempt < ATTEMPTS {
+            tracing::warn!(
+                "{}: {} — retrying the whole file (attempt {} of {ATTEMPTS})",
+                file.path.display(),
+                report.error.as_deref().unwrap_or(""),
+                attempt + 1
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt))).await;
+            continue;
         }
-    };
-    match write(
-        &mut conn,
-        file,
-        rx,
-        parse,
-        run_id,
-        target.aggregates,
-        &mut report,
-    )
-    .await
-    {
-        Ok(rejected) => {
-            report.outcome = Outcome::Loaded;
-            keep_rejects(settings, &mut report, &rejected);
+        return FileReport {
+            attempts: attempt,
+            ..report
+        };
+    }
+    unreachable!("the last attempt always returns")
+}
+
+/// `--dry-run`: parse and validate only.
+async fn validate(file: &PriceFile, settings: &Settings) -> FileReport {
+    let mut report = FileReport::new(file);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
+    let parse = spawn_parser(file, settings, tx);
+    drain(rx).await;
+    match join(parse).await {
+        Ok(parsed) => {
+            report.take_parsed(&parsed);
+            report.outcome = Outcome::Validated;
+            report.check_passed = parsed.rows == parsed.accepted + parsed.rejected.len() as u64;
+            keep_rejects(settings, &mut report, &parsed.rejected);
         }
-        Err(failure) => {
-            if failure.outcome == Outcome::Failed {
-                // The connection may be mid-COPY or broken; never hand it to another file.
-                conn.close_on_drop();
-            }
-            report.outcome = failure.outcome;
-            report.error = Some(failure.message);
-            report.check_passed = false;
-            finish_record_outside(target.records, run_id, &report).await;
+        Err(stop) => {
+            report.outcome = Outcome::Refused;
+            report.error = Some(refusal_message(&stop, &file.path));
         }
     }
     report
 }
 
+fn spawn_parser(
+    file: &PriceFile,
+    settings: &Settings,
+    tx: mpsc::Sender<Vec<u8>>,
+) -> tokio::task::JoinHandle<Result<Parsed, Stop>> {
+    let path = file.path.clone();
+    let settings = settings.clone();
+    tokio::task::spawn_blocking(move || parse_file(&path, &settings, tx))
+}
+
+/// One attempt: run record, transaction, outcome. The flag says whether to try again.
+async fn attempt_load(
+    file: &PriceFile,
+    settings: &Settings,
+    target: Target<'_>,
+    run: &RunState,
+) -> (FileReport, bool) {
+    let mut report = FileReport::new(file);
+    let lost = |e: &sqlx::Error| {
+        if classify(e) == ErrorKind::ConnectionLost {
+            run.connection_lost.store(true, Ordering::SeqCst);
+        }
+    };
+    let run_id = match start_record(target.records, file).await {
+        Ok(id) => id,
+        Err(e) => {
+            lost(&e);
+            report.error = Some(format!(
+                "{}: recording the load: {e} (nothing of this file was loaded)",
+                file.path.display()
+            ));
+            return (report, false);
+        }
+    };
+    let mut conn = match target.data.acquire().await {
+        Ok(c) => c,
+        Err(e) => {
+            lost(&e);
+            report.error = Some(format!(
+                "{}: connecting: {e} (nothing of this file was loaded)",
+                file.path.display()
+            ));
+            finish_record_outside(target.records, run_id, &report).await;
+            return (report, false);
+        }
+    };
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
+    let parse = spawn_parser(file, settings, tx);
+    let result = tokio::select! {
+        r = write(&mut conn, file, rx, parse, run_id, target.aggregates, &mut report) => r,
+        // Dropping the write future drops its transaction: the server rolls it back.
+        () = run.wait_cancelled() => Err(Failure {
+            outcome: Outcome::Interrupted,
+            message: format!("{}: interrupted; rolled back, nothing of this file was loaded", file.path.display()),
+            kind: ErrorKind::Other,
+        }),
+    };
+    let mut retry = false;
+    match result {
+        Ok(rejected) => {
+            report.outcome = Outcome::Loaded;
+            keep_rejects(settings, &mut report, &rejected);
+        }
+        Err(failure) => {
+            if matches!(failure.outcome, Outcome::Failed | Outcome::Interrupted) {
+                // The connection may be mid-COPY or broken; never hand it to another file.
+                conn.close_on_drop();
+            }
+            if failure.kind == ErrorKind::ConnectionLost {
+                run.connection_lost.store(true, Ordering::SeqCst);
+            }
+            retry = failure.kind == ErrorKind::Retry;
+            report.outcome = failure.outcome;
+            report.error = Some(failure.message);
+            report.check_passed = false;
+            report.inserted = 0;
+            report.updated = 0;
+            report.unchanged = 0;
+            finish_record_outside(target.records, run_id, &report).await;
+        }
+    }
+    (report, retry)
+}
+
+/// How a database error bears on what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ErrorKind {
+    /// Deadlock or serialization failure: the whole file may be tried again.
+    Retry,
+    /// The server or the network went away: start no more files.
+    ConnectionLost,
+    Other,
+}
+
+fn classify(e: &sqlx::Error) -> ErrorKind {
+    match e {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("40001" | "40P01") => ErrorKind::Retry,
+            // admin_shutdown, crash_shutdown, cannot_connect_now
+            Some("57P01" | "57P02" | "57P03") => ErrorKind::ConnectionLost,
+            _ => ErrorKind::Other,
+        },
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => ErrorKind::ConnectionLost,
+        _ => ErrorKind::Other,
+    }
+}
+
 struct Failure {
     outcome: Outcome,
     message: String,
+    kind: ErrorKind,
 }
 
 impl Failure {
-    fn db(file: &PriceFile, err: impl std::fmt::Display) -> Self {
+    fn db(file: &PriceFile, err: sqlx::Error) -> Self {
         Failure {
             outcome: Outcome::Failed,
             message: format!(
                 "{}: database error: {err} (nothing of this file was loaded)",
                 file.path.display()
             ),
+            kind: classify(&err),
+        }
+    }
+
+    fn any(file: &PriceFile, err: anyhow::Error) -> Self {
+        match err.downcast::<sqlx::Error>() {
+            Ok(e) => Failure::db(file, e),
+            Err(other) => Failure {
+                outcome: Outcome::Failed,
+                message: format!(
+                    "{}: {other:#} (nothing of this file was loaded)",
+                    file.path.display()
+                ),
+                kind: ErrorKind::Other,
+            },
         }
     }
 }
@@ -407,6 +582,7 @@ async fn write(
             return Err(Failure {
                 outcome: Outcome::Refused,
                 message: refusal_message(&stop, &file.path),
+                kind: ErrorKind::Other,
             });
         }
         (Ok(parsed), None) => parsed,
@@ -427,7 +603,7 @@ async fn write(
 
     let table = verify::table_counts(&mut tx, &file.symbol)
         .await
-        .map_err(|e| Failure::db(file, e))?;
+        .map_err(|e| Failure::any(file, e))?;
     report.in_table = table.in_table;
     let counts = FileCounts {
         rows_in_file: parsed.rows,
@@ -443,6 +619,7 @@ async fn write(
         return Err(Failure {
             outcome: Outcome::RolledBack,
             message: format!("{}: {msg}; the file was rolled back", file.path.display()),
+            kind: ErrorKind::Other,
         });
     }
     report.check_passed = true;
@@ -451,7 +628,7 @@ async fn write(
     {
         crate::analytics::changed(&mut tx, aggregates, &file.symbol, from, to)
             .await
-            .map_err(|e| Failure::db(file, format!("{e:#}")))?;
+            .map_err(|e| Failure::any(file, e))?;
     }
     // Success is recorded inside the data transaction: the record claims it only if the
     // data commits, and a crash before commit leaves the record `running`, never `succeeded`.
@@ -463,12 +640,12 @@ async fn write(
     Ok(parsed.rejected)
 }
 
-async fn start_record(records: &PgPool, file: &PriceFile) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(include_str!("sql/run_start.sql"))
+async fn start_record(records: &PgPool, file: &PriceFile) -> sqlx::Result<i64> {
+    sqlx::query_scalar(include_str!("sql/run_start.sql"))
         .bind(file.path.display().to_string())
         .bind(&file.symbol)
         .fetch_one(records)
-        .await?)
+        .await
 }
 
 async fn finish_record(conn: &mut PgConnection, run_id: i64, r: &FileReport) -> sqlx::Result<()> {

@@ -50,6 +50,7 @@ pub struct Totals {
     pub refused: usize,
     pub rolled_back: usize,
     pub failed: usize,
+    pub interrupted: usize,
     pub rows_in_file: u64,
     pub accepted: u64,
     pub rejected: u64,
@@ -68,6 +69,7 @@ impl Totals {
             Outcome::Refused => self.refused += 1,
             Outcome::RolledBack => self.rolled_back += 1,
             Outcome::Failed => self.failed += 1,
+            Outcome::Interrupted => self.interrupted += 1,
         }
         if matches!(r.outcome, Outcome::Loaded | Outcome::Validated) {
             self.rows_in_file += r.rows_in_file;
@@ -93,6 +95,8 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
         .collect::<Result<Vec<_>>>()?;
 
     let progress = progress_bar(req.progress, plan.files.len());
+    let run_state = file::RunState::new(interrupt_watch());
+    let run_state = &run_state;
     let mut server = None;
     let loaded_at;
     let mut refresh_seconds = 0.0;
@@ -103,7 +107,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
             .map(|(i, f)| {
                 let (settings, progress) = (&req.settings, &progress);
                 async move {
-                    let r = file::load(f, settings, None).await;
+                    let r = file::load(f, settings, None, &run_state).await;
                     progress.inc(1);
                     (i, r)
                 }
@@ -142,7 +146,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
                     let mut done = Vec::with_capacity(group.len());
                     for (i, f) in group {
                         progress.set_message(f.symbol.clone());
-                        done.push((i, file::load(f, settings, Some(target)).await));
+                        done.push((i, file::load(f, settings, Some(target), &run_state).await));
                         progress.inc(1);
                     }
                     done
@@ -185,6 +189,24 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
         dry_run: req.dry_run,
         server,
     })
+}
+
+/// Turns true on the first Ctrl-C; a second one ends the process at once (the server rolls
+/// back whatever was in flight when the connections drop).
+fn interrupt_watch() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "interrupted: finishing no new files, rolling back the ones in flight (Ctrl-C again to quit at once)"
+            );
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    rx
 }
 
 /// The files grouped by symbol (groups in order of first appearance, files in given order),

@@ -1,0 +1,147 @@
+//! A deterministic, Kaggle-shaped synthetic tree (`stocks/`, `etfs/`, `symbols_valid_meta.csv`)
+//! of any size, for benchmarks and tests: weekday trading days, random-walk prices, volumes
+//! of realistic size, and some of the real files' quirks (float volumes, zero-volume days).
+
+use anyhow::{Context, Result};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use std::io::Write;
+use std::path::Path;
+
+/// SplitMix64: small, fast, and the same numbers on every machine for a seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Roughly normal (sum of uniforms), mean 0, sd 1.
+    fn normal(&mut self) -> f64 {
+        (0..12).map(|_| self.unit()).sum::<f64>() - 6.0
+    }
+}
+
+/// `AAAA`, `AAAB`, … : distinct four-letter symbols.
+fn symbol(i: usize) -> String {
+    let mut n = i;
+    let mut s = [b'A'; 4];
+    for c in s.iter_mut().rev() {
+        *c = b'A' + (n % 26) as u8;
+        n /= 26;
+    }
+    String::from_utf8_lossy(&s).into_owned()
+}
+
+/// What `generate` wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generated {
+    pub files: usize,
+    pub rows: u64,
+}
+
+/// Writes `symbols` files of about `years` years of trading days each under `out`.
+pub fn generate(out: &Path, symbols: usize, years: u32, seed: u64) -> Result<Generated> {
+    for dir in ["stocks", "etfs"] {
+        std::fs::create_dir_all(out.join(dir))
+            .with_context(|| format!("creating {}", out.join(dir).display()))?;
+    }
+    let mut meta =
+        std::io::BufWriter::new(std::fs::File::create(out.join("symbols_valid_meta.csv"))?);
+    writeln!(
+        meta,
+        "Nasdaq Traded,Symbol,Security Name,Listing Exchange,Market Category,ETF,Round Lot Size,Test Issue,Financial Status,CQS Symbol,NASDAQ Symbol,NextShares"
+    )?;
+    let end = NaiveDate::from_ymd_opt(2020, 12, 31).expect("valid date");
+    let mut rows = 0;
+    for i in 0..symbols {
+        let mut rng = Rng(seed ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
+        let sym = symbol(i);
+        let etf = i % 5 == 4;
+        writeln!(
+            meta,
+            "Y,{sym},{sym} {} - Common Stock,Q,{},{},100.0,N,N,,{sym},N",
+            if etf { "Index Fund" } else { "Holdings Inc." },
+            if etf { " " } else { "Q" },
+            if etf { "Y" } else { "N" }
+        )?;
+        // Listing dates differ: up to a quarter of the history is missing for some symbols.
+        let skip_days = (rng.unit() * f64::from(years) * 91.0) as u64;
+        let start = end - Days::new(u64::from(years) * 365) + Days::new(skip_days);
+        let float_volume = i % 7 == 3; // as in the Kaggle files that have empty rows
+        let path = out
+            .join(if etf { "etfs" } else { "stocks" })
+            .join(format!("{sym}.csv"));
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&path)?);
+        writeln!(w, "Date,Open,High,Low,Close,Adj Close,Volume")?;
+        let mut price = 5.0 + rng.unit() * 200.0;
+        let base_volume = 10f64.powf(4.0 + rng.unit() * 3.5);
+        let mut day = start;
+        while day <= end {
+            if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+                let open = price * (1.0 + 0.01 * rng.normal());
+                let close = open * (1.0 + 0.015 * rng.normal());
+                let high = open.max(close) * (1.0 + 0.01 * rng.unit());
+                let low = open.min(close) * (1.0 - 0.01 * rng.unit());
+                let adj = close * 0.97;
+                let volume = if rng.unit() < 0.002 {
+                    0
+                } else {
+                    (base_volume * (0.3 + 1.4 * rng.unit())) as u64
+                };
+                write!(
+                    w,
+                    "{day},{open:.6},{high:.6},{low:.6},{close:.6},{adj:.6},{volume}"
+                )?;
+                if float_volume {
+                    write!(w, ".0")?;
+                }
+                writeln!(w)?;
+                rows += 1;
+                price = close.max(0.01);
+            }
+            day = day + Days::new(1);
+        }
+        w.flush()?;
+    }
+    meta.flush()?;
+    Ok(Generated {
+        files: symbols,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_are_distinct_letters() {
+        assert_eq!(symbol(0), "AAAA");
+        assert_eq!(symbol(27), "AABB");
+        assert_ne!(symbol(5000), symbol(5001));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_tree() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let ga = generate(a.path(), 6, 1, 7).unwrap();
+        let gb = generate(b.path(), 6, 1, 7).unwrap();
+        assert_eq!(ga, gb);
+        assert_eq!(ga.files, 6);
+        let read = |d: &Path| std::fs::read_to_string(d.join("stocks/AAAA.csv")).unwrap();
+        assert_eq!(read(a.path()), read(b.path()));
+        assert!(a.path().join("etfs/AAAE.csv").exists());
+        let text = read(a.path());
+        assert!(text.lines().count() > 150, "about a year of weekdays");
+    }
+}

@@ -94,6 +94,9 @@ pub fn report(summary: &Summary, format: Format, quiet: bool) -> Result<()> {
             eprintln!("error: {error}");
         }
     }
+    if let Some(e) = &summary.refresh_error {
+        eprintln!("error: {e}");
+    }
     let t = &summary.totals;
     if t.interrupted > 0 {
         return Err(Failure::Interrupted.into());
@@ -111,6 +114,9 @@ pub fn report(summary: &Summary, format: Format, quiet: bool) -> Result<()> {
             total: t.files,
         }
         .into());
+    }
+    if summary.refresh_error.is_some() {
+        anyhow::bail!("the aggregates are stale");
     }
     Ok(())
 }

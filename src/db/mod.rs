@@ -124,13 +124,15 @@ async fn connect_with(options: PgConnectOptions, url: &str) -> Result<PgConnecti
 }
 
 /// A pool of up to `size` connections; `after_connect` SQL runs once on each new connection.
+/// Acquiring gives up after 10 s: the pool retries refused connections until then, and a
+/// server that stays away that long has crashed or gone (the loader then starts no more files).
 pub async fn pool(url: &str, size: u32, after_connect: Option<&'static str>) -> Result<PgPool> {
     // Connect once first so that a refused connection gets the same retry as `connect`.
     connect(url).await?.close().await.ok();
     let mut opts = PgPoolOptions::new()
         .max_connections(size)
         .min_connections(0)
-        .acquire_timeout(Duration::from_secs(60));
+        .acquire_timeout(Duration::from_secs(10));
     if let Some(sql) = after_connect {
         opts = opts.after_connect(move |conn, _meta| {
             Box::pin(async move {

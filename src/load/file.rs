@@ -456,7 +456,11 @@ async fn attempt_load(
             report.inserted = 0;
             report.updated = 0;
             report.unchanged = 0;
-            finish_record_outside(target.records, run_id, &report).await;
+            // With the server gone the record cannot be written; it stays `running`, which
+            // never claims the data is there.
+            if failure.kind != ErrorKind::ConnectionLost {
+                finish_record_outside(target.records, run_id, &report).await;
+            }
         }
     }
     (report, retry)

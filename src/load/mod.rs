@@ -38,6 +38,8 @@ pub struct Summary {
     pub elapsed_seconds: f64,
     /// Time spent refreshing continuous aggregates after the loads (timescale tier).
     pub refresh_seconds: f64,
+    /// Why that refresh failed, if it did (the prices stay committed).
+    pub refresh_error: Option<String>,
     pub dry_run: bool,
     pub server: Option<ServerInfo>,
 }
@@ -100,6 +102,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
     let mut server = None;
     let loaded_at;
     let mut refresh_seconds = 0.0;
+    let mut refresh_error = None;
     let mut symbols_listed = 0;
     let mut reports: Vec<(usize, FileReport)> = if req.dry_run {
         symbols_listed = listings.iter().map(|l| l.symbol.len() as u64).sum();
@@ -158,14 +161,19 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
             .await;
         data.close().await;
         loaded_at = Instant::now();
-        let mut conn = records.acquire().await?;
-        crate::analytics::refresh_pending(&mut conn, database.aggregates)
-            .await
-            .context(
-                "the prices are loaded; refreshing the aggregates failed (run `stockdb refresh`)",
-            )?;
+        if database.aggregates == crate::analytics::Aggregates::Continuous {
+            let refreshed = async {
+                let mut conn = records.acquire().await?;
+                crate::analytics::refresh_pending(&mut conn, database.aggregates).await
+            }
+            .await;
+            if let Err(e) = refreshed {
+                refresh_error = Some(format!(
+                    "the loaded prices are committed, but refreshing the aggregates failed: {e:#}; run `stockdb refresh`"
+                ));
+            }
+        }
         refresh_seconds = loaded_at.elapsed().as_secs_f64();
-        drop(conn);
         records.close().await;
         reports
     };
@@ -186,6 +194,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
         totals,
         elapsed_seconds: elapsed,
         refresh_seconds,
+        refresh_error,
         dry_run: req.dry_run,
         server,
     })

@@ -84,10 +84,21 @@ pub enum HeaderError {
     Empty,
     #[error("the header is not valid UTF-8")]
     NotUtf8,
+    #[error("the file is UTF-16; save it as UTF-8 (stockdb reads UTF-8 CSV)")]
+    Utf16,
     #[error(
-        "header has no {missing} column (found: {found}); required: Date, Open, High, Low, Close, Volume"
+        "the header {header:?} is one column: the file seems to be separated by {delimiter:?}; stockdb reads comma-separated files"
     )]
-    Missing { missing: String, found: String },
+    Delimiter { header: String, delimiter: char },
+    #[error(
+        "header has no {missing} column (found: {found}); required: Date, Open, High, Low, Close, Volume{}",
+        if *looks_like_data { "; the first line looks like data: does the file lack its header line?" } else { "" }
+    )]
+    Missing {
+        missing: String,
+        found: String,
+        looks_like_data: bool,
+    },
     #[error("header names {name:?} twice (columns {first} and {second})")]
     Duplicate {
         name: String,
@@ -99,6 +110,10 @@ pub enum HeaderError {
 impl Header {
     /// Matches header names to fields; unknown columns are ignored.
     pub fn parse(record: &ByteRecord) -> Result<Header, HeaderError> {
+        let first = record.get(0).unwrap_or_default();
+        if first.starts_with(&[0xFF, 0xFE]) || first.starts_with(&[0xFE, 0xFF]) {
+            return Err(HeaderError::Utf16);
+        }
         let mut names = Vec::with_capacity(record.len());
         for field in record.iter() {
             let name = std::str::from_utf8(field).map_err(|_| HeaderError::NotUtf8)?;
@@ -106,6 +121,14 @@ impl Header {
         }
         if names.iter().all(|n| n.is_empty()) {
             return Err(HeaderError::Empty);
+        }
+        if let [only] = names.as_slice()
+            && let Some(delimiter) = [';', '\t', '|'].into_iter().find(|d| only.contains(*d))
+        {
+            return Err(HeaderError::Delimiter {
+                header: only.clone(),
+                delimiter,
+            });
         }
         let mut pos = [None; 7];
         for (i, name) in names.iter().enumerate() {
@@ -135,6 +158,7 @@ impl Header {
             return Err(HeaderError::Missing {
                 missing: missing.join(", "),
                 found: names.join(","),
+                looks_like_data: parse_date(&names[0], None).is_some(),
             });
         }
         Ok(Header { pos, names })
@@ -223,6 +247,8 @@ pub enum Problem {
     FieldCount {
         expected: usize,
         found: usize,
+        /// A field spans lines: most likely a quote that is never closed.
+        multiline: bool,
     },
     NoValues,
     Blank,
@@ -265,11 +291,21 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::FieldCount { expected, found } => {
+            Problem::FieldCount {
+                expected,
+                found,
+                multiline,
+            } => {
                 write!(
                     f,
                     "expected {expected} fields as in the header, found {found}"
-                )
+                )?;
+                if *multiline {
+                    f.write_str(
+                        " (a quoted field runs over several lines: is a quote not closed?)",
+                    )?;
+                }
+                Ok(())
             }
             Problem::NoValues => f.write_str("row has a date but every value is empty"),
             Problem::Blank => f.write_str("row has only empty fields"),
@@ -358,6 +394,7 @@ pub fn parse_row(
             Problem::FieldCount {
                 expected: width,
                 found: record.len(),
+                multiline: record.iter().any(|f| f.contains(&b'\n')),
             },
         ));
     }

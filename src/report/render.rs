@@ -80,6 +80,9 @@ fn table(rs: &ResultSet) -> String {
             }
         }));
     }
+    if rs.rows.is_empty() {
+        return format!("{t}\n(no rows)");
+    }
     let n = rs.rows.len();
     format!("{t}\n({n} row{})", if n == 1 { "" } else { "s" })
 }

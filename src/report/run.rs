@@ -7,7 +7,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, Column, Connection, PgConnection, Postgres, Row, TypeInfo};
+use sqlx::{
+    AssertSqlSafe, Column, Connection, Executor, PgConnection, Postgres, Row, SqlSafeStr,
+    Statement, TypeInfo,
+};
 use std::collections::BTreeMap;
 
 /// One cell of a result.
@@ -128,11 +131,22 @@ pub async fn run(
         .fetch_all(&mut *tx)
         .await
         .with_context(|| format!("report {} ({}) failed", report.name, report.source))?;
-    tx.rollback().await.ok();
     let columns = match rows.first() {
         Some(row) => row.columns().iter().map(|c| c.name().to_string()).collect(),
-        None => Vec::new(),
+        // No row to read the names from: ask the server (CSV and tables still get a header).
+        None => {
+            let sql = report.sql.trim().trim_end_matches(';').to_string();
+            let statement = (&mut *tx)
+                .prepare(AssertSqlSafe(sql).into_sql_str())
+                .await?;
+            statement
+                .columns()
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect()
+        }
     };
+    tx.rollback().await.ok();
     let rows = rows.iter().map(decode_row).collect::<Result<Vec<_>>>()?;
     Ok(ResultSet { columns, rows })
 }

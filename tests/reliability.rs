@@ -1,0 +1,606 @@
+//! Breaking things on purpose: the loader killed at many points, Ctrl-C, the server crashing,
+//! two loaders at once, a statement timeout, and inputs that must be made at test time.
+
+mod common;
+
+use common::{TestDb, fresh_db, root, run_with};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A generated Kaggle-shaped tree in a temp dir.
+fn generated(symbols: usize, years: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    run_with(
+        &[
+            "generate",
+            "--symbols",
+            &symbols.to_string(),
+            "--years",
+            &years.to_string(),
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        &[],
+        root(),
+    )
+    .expect_code(0);
+    dir
+}
+
+fn spawn_load(url: &str, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_stockdb"))
+        .arg("load")
+        .args(args)
+        .args(["--no-progress", "-q"])
+        .env("DATABASE_URL", url)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Per symbol: rows and a digest of every value, for comparing two databases row for row.
+async fn table_digest(db: &TestDb) -> Vec<(String, i64, String)> {
+    let mut conn = db.conn().await;
+    sqlx::query_as(
+        "SELECT symbol, count(*),
+                md5(string_agg(format('%s|%s|%s|%s|%s|%s|%s', day, open, high, low, close, adj_close, volume), ',' ORDER BY day))
+         FROM market.daily_prices GROUP BY symbol ORDER BY symbol",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+}
+
+/// Every file is all there with a succeeded record, or absent; no record claims success for
+/// absent data; the aggregate tables agree with the prices they summarize.
+async fn assert_all_or_nothing(db: &TestDb, expected: &[(String, i64, String)], when: &str) {
+    let now = table_digest(db).await;
+    for (symbol, rows, digest) in &now {
+        let full = expected
+            .iter()
+            .find(|e| &e.0 == symbol)
+            .unwrap_or_else(|| panic!("{when}: unknown {symbol}"));
+        assert_eq!(
+            (rows, digest),
+            (&full.1, &full.2),
+            "{when}: {symbol} is partly loaded"
+        );
+    }
+    let claimed_but_absent = db
+        .count(
+            "SELECT count(*) FROM market.load_runs r WHERE r.status = 'succeeded'
+             AND NOT EXISTS (SELECT 1 FROM market.daily_prices p WHERE p.symbol = r.symbol)",
+        )
+        .await;
+    assert_eq!(
+        claimed_but_absent, 0,
+        "{when}: a run record claims success for absent data"
+    );
+    let present_unclaimed = db
+        .count(
+            "SELECT count(DISTINCT p.symbol) FROM market.daily_prices p WHERE NOT EXISTS
+             (SELECT 1 FROM market.load_runs r WHERE r.symbol = p.symbol AND r.status = 'succeeded')",
+        )
+        .await;
+    assert_eq!(
+        present_unclaimed, 0,
+        "{when}: data without a succeeded run record"
+    );
+    if db
+        .count("SELECT count(*) FROM pg_class WHERE relname = 'weekly_prices' AND relkind = 'r'")
+        .await
+        > 0
+    {
+        let stale = db
+            .count(
+                "SELECT count(*) FROM (SELECT symbol, count(*) AS n FROM market.daily_prices GROUP BY 1) d
+                 FULL JOIN (SELECT symbol, sum(trading_days)::bigint AS n FROM market.weekly_prices GROUP BY 1) w USING (symbol)
+                 WHERE d.n IS DISTINCT FROM w.n",
+            )
+            .await;
+        assert_eq!(stale, 0, "{when}: aggregates disagree with the prices");
+    }
+}
+
+#[tokio::test]
+async fn killed_at_28_points_every_file_is_whole_or_absent_and_a_rerun_completes() {
+    let tree = generated(40, 3);
+    let path = tree.path().to_str().unwrap();
+    // The reference: a clean load, timed to spread the kill points over it.
+    let clean = fresh_db().await;
+    let started = Instant::now();
+    clean
+        .run(&["load", path, "--jobs", "2", "-q"])
+        .expect_code(0);
+    let duration = started.elapsed();
+    let expected = table_digest(&clean).await;
+    assert_eq!(expected.len(), 40);
+
+    // Each kill point on a database of its own, so that every run is a first load of the
+    // same length; every fourth one is then re-run to completion.
+    let mut kills = 0;
+    for k in 0..28u32 {
+        let db = fresh_db().await;
+        db.run(&["migrate", "-q"]).expect_code(0);
+        // From just after start to just before the end of a clean load.
+        // (Over the first 70%: with other tests running in parallel, timings are noisy.)
+        let delay = duration.mul_f64(0.02 + 0.68 * f64::from(k) / 27.0);
+        let mut child = spawn_load(&db.url, &[path, "--jobs", "2"]);
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL: no handler runs
+            kills += 1;
+        }
+        child.wait().unwrap();
+        let loaded = db
+            .count("SELECT count(DISTINCT symbol) FROM market.daily_prices")
+            .await;
+        assert_all_or_nothing(
+            &db,
+            &expected,
+            &format!("after kill point {k} ({delay:?}, {loaded} files in)"),
+        )
+        .await;
+        if k % 4 == 3 {
+            db.run(&["load", path, "--jobs", "2", "-q"]).expect_code(0);
+            assert_eq!(
+                table_digest(&db).await,
+                expected,
+                "the re-run after kill point {k} equals a clean load"
+            );
+            assert_all_or_nothing(&db, &expected, "after a re-run").await;
+        }
+    }
+    assert!(
+        kills >= 20,
+        "only {kills} of 28 runs were still running when killed"
+    );
+    println!("{kills} kill points");
+}
+
+#[tokio::test]
+async fn ctrl_c_rolls_back_files_in_flight_and_exits_130() {
+    let tree = generated(40, 4);
+    let path = tree.path().to_str().unwrap();
+    let clean = fresh_db().await;
+    let started = Instant::now();
+    clean
+        .run(&["load", path, "--jobs", "2", "-q"])
+        .expect_code(0);
+    let duration = started.elapsed();
+    let expected = table_digest(&clean).await;
+
+    let db = fresh_db().await;
+    db.run(&["migrate", "-q"]).expect_code(0);
+    let child = Command::new(env!("CARGO_BIN_EXE_stockdb"))
+        .args([
+            "load",
+            path,
+            "--jobs",
+            "2",
+            "--no-progress",
+            "--format",
+            "json",
+        ])
+        .env("DATABASE_URL", &db.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(duration / 3);
+    // SAFETY: kill(2) with a child's pid and SIGINT has no memory effects.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("the summary so far is printed");
+    let t = &json["totals"];
+    assert!(t["interrupted"].as_u64().unwrap() > 0, "{t}");
+    assert!(
+        t["loaded"].as_u64().unwrap() > 0,
+        "files before the interrupt stay loaded: {t}"
+    );
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.load_runs WHERE status = 'running'")
+            .await,
+        0
+    );
+    assert_all_or_nothing(&db, &expected, "after Ctrl-C").await;
+    // The records say which files were interrupted in flight.
+    let in_flight = db
+        .count("SELECT count(*) FROM market.load_runs WHERE status = 'interrupted'")
+        .await;
+    let not_started = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("not started (interrupted)"))
+        })
+        .count() as i64;
+    assert_eq!(in_flight + not_started, t["interrupted"].as_i64().unwrap());
+    db.run(&["load", path, "-q"]).expect_code(0);
+    assert_eq!(table_digest(&db).await, expected);
+}
+
+/// The server's postmaster pid, from its pid file.
+fn postmaster_pid(home: &Path) -> i32 {
+    let text = std::fs::read_to_string(home.join("pgdata/postmaster.pid")).unwrap();
+    text.lines().next().unwrap().trim().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_server_crash_mid_load_names_the_files_not_loaded_and_a_rerun_finishes() {
+    let tree = generated(30, 4);
+    let path = tree.path().to_str().unwrap();
+    // A cluster of its own: this test crashes it.
+    let home = tempfile::tempdir().unwrap();
+    let env = [("STOCKDB_HOME", home.path().to_str().unwrap())];
+    let dir = root();
+    run_with(&["db", "start"], &env, dir).expect_code(0);
+    let started = Instant::now();
+    run_with(&["load", path, "-q", "--jobs", "1"], &env, dir).expect_code(0);
+    let duration = started.elapsed();
+    let expected = run_with(&["status", "--format", "json"], &env, dir).json()["rows"].clone();
+    run_with(&["db", "stop"], &env, dir).expect_code(0);
+    std::fs::remove_dir_all(home.path().join("pgdata")).unwrap();
+    std::fs::remove_file(home.path().join("port")).unwrap();
+    run_with(&["db", "start"], &env, dir).expect_code(0);
+    run_with(&["migrate", "-q"], &env, dir).expect_code(0);
+
+    let child = Command::new(env!("CARGO_BIN_EXE_stockdb"))
+        .args([
+            "load",
+            path,
+            "--jobs",
+            "1",
+            "--no-progress",
+            "--format",
+            "json",
+        ])
+        .env("STOCKDB_HOME", home.path())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(duration / 2);
+    // SIGKILL the postmaster: an immediate crash, as `pg_ctl stop -m immediate` or worse.
+    // SAFETY: kill(2) with a pid read from the server's own pid file.
+    unsafe { libc::kill(postmaster_pid(home.path()), libc::SIGKILL) };
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "the loader gave up promptly"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["outcome"] == "failed")
+        .count();
+    assert!(failed > 0, "{json}");
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error: ")).count(),
+        failed + 1,
+        "one error line per file not loaded, plus the total:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("nothing of this file was loaded") || stderr.contains("not started"),
+        "{stderr}"
+    );
+
+    // Restart (crash recovery) and load again: exactly a clean load's rows.
+    let _ = run_with(&["db", "stop"], &env, dir);
+    run_with(&["db", "start"], &env, dir).expect_code(0);
+    run_with(&["load", path, "-q"], &env, dir).expect_code(0);
+    let status = run_with(&["status", "--format", "json"], &env, dir).json();
+    assert_eq!(status["rows"], expected);
+    run_with(&["db", "stop"], &env, dir).expect_code(0);
+}
+
+#[tokio::test]
+async fn two_loaders_on_overlapping_trees_load_everything_exactly_once() {
+    let tree = generated(30, 3);
+    let clean = fresh_db().await;
+    clean
+        .run(&["load", tree.path().to_str().unwrap(), "-q"])
+        .expect_code(0);
+    let expected = table_digest(&clean).await;
+    // Loader A: symbols 0-19, loader B: 10-29, so 10 files are loaded by both at once.
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut files: Vec<PathBuf> = ["stocks", "etfs"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(tree.path().join(d))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+        })
+        .collect();
+    files.sort_by_key(|p| p.file_name().unwrap().to_owned());
+    for (i, f) in files.iter().enumerate() {
+        let name = f.file_name().unwrap();
+        if i < 20 {
+            std::fs::copy(f, a.path().join(name)).unwrap();
+        }
+        if i >= 10 {
+            std::fs::copy(f, b.path().join(name)).unwrap();
+        }
+    }
+    let db = fresh_db().await;
+    let ca = spawn_load(&db.url, &[a.path().to_str().unwrap(), "--jobs", "2"]);
+    let cb = spawn_load(&db.url, &[b.path().to_str().unwrap(), "--jobs", "2"]);
+    for (name, c) in [("A", ca), ("B", cb)] {
+        let out = c.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "loader {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Symbols and asset classes differ (no folder), values are the same.
+    let got = table_digest(&db).await;
+    assert_eq!(got, expected);
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.load_runs WHERE status <> 'succeeded'")
+            .await,
+        0
+    );
+    assert_eq!(db.count("SELECT count(*) FROM market.load_runs").await, 40);
+    assert_all_or_nothing(&db, &expected, "after two loaders").await;
+}
+
+#[tokio::test]
+async fn a_statement_timeout_fails_that_file_cleanly_and_records_it() {
+    let db = fresh_db().await;
+    db.run(&["migrate", "-q"]).expect_code(0);
+    let mut conn = db.conn().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$;
+         CREATE TRIGGER slow BEFORE INSERT ON market.daily_prices
+           FOR EACH ROW WHEN (NEW.symbol = 'ALFA') EXECUTE FUNCTION public.slow();
+         ALTER DATABASE {} SET statement_timeout = '500ms';",
+        db.name
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let run = db.run(&["load", "fixtures/kaggle", "--format", "json"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("ALFA.csv: database error"),
+        "{}",
+        run.describe()
+    );
+    assert!(
+        run.stderr().contains("statement timeout"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(run.json()["totals"]["loaded"], 2);
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices WHERE symbol = 'ALFA'")
+            .await,
+        0
+    );
+    let mut conn = db.conn().await;
+    let (status, error): (String, String) =
+        sqlx::query_as("SELECT status, error FROM market.load_runs WHERE symbol = 'ALFA'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.contains("statement timeout"), "{error}");
+}
+
+#[tokio::test]
+async fn inputs_made_at_test_time_are_refused_or_handled() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let header = "Date,Open,High,Low,Close,Adj Close,Volume\n";
+
+    // A 1 MB single line.
+    let big = dir.path().join("BIGLINE.csv");
+    std::fs::write(&big, format!("{header}{}\n", "9".repeat(1 << 20))).unwrap();
+    let run = db.run(&["load", big.to_str().unwrap(), "-q"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("BIGLINE.csv:2: expected 7 fields as in the header, found 1"),
+        "{}",
+        run.describe()
+    );
+
+    // A symlink loop: the loop is entered once, its files load once.
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("stocks")).unwrap();
+    std::fs::copy(
+        root().join("fixtures/kaggle/stocks/ALFA.csv"),
+        tree.join("stocks/ALFA.csv"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&tree, tree.join("stocks/loop")).unwrap();
+    let run = db.run(&["load", tree.to_str().unwrap(), "--format", "json"]);
+    run.expect_code(0);
+    assert_eq!(run.json()["totals"]["files"], 1);
+
+    // A file that changes while it is read: a writer appends until the loader is done.
+    let growing = dir.path().join("GROWING.csv");
+    let mut text = String::from(header);
+    for d in 0..200_000u32 {
+        let day =
+            chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Days::new(d.into());
+        text.push_str(&format!("{day},10.0,11.0,9.0,10.5,10.4,1000\n"));
+    }
+    std::fs::write(&growing, &text).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (path, stop) = (growing.clone(), stop.clone());
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                f.write_all(b"\n").unwrap();
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let run = db.run(&["load", growing.to_str().unwrap(), "-q"]);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    writer.join().unwrap();
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("GROWING.csv: the file changed while it was being read"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices WHERE symbol = 'GROWING'")
+            .await,
+        0
+    );
+
+    // An unreadable file (root reads everything, so only as another user).
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        common::skip(
+            "inputs_made_at_test_time: unreadable file",
+            "running as root, who can read a file of mode 000",
+        );
+    } else {
+        use std::os::unix::fs::PermissionsExt;
+        let locked = dir.path().join("LOCKED.csv");
+        std::fs::write(&locked, header).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let run = db.run(&["load", locked.to_str().unwrap(), "-q"]);
+        run.expect_code(1);
+        assert!(
+            run.stderr()
+                .contains("LOCKED.csv: cannot read: Permission denied"),
+            "{}",
+            run.describe()
+        );
+    }
+}
+
+#[tokio::test]
+async fn passwords_stay_out_of_output_records_and_errors() {
+    let db = fresh_db().await;
+    // The test cluster trusts its socket, so a URL with a password still connects.
+    let with_password = db.url.replacen("://stockdb@", "://stockdb:hunter2@", 1);
+    assert!(with_password.contains("hunter2"));
+    let run = run_with(
+        &[
+            "load",
+            "fixtures/yahoo",
+            "fixtures/bad/missing_value.csv",
+            "--format",
+            "json",
+        ],
+        &[("DATABASE_URL", with_password.as_str())],
+        root(),
+    );
+    run.expect_code(1);
+    let status = run_with(
+        &["status"],
+        &[("DATABASE_URL", with_password.as_str())],
+        root(),
+    );
+    status.expect_code(0);
+    for text in [run.stdout(), run.stderr(), status.stdout(), status.stderr()] {
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+    assert!(
+        status.stdout().contains("stockdb:***@"),
+        "{}",
+        status.describe()
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.load_runs WHERE concat(path, error, symbol) LIKE '%hunter2%'").await,
+        0
+    );
+    // Report parameters of every type are bound, and mistyped values never reach SQL.
+    let evil = "2020-01-01'; DROP TABLE market.daily_prices; --";
+    for args in [
+        vec![
+            "report",
+            "moving_averages",
+            "--symbol",
+            "ACME",
+            "--from",
+            evil,
+        ],
+        vec![
+            "report",
+            "load_history",
+            "-p",
+            "limit=1; DROP TABLE market.daily_prices",
+        ],
+        vec![
+            "report",
+            "returns_distribution",
+            "-p",
+            "width=0.01); DROP TABLE market.daily_prices; --",
+        ],
+    ] {
+        db.run(&args).expect_code(1);
+    }
+    let rows = db.run(&[
+        "report",
+        "daily_returns",
+        "--symbol",
+        evil,
+        "--format",
+        "csv",
+    ]);
+    rows.expect_code(0);
+    assert_eq!(
+        rows.stdout().trim(),
+        "day,price,simple_return,log_return",
+        "a hostile symbol is just a symbol with no rows"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        400
+    );
+}
+
+#[tokio::test]
+async fn the_local_cluster_listens_on_loopback_and_an_owner_only_socket() {
+    let db = fresh_db().await;
+    let mut conn = db.conn().await;
+    let settings: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, setting FROM pg_settings WHERE name IN ('listen_addresses', 'unix_socket_permissions') ORDER BY name",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    if std::env::var("STOCKDB_TEST_DATABASE_URL").is_ok() {
+        common::skip(
+            "the_local_cluster_listens_on_loopback",
+            "tests run on an external server",
+        );
+        return;
+    }
+    assert_eq!(
+        settings,
+        vec![
+            ("listen_addresses".to_string(), "127.0.0.1".to_string()),
+            ("unix_socket_permissions".to_string(), "0700".to_string())
+        ]
+    );
+}

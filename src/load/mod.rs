@@ -110,7 +110,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
             .map(|(i, f)| {
                 let (settings, progress) = (&req.settings, &progress);
                 async move {
-                    let r = file::load(f, settings, None, &run_state).await;
+                    let r = file::load(f, settings, None, run_state).await;
                     progress.inc(1);
                     (i, r)
                 }
@@ -149,7 +149,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
                     let mut done = Vec::with_capacity(group.len());
                     for (i, f) in group {
                         progress.set_message(f.symbol.clone());
-                        done.push((i, file::load(f, settings, Some(target), &run_state).await));
+                        done.push((i, file::load(f, settings, Some(target), run_state).await));
                         progress.inc(1);
                     }
                     done

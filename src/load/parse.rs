@@ -164,6 +164,11 @@ impl Header {
         Ok(Header { pos, names })
     }
 
+    /// Number of columns in the header.
+    pub fn width(&self) -> usize {
+        self.names.len()
+    }
+
     /// True when the file has an adjusted close column.
     pub fn has_adj_close(&self) -> bool {
         self.pos[Field::AdjClose as usize].is_some()

@@ -604,3 +604,131 @@ async fn the_local_cluster_listens_on_loopback_and_an_owner_only_socket() {
         ]
     );
 }
+
+#[tokio::test]
+async fn two_loaders_on_one_symbol_in_opposite_orders_serialize_without_deadlock() {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/yahoo/ACME.csv", "-q"])
+        .expect_code(0);
+    // The same 400 days with new closes, once in date order and once reversed: row locks
+    // taken in opposite orders would deadlock, but each file first locks its symbol's row in
+    // market.symbols, so the two loads of ACME run one after the other.
+    let original = std::fs::read_to_string(root().join("fixtures/yahoo/ACME.csv")).unwrap();
+    let mut lines: Vec<String> = original.lines().map(String::from).collect();
+    let header = lines.remove(0);
+    let changed: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            let mut f: Vec<String> = l.split(',').map(String::from).collect();
+            f[4] = format!("{}", f[4].parse::<f64>().unwrap() + 1.0);
+            f.join(",")
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let forward = dir.path().join("forward");
+    let backward = dir.path().join("backward");
+    std::fs::create_dir_all(&forward).unwrap();
+    std::fs::create_dir_all(&backward).unwrap();
+    std::fs::write(
+        forward.join("ACME.csv"),
+        format!("{header}\n{}\n", changed.join("\n")),
+    )
+    .unwrap();
+    let reversed: Vec<String> = changed.iter().rev().cloned().collect();
+    std::fs::write(
+        backward.join("ACME.csv"),
+        format!("{header}\n{}\n", reversed.join("\n")),
+    )
+    .unwrap();
+    // Slow updates (1 ms a row) so that both loads are surely under way at the same time.
+    let mut conn = db.conn().await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION public.slow_update() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN PERFORM pg_sleep(0.001); RETURN NEW; END $$;
+         CREATE TRIGGER slow_update BEFORE UPDATE ON market.daily_prices
+           FOR EACH ROW EXECUTE FUNCTION public.slow_update();",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let a = spawn_load(&db.url, &[forward.to_str().unwrap()]);
+    let b = spawn_load(&db.url, &[backward.to_str().unwrap()]);
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.load_runs WHERE status = 'succeeded'")
+            .await,
+        3
+    );
+    let expected: f64 = changed
+        .iter()
+        .map(|l| l.split(',').nth(4).unwrap().parse::<f64>().unwrap())
+        .sum();
+    let sum: f64 =
+        sqlx::query_scalar("SELECT sum(close) FROM market.daily_prices WHERE symbol = 'ACME'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert!((sum - expected).abs() < 1e-6);
+}
+
+#[tokio::test]
+async fn a_serialization_failure_is_retried_as_a_whole_new_attempt() {
+    let db = fresh_db().await;
+    db.run(&["migrate", "-q"]).expect_code(0);
+    // The first attempt at ALFA fails as a deadlock or serialization conflict would; a
+    // sequence counts attempts because it is not rolled back with them.
+    let mut conn = db.conn().await;
+    sqlx::raw_sql(
+        "CREATE SEQUENCE public.attempts;
+         CREATE FUNCTION public.conflict_once() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN
+                IF nextval('public.attempts') = 1 THEN
+                  RAISE EXCEPTION 'could not serialize access (test)' USING ERRCODE = '40001';
+                END IF;
+                RETURN NEW;
+              END $$;
+         CREATE TRIGGER conflict_once BEFORE INSERT ON market.daily_prices
+           FOR EACH STATEMENT EXECUTE FUNCTION public.conflict_once();",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let run = db.run(&[
+        "load",
+        "fixtures/kaggle/stocks/ALFA.csv",
+        "--format",
+        "json",
+    ]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["files"][0]["attempts"], 2);
+    assert_eq!(json["files"][0]["inserted"], 300);
+    let runs: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, error FROM market.load_runs ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(runs.len(), 2, "one record per attempt: {runs:?}");
+    assert_eq!(runs[0].0, "failed");
+    assert!(
+        runs[0]
+            .1
+            .as_deref()
+            .unwrap()
+            .contains("could not serialize access"),
+        "{runs:?}"
+    );
+    assert_eq!(runs[1].0, "succeeded");
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        300
+    );
+}

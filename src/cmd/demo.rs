@@ -74,6 +74,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
             params: Vec::new(),
             format: Default::default(),
             queries: None,
+            timing: false,
         };
         super::report::run(global, args).await?;
     }

@@ -44,6 +44,9 @@ pub struct Args {
     /// A directory of extra .sql reports; a name there overrides a shipped report.
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
+    /// Print the query's own time (without start-up and printing) to stderr.
+    #[arg(long)]
+    pub timing: bool,
 }
 
 /// Lists or runs.
@@ -81,7 +84,15 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     if let Some(warning) = analytics::staleness_warning(&mut conn).await? {
         eprintln!("warning: {warning}");
     }
+    let started = std::time::Instant::now();
     let result = crate::report::run::run(&mut conn, &report, given).await?;
+    if args.timing {
+        eprintln!(
+            "query: {:.3} ms, {} rows",
+            started.elapsed().as_secs_f64() * 1000.0,
+            result.rows.len()
+        );
+    }
     output::print(render::render(&result, args.format)?)?;
     Ok(())
 }

@@ -594,11 +594,27 @@ async fn write(
     report.take_parsed(&parsed);
     let copied = copy_in.finish().await.map_err(|e| Failure::db(file, e))?;
 
-    let (inserted, updated): (i64, i64) = sqlx::query_as(include_str!("sql/merge.sql"))
-        .bind(&file.symbol)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| Failure::db(file, e))?;
+    let is_new: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM market.daily_prices WHERE symbol = $1)",
+    )
+    .bind(&file.symbol)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| Failure::db(file, e))?;
+    let (inserted, updated): (i64, i64) = if is_new {
+        let done = sqlx::query(include_str!("sql/insert_new.sql"))
+            .bind(&file.symbol)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Failure::db(file, e))?;
+        (done.rows_affected() as i64, 0)
+    } else {
+        sqlx::query_as(include_str!("sql/merge.sql"))
+            .bind(&file.symbol)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| Failure::db(file, e))?
+    };
     report.inserted = inserted as u64;
     report.updated = updated as u64;
     report.unchanged = parsed

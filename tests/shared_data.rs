@@ -169,8 +169,8 @@ async fn msft_then_its_corrected_download_updates_772_days() {
 }
 
 #[tokio::test]
-async fn sma_200_from_a_running_sum_matches_the_direct_average_on_aapl() {
-    let Some(data) = shared_data("sma_200_running_sum_on_aapl") else {
+async fn moving_averages_from_running_sums_match_the_direct_averages_on_aapl() {
+    let Some(data) = shared_data("moving_averages_from_running_sums_on_aapl") else {
         return;
     };
     let db = fresh_db().await;
@@ -178,21 +178,28 @@ async fn sma_200_from_a_running_sum_matches_the_direct_average_on_aapl() {
     db.run(&["load", aapl.to_str().unwrap(), "-q"])
         .expect_code(0);
     let mut conn = db.conn().await;
-    // 10,000+ days of real prices: the view's differenced running sum against avg() over a
-    // 200-row frame, the textbook definition.
-    let (days, max_rel_err): (i64, f64) = sqlx::query_as(
-        "SELECT count(*), max(abs(m.sma_200 - d.direct) / d.direct)
-         FROM market.moving_averages m
-         JOIN (SELECT day, avg(close) OVER (ORDER BY day ROWS 199 PRECEDING) AS direct,
-                      row_number() OVER (ORDER BY day) AS n
-               FROM market.daily_prices WHERE symbol = 'AAPL') d USING (day)
-         WHERE m.symbol = 'AAPL' AND d.n >= 200",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
-    assert!(days > 9000, "{days}");
-    assert!(max_rel_err < 1e-12, "max relative error {max_rel_err}");
+    // 10,000+ days of real prices: the view's differenced running sums against avg() over a
+    // frame of n rows, the textbook definition.
+    for n in [20, 30, 200] {
+        let sql = format!(
+            "SELECT count(*), max(abs(m.sma_{n} - d.direct) / d.direct)
+             FROM market.moving_averages m
+             JOIN (SELECT day, avg(close) OVER (ORDER BY day ROWS {} PRECEDING) AS direct,
+                          row_number() OVER (ORDER BY day) AS k
+                   FROM market.daily_prices WHERE symbol = 'AAPL') d USING (day)
+             WHERE m.symbol = 'AAPL' AND d.k >= {n}",
+            n - 1
+        );
+        let (days, max_rel_err): (i64, f64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert!(days > 9000, "{days}");
+        assert!(
+            max_rel_err < 1e-12,
+            "sma_{n}: max relative error {max_rel_err}"
+        );
+    }
     assert_eq!(
         db.count(
             "SELECT count(*) FROM market.moving_averages WHERE symbol = 'AAPL' AND sma_200 IS NULL"

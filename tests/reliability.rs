@@ -369,10 +369,10 @@ async fn a_statement_timeout_fails_that_file_cleanly_and_records_it() {
     let mut conn = db.conn().await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS
-           $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$;
+           $$ BEGIN PERFORM pg_sleep(0.02); RETURN NEW; END $$;
          CREATE TRIGGER slow BEFORE INSERT ON market.daily_prices
            FOR EACH ROW WHEN (NEW.symbol = 'ALFA') EXECUTE FUNCTION public.slow();
-         ALTER DATABASE {} SET statement_timeout = '500ms';",
+         ALTER DATABASE {} SET statement_timeout = '2s';",
         db.name
     )))
     .execute(&mut conn)

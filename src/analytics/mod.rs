@@ -66,9 +66,30 @@ pub async fn changed(
     Ok(())
 }
 
+/// Session lock around refreshes: TimescaleDB refuses two concurrent refreshes of one
+/// continuous aggregate, so a second loader waits for the first instead of failing.
+const REFRESH_LOCK: i64 = 0x5f0c_bdb0_0002;
+
 /// Refreshes the continuous aggregates over [from, to] (widened to whole years, so every
 /// bucket touching the range is recomputed). Must run outside a transaction.
 async fn refresh_continuous(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(REFRESH_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    let result = refresh_continuous_locked(conn, from, to).await;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(REFRESH_LOCK)
+        .execute(&mut *conn)
+        .await?;
+    result
+}
+
+async fn refresh_continuous_locked(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<()> {
     use chrono::Datelike;
     // Buckets are at most a year; a week can start in December and end in January.
     let start = NaiveDate::from_ymd_opt(from.year(), 1, 1).unwrap_or(from) - chrono::Days::new(7);

@@ -293,6 +293,11 @@ impl RunState {
         }
     }
 
+    /// True once a file failed because the server or the network went away.
+    pub fn connection_lost(&self) -> bool {
+        self.connection_lost.load(Ordering::SeqCst)
+    }
+
     fn cancelled(&self) -> bool {
         *self.cancel.borrow()
     }

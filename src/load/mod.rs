@@ -161,7 +161,14 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
             .await;
         data.close().await;
         loaded_at = Instant::now();
-        if database.aggregates == crate::analytics::Aggregates::Continuous {
+        if database.aggregates == crate::analytics::Aggregates::Continuous
+            && run_state.connection_lost()
+        {
+            // The committed files' ranges stay in market.stale_ranges: status and reports say so.
+            eprintln!(
+                "note: the aggregates were not refreshed because the connection was lost; run `stockdb refresh` once the server is back"
+            );
+        } else if database.aggregates == crate::analytics::Aggregates::Continuous {
             let refreshed = async {
                 let mut conn = records.acquire().await?;
                 crate::analytics::refresh_pending(&mut conn, database.aggregates).await

@@ -41,6 +41,17 @@ fn spawn_load(url: &str, args: &[&str]) -> Child {
         .unwrap()
 }
 
+/// Loads `path` into a fresh database: how long it took and the digest to compare against.
+async fn clean_reference(path: &str) -> (Duration, Vec<(String, i64, String)>) {
+    let clean = fresh_db().await;
+    let started = Instant::now();
+    clean
+        .run(&["load", path, "--jobs", "2", "-q"])
+        .expect_code(0);
+    let duration = started.elapsed();
+    (duration, table_digest(&clean).await)
+}
+
 /// Per symbol: rows and a digest of every value, for comparing two databases row for row.
 async fn table_digest(db: &TestDb) -> Vec<(String, i64, String)> {
     let mut conn = db.conn().await;
@@ -110,13 +121,7 @@ async fn killed_at_28_points_every_file_is_whole_or_absent_and_a_rerun_completes
     let tree = generated(40, 3);
     let path = tree.path().to_str().unwrap();
     // The reference: a clean load, timed to spread the kill points over it.
-    let clean = fresh_db().await;
-    let started = Instant::now();
-    clean
-        .run(&["load", path, "--jobs", "2", "-q"])
-        .expect_code(0);
-    let duration = started.elapsed();
-    let expected = table_digest(&clean).await;
+    let (duration, expected) = clean_reference(path).await;
     assert_eq!(expected.len(), 40);
 
     // Each kill point on a database of its own, so that every run is a first load of the
@@ -165,13 +170,7 @@ async fn killed_at_28_points_every_file_is_whole_or_absent_and_a_rerun_completes
 async fn ctrl_c_rolls_back_files_in_flight_and_exits_130() {
     let tree = generated(40, 4);
     let path = tree.path().to_str().unwrap();
-    let clean = fresh_db().await;
-    let started = Instant::now();
-    clean
-        .run(&["load", path, "--jobs", "2", "-q"])
-        .expect_code(0);
-    let duration = started.elapsed();
-    let expected = table_digest(&clean).await;
+    let (duration, expected) = clean_reference(path).await;
 
     let db = fresh_db().await;
     db.run(&["migrate", "-q"]).expect_code(0);

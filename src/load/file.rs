@@ -431,15 +431,17 @@ async fn attempt_load(
     };
     let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
     let parse = spawn_parser(file, settings, tx);
-    let result = tokio::select! {
-        r = write(&mut conn, file, rx, parse, run_id, target.aggregates, &mut report) => r,
-        // Dropping the write future drops its transaction: the server rolls it back.
-        () = run.wait_cancelled() => Err(Failure {
-            outcome: Outcome::Interrupted,
-            message: format!("{}: interrupted; rolled back, nothing of this file was loaded", file.path.display()),
-            kind: ErrorKind::Other,
-        }),
-    };
+    let parser = Parser { rx, handle: parse };
+    let result = write(
+        &mut conn,
+        file,
+        parser,
+        run_id,
+        target.aggregates,
+        run,
+        &mut report,
+    )
+    .await;
     let mut retry = false;
     match result {
         Ok(rejected) => {
@@ -549,16 +551,26 @@ async fn join(handle: tokio::task::JoinHandle<Result<Parsed, Stop>>) -> Result<P
     }
 }
 
+/// The parse thread of one file: its COPY chunks and, at the end, its verdict.
+struct Parser {
+    rx: mpsc::Receiver<Vec<u8>>,
+    handle: tokio::task::JoinHandle<Result<Parsed, Stop>>,
+}
+
 /// The transaction: symbol, COPY into staging, merge, verify, record success, commit.
 async fn write(
     conn: &mut PgConnection,
     file: &PriceFile,
-    mut rx: mpsc::Receiver<Vec<u8>>,
-    parse: tokio::task::JoinHandle<Result<Parsed, Stop>>,
+    parser: Parser,
     run_id: i64,
     aggregates: crate::analytics::Aggregates,
+    run: &RunState,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
+    let Parser {
+        mut rx,
+        handle: parse,
+    } = parser;
     let mut tx = conn.begin().await.map_err(|e| Failure::db(file, e))?;
     sqlx::query(include_str!("sql/symbol_upsert.sql"))
         .bind(&file.symbol)
@@ -572,7 +584,24 @@ async fn write(
         .await
         .map_err(|e| Failure::db(file, e))?;
     let mut send_error = None;
-    while let Some(chunk) = rx.recv().await {
+    // Ctrl-C is heeded only here, between chunks: once the rows are in, the rest of the file
+    // takes milliseconds, and cancelling during COMMIT could not stop the server committing.
+    loop {
+        let chunk = tokio::select! {
+            chunk = rx.recv() => chunk,
+            () = run.wait_cancelled() => {
+                copy_in.abort("stockdb: interrupted").await.ok();
+                return Err(Failure {
+                    outcome: Outcome::Interrupted,
+                    message: format!(
+                        "{}: interrupted; rolled back, nothing of this file was loaded",
+                        file.path.display()
+                    ),
+                    kind: ErrorKind::Other,
+                });
+            }
+        };
+        let Some(chunk) = chunk else { break };
         if let Err(e) = copy_in.send(chunk).await {
             send_error = Some(e);
             break;

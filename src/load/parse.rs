@@ -418,17 +418,10 @@ pub fn parse_row(
         let t = raw.trim();
         Ok((!t.is_empty()).then_some(t))
     };
-    let values = [
-        Field::Open,
-        Field::High,
-        Field::Low,
-        Field::Close,
-        Field::AdjClose,
-        Field::Volume,
-    ];
     let mut all_values_empty = true;
-    for field in values {
-        if text(field)?.is_some() {
+    // Every field but the date (Field::ALL starts with it).
+    for field in &Field::ALL[1..] {
+        if text(*field)?.is_some() {
             all_values_empty = false;
         }
     }

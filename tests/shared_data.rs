@@ -51,12 +51,12 @@ async fn fixtures_then_kaggle_by_default_refuses_the_19_files_with_empty_rows() 
     }
 }
 
-#[tokio::test]
-async fn kaggle_with_max_bad_rows_1_loads_all_187_files_760373_rows() {
-    let Some(data) = shared_data("kaggle_with_max_bad_rows_1") else {
-        return;
-    };
-    let db = fresh_db().await;
+/// Loads the Kaggle tree accepting one bad row per file, as the numbers assume; the
+/// rejects go to a temp dir kept alive by the caller.
+fn load_kaggle_with_one_bad_row_each(
+    db: &common::TestDb,
+    data: &std::path::Path,
+) -> (common::Run, tempfile::TempDir) {
     let rejects = tempfile::tempdir().unwrap();
     let kaggle = data.join("kaggle");
     let run = db.run(&[
@@ -69,6 +69,16 @@ async fn kaggle_with_max_bad_rows_1_loads_all_187_files_760373_rows() {
         "--format",
         "json",
     ]);
+    (run, rejects)
+}
+
+#[tokio::test]
+async fn kaggle_with_max_bad_rows_1_loads_all_187_files_760373_rows() {
+    let Some(data) = shared_data("kaggle_with_max_bad_rows_1") else {
+        return;
+    };
+    let db = fresh_db().await;
+    let (run, rejects) = load_kaggle_with_one_bad_row_each(&db, &data);
     run.expect_code(0);
     let json = run.json();
     let t = totals(&json);
@@ -215,18 +225,9 @@ async fn every_report_runs_on_the_kaggle_tree_and_quarters_match_a_reference() {
         return;
     };
     let db = fresh_db().await;
-    let rejects = tempfile::tempdir().unwrap();
+    let (run, _rejects) = load_kaggle_with_one_bad_row_each(&db, &data);
+    run.expect_code(0);
     let kaggle = data.join("kaggle");
-    db.run(&[
-        "load",
-        kaggle.to_str().unwrap(),
-        "--max-bad-rows",
-        "1",
-        "--rejects",
-        rejects.path().to_str().unwrap(),
-        "-q",
-    ])
-    .expect_code(0);
     for args in [
         vec!["weekly_average", "--symbol", "AAPL"],
         vec!["monthly_average"],

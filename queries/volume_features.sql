@@ -7,7 +7,9 @@ SELECT day,
        volume,
        volume_mean_30,
        CASE WHEN cardinality(last_30) = 30
-            THEN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(last_30) AS x)
+            -- unnest in the select list streams; FROM unnest(...) would fill a tuplestore
+            -- for every day (a third of the query's time).
+            THEN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM (SELECT unnest(last_30) AS x) AS v)
        END AS adj_close_median_30
 FROM (
     SELECT day,

@@ -2,6 +2,8 @@
 //! after a load commits (timescale tier), or tables recomputed inside each file's
 //! transaction (apache and postgres tiers).
 
+pub mod periods;
+
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -63,6 +65,39 @@ pub async fn changed(
         .execute(conn)
         .await
         .context("refreshing the period aggregates")?;
+    Ok(())
+}
+
+/// Inside a symbol's first load on the table tiers: writes the aggregates the loader computed
+/// from the file, instead of recomputing them from the table (same rows: the symbol had none).
+pub async fn write_periods(
+    conn: &mut PgConnection,
+    symbol: &str,
+    rows: &[std::collections::BTreeMap<NaiveDate, periods::Bucket>; 4],
+) -> Result<()> {
+    // Leftovers of prices deleted by hand would otherwise collide with the new rows.
+    sqlx::query(include_str!("sql/clear_periods.sql"))
+        .bind(symbol)
+        .execute(&mut *conn)
+        .await
+        .context("clearing the period aggregates")?;
+    for (name, rows) in PERIODS.iter().zip(rows) {
+        let mut buf = crate::load::copy::HEADER.to_vec();
+        for (bucket, b) in rows {
+            let volume = b
+                .volume()
+                .context("a period's volume does not fit bigint")?;
+            crate::load::copy::encode_period_row(&mut buf, symbol, *bucket, b, volume);
+        }
+        buf.extend_from_slice(crate::load::copy::TRAILER);
+        // `name` is one of our constants, never user input.
+        let mut copy = conn
+            .copy_in_raw(&format!("COPY market.{name} FROM STDIN (FORMAT binary)"))
+            .await
+            .with_context(|| format!("writing market.{name}"))?;
+        copy.send(buf).await?;
+        copy.finish().await?;
+    }
     Ok(())
 }
 

@@ -1,9 +1,10 @@
-//! PostgreSQL binary COPY encoding of price rows.
+//! PostgreSQL binary COPY encoding of price rows and period aggregate rows.
 //!
 //! Binary rather than text: no float formatting or parsing on either side, and the values
 //! arrive bit for bit, which the sanity check's exact comparison relies on.
 
 use super::parse::Row;
+use crate::analytics::periods::Bucket;
 use chrono::NaiveDate;
 
 /// Signature, flags (0) and header-extension length (0) of a binary COPY stream.
@@ -20,9 +21,7 @@ fn pg_epoch() -> NaiveDate {
 /// Appends one row as a tuple of the staging table (day, open, high, low, close, adj_close, volume).
 pub fn encode_row(buf: &mut Vec<u8>, row: &Row) {
     buf.extend_from_slice(&7i16.to_be_bytes());
-    let days = (row.day - pg_epoch()).num_days() as i32;
-    buf.extend_from_slice(&4i32.to_be_bytes());
-    buf.extend_from_slice(&days.to_be_bytes());
+    put_date(buf, row.day);
     for v in [row.open, row.high, row.low, row.close] {
         put_f64(buf, v);
     }
@@ -30,8 +29,41 @@ pub fn encode_row(buf: &mut Vec<u8>, row: &Row) {
         Some(v) => put_f64(buf, v),
         None => buf.extend_from_slice(&(-1i32).to_be_bytes()),
     }
+    put_i64(buf, row.volume);
+}
+
+/// Appends one row of a period aggregate table (symbol, bucket, trading_days, open, high, low,
+/// close, volume, avg_high, avg_low, avg_close, avg_volume); the volume must fit bigint.
+pub fn encode_period_row(
+    buf: &mut Vec<u8>,
+    symbol: &str,
+    bucket: NaiveDate,
+    b: &Bucket,
+    volume: i64,
+) {
+    buf.extend_from_slice(&12i16.to_be_bytes());
+    buf.extend_from_slice(&(symbol.len() as i32).to_be_bytes());
+    buf.extend_from_slice(symbol.as_bytes());
+    put_date(buf, bucket);
+    put_i64(buf, b.trading_days);
+    for v in [b.open, b.high, b.low, b.close] {
+        put_f64(buf, v);
+    }
+    put_i64(buf, volume);
+    for v in [b.avg_high(), b.avg_low(), b.avg_close(), b.avg_volume()] {
+        put_f64(buf, v);
+    }
+}
+
+fn put_date(buf: &mut Vec<u8>, day: NaiveDate) {
+    let days = (day - pg_epoch()).num_days() as i32;
+    buf.extend_from_slice(&4i32.to_be_bytes());
+    buf.extend_from_slice(&days.to_be_bytes());
+}
+
+fn put_i64(buf: &mut Vec<u8>, v: i64) {
     buf.extend_from_slice(&8i32.to_be_bytes());
-    buf.extend_from_slice(&row.volume.to_be_bytes());
+    buf.extend_from_slice(&v.to_be_bytes());
 }
 
 fn put_f64(buf: &mut Vec<u8>, v: f64) {

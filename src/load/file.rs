@@ -6,6 +6,8 @@ use super::copy;
 use super::discover::PriceFile;
 use super::parse::{BadRow, FileError, Item, ParseOptions, PriceReader};
 use super::verify::{self, FileCounts};
+use crate::analytics::periods::{PeriodRows, Prices};
+use crate::analytics::{self, Aggregates};
 use chrono::NaiveDate;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -130,6 +132,8 @@ struct Parsed {
     last_day: Option<NaiveDate>,
     rejected: Vec<BadRow>,
     sha256: String,
+    /// The period aggregates of the accepted rows (written when the symbol is new).
+    periods: PeriodRows,
 }
 
 /// Why the parse thread stopped before the end.
@@ -194,6 +198,7 @@ fn parse_file(path: &Path, settings: &Settings, tx: mpsc::Sender<Vec<u8>>) -> Re
         last_day: None,
         rejected: Vec::new(),
         sha256: String::new(),
+        periods: PeriodRows::default(),
     };
     let mut buf = Vec::with_capacity(CHUNK + 128);
     buf.extend_from_slice(copy::HEADER);
@@ -205,6 +210,16 @@ fn parse_file(path: &Path, settings: &Settings, tx: mpsc::Sender<Vec<u8>>) -> Re
                 parsed.warned += u64::from(warnings != 0);
                 parsed.first_day = Some(parsed.first_day.map_or(row.day, |d| d.min(row.day)));
                 parsed.last_day = Some(parsed.last_day.map_or(row.day, |d| d.max(row.day)));
+                parsed.periods.add(
+                    row.day,
+                    Prices {
+                        open: row.open,
+                        high: row.high,
+                        low: row.low,
+                        close: row.close,
+                        volume: row.volume,
+                    },
+                );
             }
             Item::Bad(row) => {
                 if parsed.rejected.len() as u64 >= settings.max_bad_rows {
@@ -274,7 +289,7 @@ pub struct Target<'a> {
     /// Connections for `load_runs` records outside the data transactions.
     pub records: &'a PgPool,
     /// How the period aggregates are kept fresh.
-    pub aggregates: crate::analytics::Aggregates,
+    pub aggregates: Aggregates,
 }
 
 /// What every file of one run shares: Ctrl-C and whether the database went away.
@@ -563,7 +578,7 @@ async fn write(
     file: &PriceFile,
     parser: Parser,
     run_id: i64,
-    aggregates: crate::analytics::Aggregates,
+    aggregates: Aggregates,
     run: &RunState,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
@@ -680,9 +695,13 @@ async fn write(
     if let (true, Some(from), Some(to)) =
         (inserted + updated > 0, parsed.first_day, parsed.last_day)
     {
-        crate::analytics::changed(&mut tx, aggregates, &file.symbol, from, to)
-            .await
-            .map_err(|e| Failure::any(file, e))?;
+        let done = match (aggregates, is_new, parsed.periods.finished()) {
+            (Aggregates::Tables, true, Some(rows)) => {
+                analytics::write_periods(&mut tx, &file.symbol, rows).await
+            }
+            _ => analytics::changed(&mut tx, aggregates, &file.symbol, from, to).await,
+        };
+        done.map_err(|e| Failure::any(file, e))?;
     }
     // Success is recorded inside the data transaction: the record claims it only if the
     // data commits, and a crash before commit leaves the record `running`, never `succeeded`.

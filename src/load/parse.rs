@@ -620,6 +620,8 @@ pub struct PriceReader<R: Read> {
     record: ByteRecord,
     /// Line of each accepted day; a daily file holds at most a few tens of thousands.
     seen: HashMap<NaiveDate, u64>,
+    /// Line of the last record read (the header's at first).
+    last_line: u64,
     /// Data rows read so far (the header excluded).
     pub rows: u64,
 }
@@ -637,12 +639,14 @@ impl<R: Read> PriceReader<R> {
             return Err(HeaderError::Empty.into());
         }
         let header = Header::parse(&record)?;
+        let last_line = record.position().map_or(1, |p| p.line());
         Ok(PriceReader {
             csv,
             header,
             opts,
             record,
             seen: HashMap::new(),
+            last_line,
             rows: 0,
         })
     }
@@ -662,7 +666,14 @@ impl<R: Read> PriceReader<R> {
             return Ok(None);
         }
         self.rows += 1;
-        let line = self.record.position().map_or(0, |p| p.line());
+        // The csv crate counts only `\n`, so in a file whose lines end in a bare `\r` every
+        // record would claim line 1; each record starts on a line of its own.
+        let line = self
+            .record
+            .position()
+            .map_or(0, |p| p.line())
+            .max(self.last_line + 1);
+        self.last_line = line;
         let bad = |column: Option<usize>, problem: Problem, record: &ByteRecord| BadRow {
             line,
             column: column.map(|c| c + 1),
@@ -832,6 +843,15 @@ mod tests {
         assert_eq!(row.adj_close, None);
         assert_eq!(row.volume, 200);
         assert_eq!(*w, 0);
+    }
+
+    #[test]
+    fn lines_ending_in_a_bare_cr_are_numbered() {
+        let text = "Date,Open,High,Low,Close,Adj Close,Volume\r2020-01-02,1,2,0.5,1.5,1.4,100\r\
+                    2020-01-03,x,2,0.5,1.5,1.4,100\r";
+        let bad = bad_rows(text);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].line, 3, "{}", bad[0]);
     }
 
     #[test]

@@ -491,6 +491,45 @@ async fn a_failed_sanity_check_rolls_the_file_back_and_exits_3() {
     assert!(error.contains("sanity check failed"), "{error}");
 }
 
+/// The same check on the other path: a re-load merges through the staging table.
+#[tokio::test]
+async fn a_failed_sanity_check_of_a_reload_rolls_it_back() {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/yahoo/ACME.csv", "-q"])
+        .expect_code(0);
+    let before = db
+        .count("SELECT count(*) FROM market.daily_prices WHERE symbol = 'ACME'")
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(root().join("fixtures/yahoo/ACME.csv")).unwrap();
+    let corrected = format!("{}\n2024-01-02,1,2,0.5,1.5,1.4,100\n", original.trim_end());
+    let path = dir.path().join("ACME.csv");
+    std::fs::write(&path, corrected).unwrap();
+    let mut conn = db.conn().await;
+    sqlx::raw_sql(
+        "CREATE FUNCTION public.tamper() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN NEW.volume := NEW.volume + 1; RETURN NEW; END $$;
+         CREATE TRIGGER tamper BEFORE INSERT ON market.daily_prices
+           FOR EACH ROW EXECUTE FUNCTION public.tamper();",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let run = db.run(&["load", path.to_str().unwrap()]);
+    run.expect_code(3);
+    assert!(
+        run.stderr().contains("sanity check failed: only 0 of 401 accepted rows are in market.daily_prices with identical values"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices WHERE symbol = 'ACME'")
+            .await,
+        before,
+        "the new day was rolled back"
+    );
+}
+
 #[tokio::test]
 async fn dry_run_validates_without_touching_any_table() {
     let db = fresh_db().await;

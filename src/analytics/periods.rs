@@ -141,9 +141,15 @@ impl PeriodRows {
             return;
         }
         for (period, rows) in Period::ALL.iter().zip(&mut self.periods) {
-            rows.entry(period.bucket(day))
-                .or_insert_with(|| Bucket::new(day, &prices))
-                .add(day, &prices);
+            let bucket = period.bucket(day);
+            // Files are mostly in date order: the day usually falls in the latest bucket.
+            match rows.last_entry() {
+                Some(mut last) if *last.key() == bucket => last.get_mut().add(day, &prices),
+                _ => rows
+                    .entry(bucket)
+                    .or_insert_with(|| Bucket::new(day, &prices))
+                    .add(day, &prices),
+            }
         }
     }
 

@@ -21,6 +21,101 @@ fn pg_epoch() -> NaiveDate {
 /// Appends one row as a tuple of the staging table (day, open, high, low, close, adj_close, volume).
 pub fn encode_row(buf: &mut Vec<u8>, row: &Row) {
     buf.extend_from_slice(&7i16.to_be_bytes());
+    encode_values(buf, row);
+}
+
+/// Appends one row as a tuple of `market.daily_prices` (symbol, then the staging columns);
+/// returns the [`digest`] of its values.
+pub fn encode_row_of(buf: &mut Vec<u8>, symbol: &str, row: &Row) -> u64 {
+    buf.extend_from_slice(&8i16.to_be_bytes());
+    put_text(buf, symbol);
+    let values = buf.len();
+    encode_values(buf, row);
+    digest(&buf[values..])
+}
+
+/// A 64-bit digest of a row's values as binary COPY writes them (day, open, high, low, close,
+/// adj_close, volume): the sanity check compares the file's with the table's, read back with
+/// `COPY ... TO STDOUT (FORMAT binary)`, so equal digests mean bit-identical values.
+pub fn digest(values: &[u8]) -> u64 {
+    use std::hash::{DefaultHasher, Hasher};
+    // DefaultHasher::new() is keyed with constants: the same bytes give the same digest.
+    let mut h = DefaultHasher::new();
+    h.write(values);
+    h.finish()
+}
+
+/// Splits a binary COPY stream, arriving in chunks of any size, into tuples; hands each
+/// tuple's field bytes (its field count cut off) to a callback.
+#[derive(Debug, Default)]
+pub struct TupleReader {
+    pending: Vec<u8>,
+    header_read: bool,
+}
+
+impl TupleReader {
+    /// Takes the next chunk; `Err` when the stream is not binary COPY.
+    pub fn feed(&mut self, chunk: &[u8], mut each: impl FnMut(&[u8])) -> Result<(), String> {
+        self.pending.extend_from_slice(chunk);
+        let buf = &self.pending[..];
+        let mut at = 0;
+        if !self.header_read {
+            // Signature (11), flags (4), header extension length (4) and the extension.
+            if buf.len() < 19 {
+                return Ok(());
+            }
+            if buf[..11] != HEADER[..11] {
+                return Err("not a binary COPY stream".into());
+            }
+            let ext = be_i32(&buf[15..19]).max(0) as usize;
+            if buf.len() < 19 + ext {
+                return Ok(());
+            }
+            at = 19 + ext;
+            self.header_read = true;
+        }
+        while let Some(tuple) = tuple_at(&buf[at..])? {
+            if tuple.len() > 2 {
+                each(&tuple[2..]);
+            }
+            at += tuple.len();
+        }
+        self.pending.drain(..at);
+        Ok(())
+    }
+}
+
+fn be_i32(b: &[u8]) -> i32 {
+    i32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// The complete tuple (or trailer) at the start of `buf`, or None if it is not all there yet.
+fn tuple_at(buf: &[u8]) -> Result<Option<&[u8]>, String> {
+    if buf.len() < 2 {
+        return Ok(None);
+    }
+    let fields = i16::from_be_bytes([buf[0], buf[1]]);
+    if fields == -1 {
+        return Ok(Some(&buf[..2]));
+    }
+    if fields < 0 {
+        return Err(format!("bad field count {fields} in a binary COPY stream"));
+    }
+    let mut at = 2;
+    for _ in 0..fields {
+        if buf.len() < at + 4 {
+            return Ok(None);
+        }
+        let len = be_i32(&buf[at..at + 4]);
+        at += 4 + len.max(0) as usize;
+        if buf.len() < at {
+            return Ok(None);
+        }
+    }
+    Ok(Some(&buf[..at]))
+}
+
+fn encode_values(buf: &mut Vec<u8>, row: &Row) {
     put_date(buf, row.day);
     for v in [row.open, row.high, row.low, row.close] {
         put_f64(buf, v);
@@ -30,6 +125,11 @@ pub fn encode_row(buf: &mut Vec<u8>, row: &Row) {
         None => buf.extend_from_slice(&(-1i32).to_be_bytes()),
     }
     put_i64(buf, row.volume);
+}
+
+fn put_text(buf: &mut Vec<u8>, s: &str) {
+    buf.extend_from_slice(&(s.len() as i32).to_be_bytes());
+    buf.extend_from_slice(s.as_bytes());
 }
 
 /// Appends one row of a period aggregate table (symbol, bucket, trading_days, open, high, low,
@@ -42,8 +142,7 @@ pub fn encode_period_row(
     volume: i64,
 ) {
     buf.extend_from_slice(&12i16.to_be_bytes());
-    buf.extend_from_slice(&(symbol.len() as i32).to_be_bytes());
-    buf.extend_from_slice(symbol.as_bytes());
+    put_text(buf, symbol);
     put_date(buf, bucket);
     put_i64(buf, b.trading_days);
     for v in [b.open, b.high, b.low, b.close] {
@@ -96,5 +195,75 @@ mod tests {
         assert_eq!(&buf[58..62], &[0xff, 0xff, 0xff, 0xff]);
         assert_eq!(&buf[66..74], &3_000_000_000i64.to_be_bytes());
         assert_eq!(buf.len(), 74);
+        let mut with_symbol = Vec::new();
+        encode_row_of(&mut with_symbol, "AB", &row);
+        assert_eq!(&with_symbol[0..8], &[0, 8, 0, 0, 0, 2, b'A', b'B']);
+        assert_eq!(&with_symbol[8..], &buf[2..]);
+    }
+
+    #[test]
+    fn the_digest_sees_every_value() {
+        let row = Row {
+            day: NaiveDate::from_ymd_opt(2000, 1, 2).unwrap(),
+            open: 1.0,
+            high: 2.0,
+            low: 0.5,
+            close: 1.5,
+            adj_close: None,
+            volume: 7,
+        };
+        let of = |row: &Row| encode_row_of(&mut Vec::new(), "X", row);
+        let changed = [
+            Row {
+                adj_close: Some(1.5),
+                ..row
+            },
+            Row { volume: 8, ..row },
+            Row {
+                open: 1.0 + f64::EPSILON,
+                ..row
+            },
+            Row {
+                day: row.day.succ_opt().unwrap(),
+                ..row
+            },
+        ];
+        for other in changed {
+            assert_ne!(of(&row), of(&other), "{other:?}");
+        }
+        // The same values under another symbol: the digest is of the values only.
+        assert_eq!(of(&row), encode_row_of(&mut Vec::new(), "YY", &row));
+    }
+
+    #[test]
+    fn tuples_are_found_across_any_chunking() {
+        let rows: Vec<Row> = (0..3)
+            .map(|i| Row {
+                day: NaiveDate::from_ymd_opt(2000, 1, 3 + i).unwrap(),
+                open: 1.0,
+                high: 2.0,
+                low: 0.5,
+                close: 1.5,
+                adj_close: (i != 1).then_some(1.4),
+                volume: 7,
+            })
+            .collect();
+        let mut stream = HEADER.to_vec();
+        let mut expected = Vec::new();
+        for row in &rows {
+            encode_row(&mut stream, row);
+            expected.push(encode_row_of(&mut Vec::new(), "X", row));
+        }
+        stream.extend_from_slice(TRAILER);
+        for size in [1, 2, 7, 19, 64, stream.len()] {
+            let mut reader = TupleReader::default();
+            let mut seen = Vec::new();
+            for chunk in stream.chunks(size) {
+                reader.feed(chunk, |v| seen.push(digest(v))).unwrap();
+            }
+            assert_eq!(seen, expected, "chunks of {size}");
+        }
+        let mut reader = TupleReader::default();
+        assert!(reader.feed(&[b'x'; 32], |_| {}).is_err());
     }
 }

@@ -134,6 +134,9 @@ struct Parsed {
     sha256: String,
     /// The period aggregates of the accepted rows (written when the symbol is new).
     periods: PeriodRows,
+    /// [`copy::digest`] of each accepted row, kept when the rows go straight into the table
+    /// (the sanity check compares them with the rows read back).
+    digests: Vec<u64>,
 }
 
 /// Why the parse thread stopped before the end.
@@ -170,8 +173,14 @@ fn is_gzip(path: &Path) -> bool {
     path.to_string_lossy().to_ascii_lowercase().ends_with(".gz")
 }
 
-/// Runs on a blocking thread: reads, validates and encodes the file, sending COPY chunks.
-fn parse_file(path: &Path, settings: &Settings, tx: mpsc::Sender<Vec<u8>>) -> Result<Parsed, Stop> {
+/// Runs on a blocking thread: reads, validates and encodes the file, sending COPY chunks:
+/// rows of the staging table, or with `direct` rows of `market.daily_prices` for that symbol.
+fn parse_file(
+    path: &Path,
+    settings: &Settings,
+    direct: Option<&str>,
+    tx: mpsc::Sender<Vec<u8>>,
+) -> Result<Parsed, Stop> {
     let file = std::fs::File::open(path).map_err(|e| Stop::File(e.into()))?;
     // Checked on the open handle: a file replaced by rename meanwhile is still read whole.
     let watch = file.try_clone().map_err(|e| Stop::File(e.into()))?;
@@ -199,13 +208,19 @@ fn parse_file(path: &Path, settings: &Settings, tx: mpsc::Sender<Vec<u8>>) -> Re
         rejected: Vec::new(),
         sha256: String::new(),
         periods: PeriodRows::default(),
+        digests: Vec::new(),
     };
     let mut buf = Vec::with_capacity(CHUNK + 128);
     buf.extend_from_slice(copy::HEADER);
     while let Some(item) = rows.next_item().map_err(Stop::File)? {
         match item {
             Item::Row(row, warnings) => {
-                copy::encode_row(&mut buf, &row);
+                match direct {
+                    Some(symbol) => parsed
+                        .digests
+                        .push(copy::encode_row_of(&mut buf, symbol, &row)),
+                    None => copy::encode_row(&mut buf, &row),
+                }
                 parsed.accepted += 1;
                 parsed.warned += u64::from(warnings != 0);
                 parsed.first_day = Some(parsed.first_day.map_or(row.day, |d| d.min(row.day)));
@@ -381,7 +396,7 @@ pub async fn load(
 async fn validate(file: &PriceFile, settings: &Settings) -> FileReport {
     let mut report = FileReport::new(file);
     let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
-    let parse = spawn_parser(file, settings, tx);
+    let parse = spawn_parser(file, settings, false, tx);
     drain(rx).await;
     match join(parse).await {
         Ok(parsed) => {
@@ -401,11 +416,13 @@ async fn validate(file: &PriceFile, settings: &Settings) -> FileReport {
 fn spawn_parser(
     file: &PriceFile,
     settings: &Settings,
+    direct: bool,
     tx: mpsc::Sender<Vec<u8>>,
 ) -> tokio::task::JoinHandle<Result<Parsed, Stop>> {
     let path = file.path.clone();
     let settings = settings.clone();
-    tokio::task::spawn_blocking(move || parse_file(&path, &settings, tx))
+    let symbol = direct.then(|| file.symbol.clone());
+    tokio::task::spawn_blocking(move || parse_file(&path, &settings, symbol.as_deref(), tx))
 }
 
 /// One attempt: run record, transaction, outcome. The flag says whether to try again.
@@ -444,13 +461,10 @@ async fn attempt_load(
             return (report, false);
         }
     };
-    let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
-    let parse = spawn_parser(file, settings, tx);
-    let parser = Parser { rx, handle: parse };
     let result = write(
         &mut conn,
         file,
-        parser,
+        settings,
         run_id,
         target.aggregates,
         run,
@@ -566,26 +580,18 @@ async fn join(handle: tokio::task::JoinHandle<Result<Parsed, Stop>>) -> Result<P
     }
 }
 
-/// The parse thread of one file: its COPY chunks and, at the end, its verdict.
-struct Parser {
-    rx: mpsc::Receiver<Vec<u8>>,
-    handle: tokio::task::JoinHandle<Result<Parsed, Stop>>,
-}
-
-/// The transaction: symbol, COPY into staging, merge, verify, record success, commit.
+/// The transaction: symbol, COPY, merge, verify, record success, commit. A symbol's first
+/// load COPYs straight into `market.daily_prices` and checks the rows read back; later loads
+/// go through the staging table and an upsert.
 async fn write(
     conn: &mut PgConnection,
     file: &PriceFile,
-    parser: Parser,
+    settings: &Settings,
     run_id: i64,
     aggregates: Aggregates,
     run: &RunState,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
-    let Parser {
-        mut rx,
-        handle: parse,
-    } = parser;
     let mut tx = conn.begin().await.map_err(|e| Failure::db(file, e))?;
     sqlx::query(include_str!("sql/symbol_upsert.sql"))
         .bind(&file.symbol)
@@ -593,9 +599,24 @@ async fn write(
         .execute(&mut *tx)
         .await
         .map_err(|e| Failure::db(file, e))?;
+    // Asked after the symbol's row lock is held: no other load of the symbol runs until commit.
+    let is_new: bool = sqlx::query_scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM market.daily_prices WHERE symbol = $1)",
+    )
+    .bind(&file.symbol)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| Failure::db(file, e))?;
 
+    let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
+    let parse = spawn_parser(file, settings, is_new, chunks);
+    let copy_sql = if is_new {
+        include_str!("sql/copy_direct.sql")
+    } else {
+        include_str!("sql/copy_staging.sql")
+    };
     let mut copy_in = tx
-        .copy_in_raw(include_str!("sql/copy_staging.sql"))
+        .copy_in_raw(copy_sql)
         .await
         .map_err(|e| Failure::db(file, e))?;
     let mut send_error = None;
@@ -640,23 +661,12 @@ async fn write(
         }
         (Ok(parsed), None) => parsed,
     };
+    let mut parsed = parsed;
     report.take_parsed(&parsed);
     let copied = copy_in.finish().await.map_err(|e| Failure::db(file, e))?;
 
-    let is_new: bool = sqlx::query_scalar(
-        "SELECT NOT EXISTS (SELECT 1 FROM market.daily_prices WHERE symbol = $1)",
-    )
-    .bind(&file.symbol)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| Failure::db(file, e))?;
     let (inserted, updated): (i64, i64) = if is_new {
-        let done = sqlx::query(include_str!("sql/insert_new.sql"))
-            .bind(&file.symbol)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| Failure::db(file, e))?;
-        (done.rows_affected() as i64, 0)
+        (copied as i64, 0)
     } else {
         sqlx::query_as(include_str!("sql/merge.sql"))
             .bind(&file.symbol)
@@ -670,9 +680,13 @@ async fn write(
         .accepted
         .saturating_sub(report.inserted + report.updated);
 
-    let table = verify::table_counts(&mut tx, &file.symbol)
-        .await
-        .map_err(|e| Failure::any(file, e))?;
+    let table = if is_new {
+        let digests = std::mem::take(&mut parsed.digests);
+        verify::read_back(&mut tx, &file.symbol, copied, digests).await
+    } else {
+        verify::table_counts(&mut tx, &file.symbol).await
+    };
+    let table = table.map_err(|e| Failure::any(file, e))?;
     report.in_table = table.in_table;
     let counts = FileCounts {
         rows_in_file: parsed.rows,

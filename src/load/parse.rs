@@ -418,22 +418,22 @@ pub fn parse_row(
         let t = raw.trim();
         Ok((!t.is_empty()).then_some(t))
     };
-    let mut all_values_empty = true;
-    // Every field but the date (Field::ALL starts with it).
+    // Each field is decoded once; the value fields first, so a bad byte in one of them is
+    // reported before the date, as before.
+    let mut texts: [Option<&str>; 7] = [None; 7];
     for field in &Field::ALL[1..] {
-        if text(*field)?.is_some() {
-            all_values_empty = false;
-        }
+        texts[*field as usize] = text(*field)?;
     }
     let date_text = text(Field::Date)?;
-    if all_values_empty {
+    if texts[1..].iter().all(Option::is_none) {
         return Err(match date_text {
             Some(_) => (header.column(Field::Open), Problem::NoValues),
             None => (None, Problem::Blank),
         });
     }
+    texts[Field::Date as usize] = date_text;
     let required = |field: Field| -> Result<&str, (Option<usize>, Problem)> {
-        text(field)?.ok_or_else(|| {
+        texts[field as usize].ok_or_else(|| {
             (
                 header.column(field),
                 Problem::Missing {
@@ -472,7 +472,7 @@ pub fn parse_row(
     let low = price(Field::Low, required(Field::Low)?)?;
     let close = price(Field::Close, required(Field::Close)?)?;
     // Adj Close is optional: an empty value is stored as NULL, like a missing column.
-    let adj_close = match text(Field::AdjClose)? {
+    let adj_close = match texts[Field::AdjClose as usize] {
         Some(v) => Some(price(Field::AdjClose, v)?),
         None => None,
     };

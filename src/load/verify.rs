@@ -1,13 +1,15 @@
 //! The per-file sanity check (DESIGN.md §6): rows in file = accepted + rejected, and every
 //! accepted row is in the table with the same values. Runs inside the file's transaction.
 
+use super::copy;
 use anyhow::Result;
+use futures_util::TryStreamExt;
 use sqlx::PgConnection;
 
 /// What the table says about one file, after the merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableCounts {
-    /// Rows in the staging table.
+    /// Rows in the staging table (rows the COPY wrote, when it wrote to the table directly).
     pub staged: u64,
     /// The file's (symbol, day) keys present with exactly the staged values.
     pub matching: u64,
@@ -36,6 +38,43 @@ pub async fn table_counts(conn: &mut PgConnection, symbol: &str) -> Result<Table
         staged: staged as u64,
         matching: matching as u64,
         in_table: in_table as u64,
+    })
+}
+
+/// The table side after a COPY straight into `market.daily_prices` (a symbol's first load):
+/// reads the symbol's rows back in binary and looks each up among the file's row digests
+/// (`digests`: [`copy::digest`] of every accepted row).
+pub async fn read_back(
+    conn: &mut PgConnection,
+    symbol: &str,
+    copied: u64,
+    mut digests: Vec<u64>,
+) -> Result<TableCounts> {
+    digests.sort_unstable();
+    // COPY takes no parameters: the symbol reaches it as a transaction-local setting.
+    sqlx::query("SELECT set_config('stockdb.symbol', $1, true)")
+        .bind(symbol)
+        .execute(&mut *conn)
+        .await?;
+    let mut in_table = 0u64;
+    let mut matching = 0u64;
+    let mut tuples = copy::TupleReader::default();
+    let mut stream = conn.copy_out_raw(include_str!("sql/read_back.sql")).await?;
+    while let Some(chunk) = stream.try_next().await? {
+        tuples
+            .feed(&chunk, |values| {
+                in_table += 1;
+                // Days are unique in the table, so each digest is found at most once.
+                if digests.binary_search(&copy::digest(values)).is_ok() {
+                    matching += 1;
+                }
+            })
+            .map_err(anyhow::Error::msg)?;
+    }
+    Ok(TableCounts {
+        staged: copied,
+        matching,
+        in_table,
     })
 }
 

@@ -1,5 +1,5 @@
 //! Period aggregates and their freshness (DESIGN.md §5): continuous aggregates refreshed
-//! after a load commits (timescale tier), or tables recomputed inside each file's
+//! after a load commits (timescale tier), or tables written inside each file's
 //! transaction (apache and postgres tiers).
 
 pub mod periods;
@@ -23,7 +23,7 @@ pub const PERIODS: [&str; 4] = [
 pub enum Aggregates {
     /// TimescaleDB continuous aggregates, refreshed after commit over the loaded range.
     Continuous,
-    /// Tables recomputed inside the load transaction.
+    /// Tables written inside the load transaction.
     Tables,
 }
 

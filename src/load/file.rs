@@ -646,7 +646,7 @@ async fn write(
     // Closing our end stops the parse thread if it is still sending.
     drop(rx);
     let parsed = join(parse).await;
-    let parsed = match (parsed, send_error) {
+    let mut parsed = match (parsed, send_error) {
         (_, Some(e)) => {
             copy_in.abort("stockdb: send failed").await.ok();
             return Err(Failure::db(file, e));
@@ -661,7 +661,6 @@ async fn write(
         }
         (Ok(parsed), None) => parsed,
     };
-    let mut parsed = parsed;
     report.take_parsed(&parsed);
     let copied = copy_in.finish().await.map_err(|e| Failure::db(file, e))?;
 

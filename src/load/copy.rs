@@ -174,17 +174,22 @@ fn put_f64(buf: &mut Vec<u8>, v: f64) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn encodes_a_row_as_seven_big_endian_fields() {
-        let row = Row {
+    /// 2000-01-02, prices 1 / 2 / 0.5 / 1.5, no adjusted close.
+    fn row(volume: i64) -> Row {
+        Row {
             day: NaiveDate::from_ymd_opt(2000, 1, 2).unwrap(),
             open: 1.0,
             high: 2.0,
             low: 0.5,
             close: 1.5,
             adj_close: None,
-            volume: 3_000_000_000,
-        };
+            volume,
+        }
+    }
+
+    #[test]
+    fn encodes_a_row_as_seven_big_endian_fields() {
+        let row = row(3_000_000_000);
         let mut buf = Vec::new();
         encode_row(&mut buf, &row);
         assert_eq!(&buf[0..2], &[0, 7]);
@@ -203,15 +208,7 @@ mod tests {
 
     #[test]
     fn the_digest_sees_every_value() {
-        let row = Row {
-            day: NaiveDate::from_ymd_opt(2000, 1, 2).unwrap(),
-            open: 1.0,
-            high: 2.0,
-            low: 0.5,
-            close: 1.5,
-            adj_close: None,
-            volume: 7,
-        };
+        let row = row(7);
         let of = |row: &Row| encode_row_of(&mut Vec::new(), "X", row);
         let changed = [
             Row {

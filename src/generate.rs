@@ -1,6 +1,11 @@
 //! A deterministic, Kaggle-shaped synthetic tree (`stocks/`, `etfs/`, `symbols_valid_meta.csv`)
 //! of any size, for benchmarks and tests: weekday trading days, random-walk prices, volumes
 //! of realistic size, and some of the real files' quirks (float volumes, zero-volume days).
+//!
+//! The `Real` shape copies what matters for speed in the real Kaggle tree (issue 9): listing
+//! dates spread from 1962 to 2021, so files run from 1 to ~15,000 rows and most are short, and
+//! prices printed to 16-17 significant digits as Yahoo writes them. A uniform tree of
+//! equal-length 14-year files hid a 6x slowdown that this shape shows.
 
 use anyhow::{Context, Result};
 use chrono::{Datelike, Days, NaiveDate, Weekday};
@@ -41,6 +46,52 @@ fn symbol(i: usize) -> String {
     String::from_utf8_lossy(&s).into_owned()
 }
 
+/// How the files' histories are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// Like the real Kaggle tree: listing dates from 1962 on, most files short.
+    Real,
+    /// Every file covers about the same number of years (`--years`).
+    Uniform,
+}
+
+/// Relative number of listings per five-year span from 1962, measured on the Kaggle sample in
+/// `shared/data/kaggle` (187 files): few before 1980, most after 2010.
+const LISTINGS_PER_5_YEARS: [(i32, u32); 13] = [
+    (1962, 2),
+    (1965, 1),
+    (1970, 2),
+    (1975, 1),
+    (1980, 10),
+    (1985, 9),
+    (1990, 10),
+    (1995, 15),
+    (2000, 15),
+    (2005, 13),
+    (2010, 20),
+    (2015, 46),
+    (2020, 40),
+];
+
+/// A listing date drawn from [`LISTINGS_PER_5_YEARS`], uniform within its span.
+fn real_start(rng: &mut Rng, end: NaiveDate) -> NaiveDate {
+    let total: u32 = LISTINGS_PER_5_YEARS.iter().map(|(_, w)| w).sum();
+    let mut pick = (rng.unit() * f64::from(total)) as u32;
+    let mut year = LISTINGS_PER_5_YEARS[0].0;
+    for (y, w) in LISTINGS_PER_5_YEARS {
+        if pick < w {
+            year = y;
+            break;
+        }
+        pick -= w;
+    }
+    let from = NaiveDate::from_ymd_opt(year, 1, 1).expect("valid date");
+    let to = NaiveDate::from_ymd_opt(year + 5, 1, 1)
+        .expect("valid date")
+        .min(end);
+    from + Days::new((rng.unit() * (to - from).num_days() as f64) as u64)
+}
+
 /// What `generate` wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Generated {
@@ -48,8 +99,15 @@ pub struct Generated {
     pub rows: u64,
 }
 
-/// Writes `symbols` files of about `years` years of trading days each under `out`.
-pub fn generate(out: &Path, symbols: usize, years: u32, seed: u64) -> Result<Generated> {
+/// Writes `symbols` files under `out`: of about `years` years each (uniform shape), or with
+/// listing dates spread like the real tree's (real shape; `years` unused).
+pub fn generate(
+    out: &Path,
+    symbols: usize,
+    shape: Shape,
+    years: u32,
+    seed: u64,
+) -> Result<Generated> {
     for dir in ["stocks", "etfs"] {
         std::fs::create_dir_all(out.join(dir))
             .with_context(|| format!("creating {}", out.join(dir).display()))?;
@@ -73,9 +131,14 @@ pub fn generate(out: &Path, symbols: usize, years: u32, seed: u64) -> Result<Gen
             if etf { " " } else { "Q" },
             if etf { "Y" } else { "N" }
         )?;
-        // Listing dates differ: up to a quarter of the history is missing for some symbols.
-        let skip_days = (rng.unit() * f64::from(years) * 91.0) as u64;
-        let start = end - Days::new(u64::from(years) * 365) + Days::new(skip_days);
+        let start = match shape {
+            Shape::Real => real_start(&mut rng, end),
+            // Listing dates differ: up to a quarter of the history is missing for some symbols.
+            Shape::Uniform => {
+                let skip_days = (rng.unit() * f64::from(years) * 91.0) as u64;
+                end - Days::new(u64::from(years) * 365) + Days::new(skip_days)
+            }
+        };
         let float_volume = i % 7 == 3; // as in the Kaggle files that have empty rows
         let path = out
             .join(if etf { "etfs" } else { "stocks" })
@@ -97,10 +160,25 @@ pub fn generate(out: &Path, symbols: usize, years: u32, seed: u64) -> Result<Gen
                 } else {
                     (base_volume * (0.3 + 1.4 * rng.unit())) as u64
                 };
-                write!(
-                    w,
-                    "{day},{open:.6},{high:.6},{low:.6},{close:.6},{adj:.6},{volume}"
-                )?;
+                match shape {
+                    // Yahoo's single-precision prices printed as doubles: 0.1283482164144516.
+                    Shape::Real => {
+                        let p = |v: f64| f64::from(v as f32);
+                        write!(
+                            w,
+                            "{day},{},{},{},{},{},{volume}",
+                            p(open),
+                            p(high),
+                            p(low),
+                            p(close),
+                            p(adj)
+                        )?
+                    }
+                    Shape::Uniform => write!(
+                        w,
+                        "{day},{open:.6},{high:.6},{low:.6},{close:.6},{adj:.6},{volume}"
+                    )?,
+                }
                 if float_volume {
                     write!(w, ".0")?;
                 }
@@ -134,8 +212,8 @@ mod tests {
     fn the_same_seed_gives_the_same_tree() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let ga = generate(a.path(), 6, 1, 7).unwrap();
-        let gb = generate(b.path(), 6, 1, 7).unwrap();
+        let ga = generate(a.path(), 6, Shape::Uniform, 1, 7).unwrap();
+        let gb = generate(b.path(), 6, Shape::Uniform, 1, 7).unwrap();
         assert_eq!(ga, gb);
         assert_eq!(ga.files, 6);
         let read = |d: &Path| std::fs::read_to_string(d.join("stocks/AAAA.csv")).unwrap();
@@ -143,5 +221,38 @@ mod tests {
         assert!(a.path().join("etfs/AAAE.csv").exists());
         let text = read(a.path());
         assert!(text.lines().count() > 150, "about a year of weekdays");
+    }
+
+    #[test]
+    fn the_real_shape_spreads_listings_over_decades() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = generate(dir.path(), 200, Shape::Real, 0, 3).unwrap();
+        let mut first_years = Vec::new();
+        let mut lengths = Vec::new();
+        for sub in ["stocks", "etfs"] {
+            for e in std::fs::read_dir(dir.path().join(sub)).unwrap() {
+                let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+                lengths.push(text.lines().count() - 1);
+                first_years.push(text.lines().nth(1).map(|l| l[..4].parse::<i32>().unwrap()));
+            }
+        }
+        let years: Vec<i32> = first_years.into_iter().flatten().collect();
+        assert!(years.iter().any(|&y| y < 1980), "some listings before 1980");
+        assert!(
+            years.iter().filter(|&&y| y >= 2010).count() > 80,
+            "most after 2010"
+        );
+        lengths.sort_unstable();
+        assert!(
+            lengths[20] < 500,
+            "a tenth of the files are short: {:?}",
+            &lengths[..25]
+        );
+        assert!(*lengths.last().unwrap() > 9_000, "some span decades");
+        let mean = g.rows as f64 / 200.0;
+        assert!(
+            (2_500.0..4_500.0).contains(&mean),
+            "mean rows per file {mean}"
+        );
     }
 }

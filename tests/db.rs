@@ -26,8 +26,14 @@ async fn tier_is_detected_and_reported() {
         (true, Some("timescale")) => "timescale",
         (true, _) => "apache",
     };
-    if available {
+    if available && stockdb::db::tier::timescaledb_wanted() {
         assert!(has_ext, "the extension is available, so migrate creates it");
+    }
+    if !stockdb::db::tier::timescaledb_wanted() {
+        assert!(
+            !has_ext,
+            "STOCKDB_TIMESCALEDB=off: plain PostgreSQL even where it is installed"
+        );
     }
     let run = db.run(&["status", "--format", "json"]);
     run.expect_code(0);

@@ -16,6 +16,8 @@ fn generated(symbols: usize, years: u32) -> tempfile::TempDir {
             "generate",
             "--symbols",
             &symbols.to_string(),
+            "--shape",
+            "uniform",
             "--years",
             &years.to_string(),
             "--out",

@@ -7,7 +7,7 @@ pub mod periods;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 /// The period aggregates, finest first.
 pub const PERIODS: [&str; 4] = [
@@ -43,29 +43,58 @@ pub async fn detect(conn: &mut PgConnection) -> Result<Aggregates> {
     })
 }
 
-/// Inside a load transaction: recompute the tables for the changed range, or record the
-/// range for the refresh after commit (continuous aggregates cannot refresh in a transaction).
+/// Inside a load transaction, given the days the load inserted or updated: recompute the
+/// tables over the periods they touch, or record them (as runs of days) for the refresh after
+/// commit, since continuous aggregates cannot refresh in a transaction.
 pub async fn changed(
     conn: &mut PgConnection,
     kind: Aggregates,
     symbol: &str,
-    from: NaiveDate,
-    to: NaiveDate,
+    days: &[NaiveDate],
 ) -> Result<()> {
-    let sql = match kind {
-        Aggregates::Tables => "SELECT market.refresh_period_tables($1, $2, $3)",
-        Aggregates::Continuous => {
-            "INSERT INTO market.stale_ranges (symbol, from_day, to_day) VALUES ($1, $2, $3)"
-        }
+    let runs = day_runs(days);
+    let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
+        return Ok(());
     };
-    sqlx::query(sql)
-        .bind(symbol)
-        .bind(from)
-        .bind(to)
-        .execute(conn)
-        .await
-        .context("refreshing the period aggregates")?;
-    Ok(())
+    match kind {
+        // One symbol's periods over the changed span: a few hundred rows at most.
+        Aggregates::Tables => sqlx::query("SELECT market.refresh_period_tables($1, $2, $3)")
+            .bind(symbol)
+            .bind(first.0)
+            .bind(last.1)
+            .execute(conn)
+            .await
+            .map(drop),
+        Aggregates::Continuous => {
+            let (from, to): (Vec<NaiveDate>, Vec<NaiveDate>) = runs.into_iter().unzip();
+            sqlx::query(
+                "INSERT INTO market.stale_ranges (symbol, from_day, to_day) \
+                 SELECT $1, f, t FROM unnest($2::date[], $3::date[]) AS r(f, t)",
+            )
+            .bind(symbol)
+            .bind(from)
+            .bind(to)
+            .execute(conn)
+            .await
+            .map(drop)
+        }
+    }
+    .context("refreshing the period aggregates")
+}
+
+/// The days as runs [first, last] of days no more than a week apart (a week can hold no other
+/// trading day, so a run maps onto consecutive buckets of every period).
+pub fn day_runs(days: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut sorted = days.to_vec();
+    sorted.sort_unstable();
+    let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for day in sorted {
+        match runs.last_mut() {
+            Some(run) if (day - run.1).num_days() <= 7 => run.1 = day,
+            _ => runs.push((day, day)),
+        }
+    }
+    runs
 }
 
 /// Inside a symbol's first load on the table tiers: writes the aggregates the loader computed
@@ -101,100 +130,143 @@ pub async fn write_periods(
     Ok(())
 }
 
-/// Session lock around refreshes: TimescaleDB refuses two concurrent refreshes of one
-/// continuous aggregate, so a second loader waits for the first instead of failing.
+/// Session locks around refreshes, one per aggregate: TimescaleDB refuses two concurrent
+/// refreshes of one continuous aggregate, so a second loader waits for the first instead.
 const REFRESH_LOCK: i64 = 0x5f0c_bdb0_0002;
 
-/// Refreshes the continuous aggregates over [from, to] (widened to whole years, so every
-/// bucket touching the range is recomputed). Must run outside a transaction.
-async fn refresh_continuous(conn: &mut PgConnection, from: NaiveDate, to: NaiveDate) -> Result<()> {
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(REFRESH_LOCK)
-        .execute(&mut *conn)
-        .await?;
-    let result = refresh_continuous_locked(conn, from, to).await;
-    sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(REFRESH_LOCK)
-        .execute(&mut *conn)
-        .await?;
-    result
+/// The continuous aggregate behind each period view (migrations/V3), with its period.
+const CONTINUOUS: [(&str, periods::Period); 4] = [
+    ("market_agg.weekly", periods::Period::Week),
+    ("market_agg.monthly", periods::Period::Month),
+    ("market_agg.quarterly", periods::Period::Quarter),
+    ("market_agg.yearly", periods::Period::Year),
+];
+
+/// The windows [start, end) to refresh in one aggregate for the changed day ranges: the
+/// buckets holding them, merged where they touch or overlap, never widened further.
+pub fn bucket_runs(
+    period: periods::Period,
+    ranges: &[(NaiveDate, NaiveDate)],
+) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut windows: Vec<(NaiveDate, NaiveDate)> = ranges
+        .iter()
+        .map(|&(from, to)| (period.bucket(from), period.next(to)))
+        .collect();
+    windows.sort_unstable();
+    let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
+    for (start, end) in windows {
+        match runs.last_mut() {
+            Some(run) if start <= run.1 => run.1 = run.1.max(end),
+            _ => runs.push((start, end)),
+        }
+    }
+    runs
 }
 
-async fn refresh_continuous_locked(
-    conn: &mut PgConnection,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<()> {
-    use chrono::Datelike;
-    // Buckets are at most a year; a week can start in December and end in January.
-    let start = NaiveDate::from_ymd_opt(from.year(), 1, 1).unwrap_or(from) - chrono::Days::new(7);
-    let end = NaiveDate::from_ymd_opt(to.year() + 1, 1, 1).unwrap_or(to) + chrono::Days::new(7);
-    for name in PERIODS {
-        sqlx::query("CALL refresh_continuous_aggregate($1::regclass, $2::date, $3::date)")
-            .bind(format!("market.{name}"))
-            .bind(start)
-            .bind(end)
+/// Refreshes the continuous aggregates over exactly the buckets holding the changed day
+/// ranges. Weekly and monthly read the daily rows and refresh at the same time over two
+/// connections; quarterly and yearly, built on monthly, follow. Each window is refreshed
+/// with `force` (TimescaleDB 2.28 can skip a month or quarter whose first day is a chunk's
+/// last invalidated value; issue 9) in one batch (`buckets_per_batch` 0: the default of 10
+/// buckets per batch rescans whole chunks for every batch). Must run outside a transaction.
+async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) -> Result<()> {
+    let level = |i: usize| async move {
+        let (name, period) = CONTINUOUS[i];
+        let runs = bucket_runs(period, ranges);
+        if runs.is_empty() {
+            return Ok(());
+        }
+        let mut conn = pool.acquire().await?;
+        let lock = REFRESH_LOCK + i as i64;
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(lock)
             .execute(&mut *conn)
-            .await
-            .with_context(|| format!("refreshing market.{name}"))?;
-    }
+            .await?;
+        let mut result = Ok(());
+        for (start, end) in runs {
+            result = sqlx::query(include_str!("sql/refresh_window.sql"))
+                .bind(name)
+                .bind(start)
+                .bind(end)
+                .execute(&mut *conn)
+                .await
+                .map(drop)
+                .with_context(|| format!("refreshing {name} from {start} to {end}"));
+            if result.is_err() {
+                break;
+            }
+        }
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(lock)
+            .execute(&mut *conn)
+            .await?;
+        result
+    };
+    tokio::try_join!(level(0), level(1))?;
+    tokio::try_join!(level(2), level(3))?;
     Ok(())
 }
 
 /// After loads commit: refresh the continuous aggregates over the recorded stale ranges and
-/// clear them. Returns the range refreshed, if any. Nothing to do for tables.
+/// clear them. Returns the span refreshed, if any. Nothing to do for tables.
 pub async fn refresh_pending(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     kind: Aggregates,
 ) -> Result<Option<(NaiveDate, NaiveDate)>> {
     if kind == Aggregates::Tables {
         return Ok(None);
     }
-    let (from, to, last): (Option<NaiveDate>, Option<NaiveDate>, Option<i64>) =
-        sqlx::query_as("SELECT min(from_day), max(to_day), max(id) FROM market.stale_ranges")
-            .fetch_one(&mut *conn)
-            .await?;
-    let (Some(from), Some(to), Some(last)) = (from, to, last) else {
+    let last: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM market.stale_ranges")
+        .fetch_one(pool)
+        .await?;
+    let Some(last) = last else {
         return Ok(None);
     };
-    refresh_continuous(conn, from, to).await?;
-    // Only what this refresh covered: a load committing meanwhile keeps its own range.
+    let ranges: Vec<(NaiveDate, NaiveDate)> =
+        sqlx::query_as("SELECT from_day, to_day FROM market.stale_ranges WHERE id <= $1")
+            .bind(last)
+            .fetch_all(pool)
+            .await?;
+    refresh_continuous(pool, &ranges).await?;
+    // Only what this refresh covered: a load committing meanwhile keeps its own ranges.
     sqlx::query("DELETE FROM market.stale_ranges WHERE id <= $1")
         .bind(last)
-        .execute(&mut *conn)
+        .execute(pool)
         .await?;
-    Ok(Some((from, to)))
+    let from = ranges.iter().map(|r| r.0).min();
+    let to = ranges.iter().map(|r| r.1).max();
+    Ok(from.zip(to))
 }
 
 /// `stockdb refresh`: recompute every aggregate over [from, to] (default: all loaded days)
 /// and clear the stale ranges it covers. Returns the range.
 pub async fn refresh(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     kind: Aggregates,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> Result<Option<(NaiveDate, NaiveDate)>> {
     let (min, max): (Option<NaiveDate>, Option<NaiveDate>) =
         sqlx::query_as("SELECT min(day), max(day) FROM market.daily_prices")
-            .fetch_one(&mut *conn)
+            .fetch_one(pool)
             .await?;
     let (Some(from), Some(to)) = (from.or(min), to.or(max)) else {
         return Ok(None);
     };
     match kind {
-        Aggregates::Continuous => refresh_continuous(conn, from, to).await?,
+        Aggregates::Continuous => refresh_continuous(pool, &[(from, to)]).await?,
         Aggregates::Tables => {
             sqlx::query("SELECT market.refresh_period_tables(NULL, $1, $2)")
                 .bind(from)
                 .bind(to)
-                .execute(&mut *conn)
+                .execute(pool)
                 .await?;
         }
     }
     sqlx::query("DELETE FROM market.stale_ranges WHERE from_day >= $1 AND to_day <= $2")
         .bind(from)
         .bind(to)
-        .execute(&mut *conn)
+        .execute(pool)
         .await?;
     Ok(Some((from, to)))
 }

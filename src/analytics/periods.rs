@@ -33,6 +33,19 @@ impl Period {
     }
 }
 
+impl Period {
+    /// First day of the period after the one holding `day`.
+    pub fn next(self, day: NaiveDate) -> NaiveDate {
+        let start = self.bucket(day);
+        match self {
+            Period::Week => start + chrono::Days::new(7),
+            Period::Month => start + chrono::Months::new(1),
+            Period::Quarter => start + chrono::Months::new(3),
+            Period::Year => start + chrono::Months::new(12),
+        }
+    }
+}
+
 /// One row of a period aggregate, being accumulated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bucket {
@@ -179,6 +192,10 @@ mod tests {
         assert_eq!(Period::Quarter.bucket(day("2021-06-30")), day("2021-04-01"));
         assert_eq!(Period::Quarter.bucket(day("2021-12-31")), day("2021-10-01"));
         assert_eq!(Period::Year.bucket(day("2021-12-31")), day("2021-01-01"));
+        assert_eq!(Period::Week.next(day("2021-01-03")), day("2021-01-04"));
+        assert_eq!(Period::Month.next(day("2021-01-31")), day("2021-02-01"));
+        assert_eq!(Period::Quarter.next(day("2021-12-01")), day("2022-01-01"));
+        assert_eq!(Period::Year.next(day("2021-06-15")), day("2022-01-01"));
     }
 
     #[test]

@@ -8,13 +8,17 @@ use std::path::PathBuf;
 /// Write a deterministic synthetic tree (stocks/, etfs/, symbols_valid_meta.csv) of any size.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
-  stockdb generate --symbols 100 --years 5 --out /tmp/tree     # ~130k rows
-  stockdb generate --symbols 2600 --years 13 --out /tmp/big    # ~8.8M rows")]
+  stockdb generate --symbols 2642 --out /tmp/real                     # ~8.7M rows, shaped like Kaggle
+  stockdb generate --symbols 100 --shape uniform --years 5 --out /tmp/tree   # ~130k rows")]
 pub struct Args {
     /// Number of symbols (files); every fifth is an ETF.
     #[arg(long, default_value_t = 100)]
     pub symbols: usize,
-    /// Years of history per symbol (some symbols start later).
+    /// real: listing dates spread from 1962 to 2021 as in the Kaggle tree (files of 1 to
+    /// ~15,000 rows); uniform: every file covers about --years years.
+    #[arg(long, value_enum, default_value_t = crate::generate::Shape::Real)]
+    pub shape: crate::generate::Shape,
+    /// Years of history per symbol with --shape uniform (some symbols start later).
     #[arg(long, default_value_t = 5)]
     pub years: u32,
     /// Output directory (created).
@@ -29,7 +33,7 @@ pub struct Args {
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let out = args.out.clone();
     let g = tokio::task::spawn_blocking(move || {
-        crate::generate::generate(&out, args.symbols, args.years, args.seed)
+        crate::generate::generate(&out, args.symbols, args.shape, args.years, args.seed)
     })
     .await??;
     if !global.quiet {

@@ -26,9 +26,10 @@ pub struct Args {
 /// Refreshes and says what.
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let database = db::open(&global.db).await?;
-    let mut conn = db::connect(&database.url).await?;
+    // Two connections: independent aggregates refresh at the same time.
+    let pool = db::pool(&database.url, 2, None).await?;
     let started = Instant::now();
-    let range = analytics::refresh(&mut conn, database.aggregates, args.from, args.to).await?;
+    let range = analytics::refresh(&pool, database.aggregates, args.from, args.to).await?;
     if !global.quiet {
         match range {
             Some((from, to)) => println!(

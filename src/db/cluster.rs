@@ -256,7 +256,7 @@ impl Cluster {
         s.push_str("unix_socket_permissions = 0700\n");
         // Bulk loads write a lot of WAL; fewer checkpoints in the middle of a load.
         s.push_str("max_wal_size = '4GB'\n");
-        if self.timescaledb_installed() {
+        if self.timescaledb_installed() && super::tier::timescaledb_wanted() {
             s.push_str("shared_preload_libraries = 'timescaledb'\n");
             // No network here or at most users' sites: never phone home.
             s.push_str("timescaledb.telemetry_level = off\n");

@@ -76,6 +76,13 @@ pub async fn detect(conn: &mut PgConnection) -> Result<ServerInfo> {
     })
 }
 
+/// False when `STOCKDB_TIMESCALEDB=off`: plain PostgreSQL is wanted even where TimescaleDB is
+/// installed (the local cluster does not preload it, and stockdb does not create it). The
+/// benchmark uses it to measure both tiers on one machine.
+pub fn timescaledb_wanted() -> bool {
+    !std::env::var("STOCKDB_TIMESCALEDB").is_ok_and(|v| v.eq_ignore_ascii_case("off"))
+}
+
 /// Creates the timescaledb extension when the server has it but the database does not,
 /// then detects the tier. Failing to create it is not an error: the postgres tier works.
 pub async fn ensure_extension(conn: &mut PgConnection) -> Result<ServerInfo> {
@@ -90,7 +97,7 @@ pub async fn ensure_extension(conn: &mut PgConnection) -> Result<ServerInfo> {
     .fetch_optional(&mut *conn)
     .await?;
     let mut note = None;
-    if let (false, Some(version)) = (created, &available)
+    if let (false, Some(version), true) = (created, &available, timescaledb_wanted())
         && let Err(err) = sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS timescaledb")
             .execute(&mut *conn)
             .await

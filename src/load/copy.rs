@@ -18,10 +18,22 @@ fn pg_epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date")
 }
 
-/// Appends one row as a tuple of the staging table (day, open, high, low, close, adj_close, volume).
-pub fn encode_row(buf: &mut Vec<u8>, row: &Row) {
+/// Appends one row as a tuple of the staging table (day, open, high, low, close, adj_close,
+/// volume); returns the [`digest`] of its values.
+pub fn encode_row(buf: &mut Vec<u8>, row: &Row) -> u64 {
     buf.extend_from_slice(&7i16.to_be_bytes());
+    let values = buf.len();
     encode_values(buf, row);
+    digest(&buf[values..])
+}
+
+/// The day of a tuple's values as [`encode_row`] writes them and `read_back.sql` reads them
+/// (a date first), or None when they do not start with a 4-byte date.
+pub fn day_of(values: &[u8]) -> Option<NaiveDate> {
+    if values.len() < 8 || be_i32(&values[..4]) != 4 {
+        return None;
+    }
+    pg_epoch().checked_add_signed(chrono::TimeDelta::days(i64::from(be_i32(&values[4..8]))))
 }
 
 /// Appends one row as a tuple of `market.daily_prices` (symbol, then the staging columns);
@@ -191,7 +203,9 @@ mod tests {
     fn encodes_a_row_as_seven_big_endian_fields() {
         let row = row(3_000_000_000);
         let mut buf = Vec::new();
-        encode_row(&mut buf, &row);
+        let d = encode_row(&mut buf, &row);
+        assert_eq!(d, digest(&buf[2..]));
+        assert_eq!(day_of(&buf[2..]), Some(row.day));
         assert_eq!(&buf[0..2], &[0, 7]);
         assert_eq!(&buf[2..10], &[0, 0, 0, 4, 0, 0, 0, 1]);
         assert_eq!(&buf[10..14], &[0, 0, 0, 8]);

@@ -13,6 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -137,6 +138,21 @@ struct Parsed {
     /// [`copy::digest`] of each accepted row, kept when the rows go straight into the table
     /// (the sanity check compares them with the rows read back).
     digests: Vec<u64>,
+    /// Accepted rows identical to the table's (re-loads): not sent, already verified.
+    identical: u64,
+    /// Days of the rows sent to the server (new or changed): what the aggregates must redo.
+    changed_days: Vec<NaiveDate>,
+}
+
+/// What the parse thread sends to the server.
+enum Mode {
+    /// `--dry-run`: staging tuples, thrown away.
+    Validate,
+    /// A symbol's first load: rows of `market.daily_prices` for this symbol.
+    Direct(String),
+    /// A re-load: staging tuples for the rows whose day is new or whose values differ from
+    /// the table's (day → digest of the values already there).
+    Changes(HashMap<NaiveDate, u64>),
 }
 
 /// Why the parse thread stopped before the end.
@@ -173,12 +189,12 @@ fn is_gzip(path: &Path) -> bool {
     path.to_string_lossy().to_ascii_lowercase().ends_with(".gz")
 }
 
-/// Runs on a blocking thread: reads, validates and encodes the file, sending COPY chunks:
-/// rows of the staging table, or with `direct` rows of `market.daily_prices` for that symbol.
+/// Runs on a blocking thread: reads, validates and encodes the file, sending COPY chunks as
+/// `mode` says.
 fn parse_file(
     path: &Path,
     settings: &Settings,
-    direct: Option<&str>,
+    mode: &Mode,
     tx: mpsc::Sender<Vec<u8>>,
 ) -> Result<Parsed, Stop> {
     let file = std::fs::File::open(path).map_err(|e| Stop::File(e.into()))?;
@@ -209,17 +225,33 @@ fn parse_file(
         sha256: String::new(),
         periods: PeriodRows::default(),
         digests: Vec::new(),
+        identical: 0,
+        changed_days: Vec::new(),
     };
     let mut buf = Vec::with_capacity(CHUNK + 128);
     buf.extend_from_slice(copy::HEADER);
     while let Some(item) = rows.next_item().map_err(Stop::File)? {
         match item {
             Item::Row(row, warnings) => {
-                match direct {
-                    Some(symbol) => parsed
-                        .digests
-                        .push(copy::encode_row_of(&mut buf, symbol, &row)),
-                    None => copy::encode_row(&mut buf, &row),
+                match mode {
+                    Mode::Validate => {
+                        copy::encode_row(&mut buf, &row);
+                    }
+                    Mode::Direct(symbol) => {
+                        parsed
+                            .digests
+                            .push(copy::encode_row_of(&mut buf, symbol, &row));
+                        parsed.changed_days.push(row.day);
+                    }
+                    Mode::Changes(known) => {
+                        let start = buf.len();
+                        if known.get(&row.day) == Some(&copy::encode_row(&mut buf, &row)) {
+                            buf.truncate(start);
+                            parsed.identical += 1;
+                        } else {
+                            parsed.changed_days.push(row.day);
+                        }
+                    }
                 }
                 parsed.accepted += 1;
                 parsed.warned += u64::from(warnings != 0);
@@ -396,7 +428,7 @@ pub async fn load(
 async fn validate(file: &PriceFile, settings: &Settings) -> FileReport {
     let mut report = FileReport::new(file);
     let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
-    let parse = spawn_parser(file, settings, false, tx);
+    let parse = spawn_parser(file, settings, Mode::Validate, tx);
     drain(rx).await;
     match join(parse).await {
         Ok(parsed) => {
@@ -416,13 +448,12 @@ async fn validate(file: &PriceFile, settings: &Settings) -> FileReport {
 fn spawn_parser(
     file: &PriceFile,
     settings: &Settings,
-    direct: bool,
+    mode: Mode,
     tx: mpsc::Sender<Vec<u8>>,
 ) -> tokio::task::JoinHandle<Result<Parsed, Stop>> {
     let path = file.path.clone();
     let settings = settings.clone();
-    let symbol = direct.then(|| file.symbol.clone());
-    tokio::task::spawn_blocking(move || parse_file(&path, &settings, symbol.as_deref(), tx))
+    tokio::task::spawn_blocking(move || parse_file(&path, &settings, &mode, tx))
 }
 
 /// One attempt: run record, transaction, outcome. The flag says whether to try again.
@@ -608,8 +639,17 @@ async fn write(
     .await
     .map_err(|e| Failure::db(file, e))?;
 
+    let mode = if is_new {
+        Mode::Direct(file.symbol.clone())
+    } else {
+        Mode::Changes(
+            verify::known_rows(&mut tx, &file.symbol)
+                .await
+                .map_err(|e| Failure::any(file, e))?,
+        )
+    };
     let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
-    let parse = spawn_parser(file, settings, is_new, chunks);
+    let parse = spawn_parser(file, settings, mode, chunks);
     let copy_sql = if is_new {
         include_str!("sql/copy_direct.sql")
     } else {
@@ -666,6 +706,9 @@ async fn write(
 
     let (inserted, updated): (i64, i64) = if is_new {
         (copied as i64, 0)
+    } else if copied == 0 {
+        // Every row was identical to the table's: nothing to merge.
+        (0, 0)
     } else {
         sqlx::query_as(include_str!("sql/merge.sql"))
             .bind(&file.symbol)
@@ -685,13 +728,16 @@ async fn write(
     } else {
         verify::table_counts(&mut tx, &file.symbol).await
     };
-    let table = table.map_err(|e| Failure::any(file, e))?;
+    let mut table = table.map_err(|e| Failure::any(file, e))?;
     report.in_table = table.in_table;
+    // Rows found identical in the read-back were not sent, and are verified already.
+    table.staged += parsed.identical;
+    table.matching += parsed.identical;
     let counts = FileCounts {
         rows_in_file: parsed.rows,
         accepted: parsed.accepted,
         rejected: parsed.rejected.len() as u64,
-        copied,
+        copied: copied + parsed.identical,
     };
     if let Err(msg) = verify::check(counts, table) {
         tx.rollback().await.ok();
@@ -705,14 +751,12 @@ async fn write(
         });
     }
     report.check_passed = true;
-    if let (true, Some(from), Some(to)) =
-        (inserted + updated > 0, parsed.first_day, parsed.last_day)
-    {
+    if inserted + updated > 0 {
         let done = match (aggregates, is_new, parsed.periods.finished()) {
             (Aggregates::Tables, true, Some(rows)) => {
                 analytics::write_periods(&mut tx, &file.symbol, rows).await
             }
-            _ => analytics::changed(&mut tx, aggregates, &file.symbol, from, to).await,
+            _ => analytics::changed(&mut tx, aggregates, &file.symbol, &parsed.changed_days).await,
         };
         done.map_err(|e| Failure::any(file, e))?;
     }

@@ -169,11 +169,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
                 "note: the aggregates were not refreshed because the connection was lost; run `stockdb refresh` once the server is back"
             );
         } else if database.aggregates == crate::analytics::Aggregates::Continuous {
-            let refreshed = async {
-                let mut conn = records.acquire().await?;
-                crate::analytics::refresh_pending(&mut conn, database.aggregates).await
-            }
-            .await;
+            let refreshed = crate::analytics::refresh_pending(&records, database.aggregates).await;
             if let Err(e) = refreshed {
                 refresh_error = Some(format!(
                     "the loaded prices are committed, but refreshing the aggregates failed: {e:#}; run `stockdb refresh`"

@@ -3,8 +3,10 @@
 
 use super::copy;
 use anyhow::Result;
+use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 use sqlx::PgConnection;
+use std::collections::HashMap;
 
 /// What the table says about one file, after the merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,31 +53,57 @@ pub async fn read_back(
     mut digests: Vec<u64>,
 ) -> Result<TableCounts> {
     digests.sort_unstable();
-    // COPY takes no parameters: the symbol reaches it as a transaction-local setting.
-    sqlx::query("SELECT set_config('stockdb.symbol', $1, true)")
-        .bind(symbol)
-        .execute(&mut *conn)
-        .await?;
     let mut in_table = 0u64;
     let mut matching = 0u64;
-    let mut tuples = copy::TupleReader::default();
-    let mut stream = conn.copy_out_raw(include_str!("sql/read_back.sql")).await?;
-    while let Some(chunk) = stream.try_next().await? {
-        tuples
-            .feed(&chunk, |values| {
-                in_table += 1;
-                // Days are unique in the table, so each digest is found at most once.
-                if digests.binary_search(&copy::digest(values)).is_ok() {
-                    matching += 1;
-                }
-            })
-            .map_err(anyhow::Error::msg)?;
-    }
+    each_row(conn, symbol, |values| {
+        in_table += 1;
+        // Days are unique in the table, so each digest is found at most once.
+        if digests.binary_search(&copy::digest(values)).is_ok() {
+            matching += 1;
+        }
+    })
+    .await?;
     Ok(TableCounts {
         staged: copied,
         matching,
         in_table,
     })
+}
+
+/// The symbol's rows already in the table, as day → [`copy::digest`] of the values: a re-load
+/// sends only the file's rows that are new or differ, and counts the others as verified
+/// unchanged (read in the same transaction, under the symbol's lock).
+pub async fn known_rows(conn: &mut PgConnection, symbol: &str) -> Result<HashMap<NaiveDate, u64>> {
+    let mut known = HashMap::new();
+    let mut undated = false;
+    each_row(conn, symbol, |values| match copy::day_of(values) {
+        Some(day) => {
+            known.insert(day, copy::digest(values));
+        }
+        None => undated = true,
+    })
+    .await?;
+    anyhow::ensure!(!undated, "reading back {symbol}: a row without a date");
+    Ok(known)
+}
+
+/// Streams the symbol's rows from `market.daily_prices` in binary, each tuple's values to `each`.
+async fn each_row(
+    conn: &mut PgConnection,
+    symbol: &str,
+    mut each: impl FnMut(&[u8]),
+) -> Result<()> {
+    // COPY takes no parameters: the symbol reaches it as a transaction-local setting.
+    sqlx::query("SELECT set_config('stockdb.symbol', $1, true)")
+        .bind(symbol)
+        .execute(&mut *conn)
+        .await?;
+    let mut tuples = copy::TupleReader::default();
+    let mut stream = conn.copy_out_raw(include_str!("sql/read_back.sql")).await?;
+    while let Some(chunk) = stream.try_next().await? {
+        tuples.feed(&chunk, &mut each).map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
 }
 
 /// Compares both sides; `Err` says every mismatch found.

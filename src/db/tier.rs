@@ -96,8 +96,22 @@ pub async fn ensure_extension(conn: &mut PgConnection) -> Result<ServerInfo> {
     )
     .fetch_optional(&mut *conn)
     .await?;
+    // Without the preload, CREATE EXTENSION ends the session with FATAL instead of an error.
+    let preloads: String = sqlx::query_scalar("SELECT current_setting('shared_preload_libraries')")
+        .fetch_one(&mut *conn)
+        .await?;
+    let preloaded = preloads.split(',').any(|l| l.trim() == "timescaledb");
     let mut note = None;
-    if let (false, Some(version), true) = (created, &available, timescaledb_wanted())
+    if let (false, Some(version), true, false) =
+        (created, &available, timescaledb_wanted(), preloaded)
+    {
+        let msg = format!(
+            "timescaledb {version} is installed on the server but not preloaded; using plain \
+             PostgreSQL. Add it to shared_preload_libraries and restart the server to use it."
+        );
+        tracing::warn!("{msg}");
+        note = Some(msg);
+    } else if let (false, Some(version), true) = (created, &available, timescaledb_wanted())
         && let Err(err) = sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS timescaledb")
             .execute(&mut *conn)
             .await

@@ -560,15 +560,7 @@ async fn a_second_load_changing_old_days_updates_every_aggregate() {
         d.close += 1.0;
         d.volume *= 2;
     }
-    let mut text = String::from("Date,Open,High,Low,Close,Adj Close,Volume\n");
-    for d in &days {
-        text.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            d.day, d.open, d.high, d.low, d.close, d.adj_close, d.volume
-        ));
-    }
-    let path = dir.path().join("ALFA.csv");
-    std::fs::write(&path, text).unwrap();
+    let path = write_days(dir.path(), "ALFA", &days);
     let run = db.run(&["load", path.to_str().unwrap(), "--format", "json"]);
     run.expect_code(0);
     assert_eq!(run.json()["totals"]["updated"], 30);

@@ -291,7 +291,7 @@ async fn period_average_reports_match_reference_values() {
             assert!(close_to(f(&row["avg_volume"]).unwrap(), p.avg_volume));
         }
     }
-    // --from / --to select periods by their first day.
+    // --from / --to on period starts.
     let rows = report(
         &db,
         &[
@@ -309,6 +309,39 @@ async fn period_average_reports_match_reference_values() {
         .map(|r| r["month"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(months, ["2023-01-01", "2023-02-01", "2023-03-01"]);
+    // Periods overlapping the range are shown: the quarter holding --from, the week holding
+    // a mid-week --to (issue 9: `--from 2023-02-22` used to drop 2023 Q1).
+    let quarters = report(
+        &db,
+        &[
+            "quarterly_average",
+            "--symbol",
+            "ACME",
+            "--from",
+            "2023-02-22",
+            "--to",
+            "2023-05-10",
+        ],
+    );
+    let quarters: Vec<&str> = quarters
+        .iter()
+        .map(|r| r["quarter"].as_str().unwrap())
+        .collect();
+    assert_eq!(quarters, ["2023-01-01", "2023-04-01"]);
+    let weeks = report(
+        &db,
+        &[
+            "weekly_average",
+            "--symbol",
+            "ACME",
+            "--from",
+            "2023-03-01",
+            "--to",
+            "2023-03-08",
+        ],
+    );
+    let weeks: Vec<&str> = weeks.iter().map(|r| r["week"].as_str().unwrap()).collect();
+    assert_eq!(weeks, ["2023-02-27", "2023-03-06"]);
 }
 
 #[tokio::test]
@@ -877,5 +910,68 @@ async fn continuous_aggregates_on_the_timescale_tier() {
         db.count("SELECT sum(trading_days)::bigint FROM market.yearly_prices")
             .await,
         1170
+    );
+    let status = db.run(&["status"]);
+    assert!(
+        status.stdout().contains("refreshed 20") && status.stdout().contains("no policy"),
+        "{}",
+        status.describe()
+    );
+
+    // A row written by another tool reaches every level after `stockdb refresh`.
+    let mut conn = db.conn().await;
+    sqlx::raw_sql(
+        "INSERT INTO market.daily_prices (symbol, day, open, high, low, close, adj_close, volume)
+         VALUES ('ACME', '2030-01-02', 1, 2, 0.5, 1.5, 1.5, 7)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    db.run(&["refresh", "-q"]).expect_code(0);
+    for period in ["weekly", "monthly", "quarterly", "yearly"] {
+        let sql = format!(
+            "SELECT volume FROM market.{period}_prices WHERE symbol = 'ACME' AND bucket <= '2030-01-02' AND bucket > '2029-01-01'"
+        );
+        assert_eq!(db.count(&sql).await, 7, "{period}");
+    }
+
+    // Policies: created, shown by status, removed.
+    let run = db.run(&["refresh", "--schedule", "1h"]);
+    run.expect_code(0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'").await,
+        4
+    );
+    let status = db.run(&["status"]);
+    assert!(
+        status.stdout().contains("policy every 01:00:00"),
+        "{}",
+        status.describe()
+    );
+    db.run(&["refresh", "--unschedule"]).expect_code(0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn refresh_policies_are_refused_clearly_on_the_table_tiers() {
+    let db = loaded().await;
+    let tables = "SELECT count(*) FROM pg_class WHERE relname = 'weekly_prices' AND relkind = 'r'";
+    if db.count(tables).await == 0 {
+        common::skip(
+            "refresh_policies_are_refused_clearly_on_the_table_tiers",
+            "continuous aggregates here: policies are tested in continuous_aggregates_on_the_timescale_tier",
+        );
+        return;
+    }
+    let run = db.run(&["refresh", "--schedule", "1h"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("refresh policies are for continuous aggregates"),
+        "{}",
+        run.describe()
     );
 }

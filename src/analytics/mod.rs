@@ -130,10 +130,6 @@ pub async fn write_periods(
     Ok(())
 }
 
-/// Session locks around refreshes, one per aggregate: TimescaleDB refuses two concurrent
-/// refreshes of one continuous aggregate, so a second loader waits for the first instead.
-const REFRESH_LOCK: i64 = 0x5f0c_bdb0_0002;
-
 /// The continuous aggregate behind each period view (migrations/V3), with its period.
 const CONTINUOUS: [(&str, periods::Period); 4] = [
     ("market_agg.weekly", periods::Period::Week),
@@ -141,6 +137,13 @@ const CONTINUOUS: [(&str, periods::Period); 4] = [
     ("market_agg.quarterly", periods::Period::Quarter),
     ("market_agg.yearly", periods::Period::Year),
 ];
+
+/// Connections refreshing at the same time.
+const REFRESH_CONNECTIONS: usize = 2;
+
+/// Longest window refreshed in one call. Weekly over 60 years is ~40 s in one call; cut into
+/// pieces, both connections share it with monthly instead of one waiting for the other.
+const PIECE_DAYS: i64 = 4 * 365;
 
 /// The windows [start, end) to refresh in one aggregate for the changed day ranges: the
 /// buckets holding them, merged where they touch or overlap, never widened further.
@@ -163,48 +166,98 @@ pub fn bucket_runs(
     runs
 }
 
+/// A run cut into bucket-aligned pieces of at most [`PIECE_DAYS`] (a bucket is never split).
+fn pieces(
+    period: periods::Period,
+    (start, end): (NaiveDate, NaiveDate),
+) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut out = Vec::new();
+    let mut from = start;
+    while from < end {
+        let cut = period.bucket(from + chrono::Days::new(PIECE_DAYS as u64));
+        let to = if cut > from { cut.min(end) } else { end };
+        out.push((from, to));
+        from = to;
+    }
+    out
+}
+
+/// One refresh call: an aggregate (index into [`CONTINUOUS`]) over a window.
+type Piece = (usize, NaiveDate, NaiveDate);
+
 /// Refreshes the continuous aggregates over exactly the buckets holding the changed day
-/// ranges. Weekly and monthly read the daily rows and refresh at the same time over two
-/// connections; quarterly and yearly, built on monthly, follow. Each window is refreshed
-/// with `force` (TimescaleDB 2.28 can skip a month or quarter whose first day is a chunk's
-/// last invalidated value; issue 9) in one batch (`buckets_per_batch` 0: the default of 10
-/// buckets per batch rescans whole chunks for every batch). Must run outside a transaction.
+/// ranges. Each window is refreshed with `force` (TimescaleDB 2.28 can skip a month or
+/// quarter whose first day is a chunk's last invalidated value; issue 9) in one batch
+/// (`buckets_per_batch` 0: the default of 10 buckets per batch rescans whole chunks for
+/// every batch). Weekly and monthly read the daily rows: their pieces are shared by two
+/// connections, newest first (recent years hold most rows); quarterly and yearly, built on
+/// monthly, follow. Must run outside a transaction.
 async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) -> Result<()> {
-    let level = |i: usize| async move {
-        let (name, period) = CONTINUOUS[i];
-        let runs = bucket_runs(period, ranges);
-        if runs.is_empty() {
-            return Ok(());
-        }
-        let mut conn = pool.acquire().await?;
-        let lock = REFRESH_LOCK + i as i64;
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(lock)
-            .execute(&mut *conn)
-            .await?;
-        let mut result = Ok(());
-        for (start, end) in runs {
-            result = sqlx::query(include_str!("sql/refresh_window.sql"))
-                .bind(name)
-                .bind(start)
-                .bind(end)
-                .execute(&mut *conn)
-                .await
-                .map(drop)
-                .with_context(|| format!("refreshing {name} from {start} to {end}"));
-            if result.is_err() {
-                break;
+    for levels in [[0usize, 1], [2, 3]] {
+        let mut queue: Vec<Piece> = Vec::new();
+        for i in levels {
+            let period = CONTINUOUS[i].1;
+            for run in bucket_runs(period, ranges) {
+                queue.extend(pieces(period, run).into_iter().map(|(s, e)| (i, s, e)));
             }
         }
-        sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(lock)
-            .execute(&mut *conn)
-            .await?;
-        result
-    };
-    tokio::try_join!(level(0), level(1))?;
-    tokio::try_join!(level(2), level(3))?;
+        // Popped from the end: oldest first in the vector means newest refreshed first.
+        queue.sort_by_key(|&(i, start, _)| (start, std::cmp::Reverse(i)));
+        let queue = std::sync::Mutex::new(queue);
+        let worker = || async {
+            let mut conn = pool.acquire().await?;
+            loop {
+                // The lock is never held across an await; poisoning needs a panic inside it.
+                let next = queue.lock().expect("queue lock").pop();
+                let Some(piece) = next else {
+                    return Ok::<(), anyhow::Error>(());
+                };
+                refresh_window(&mut conn, piece).await?;
+            }
+        };
+        let workers: Vec<_> = (0..REFRESH_CONNECTIONS).map(|_| worker()).collect();
+        futures_util::future::try_join_all(workers).await?;
+    }
     Ok(())
+}
+
+/// One forced refresh of one window. TimescaleDB refuses a refresh whose window overlaps one
+/// in progress (another loader, or a refresh policy): wait and try again.
+async fn refresh_window(conn: &mut PgConnection, (i, start, end): Piece) -> Result<()> {
+    let name = CONTINUOUS[i].0;
+    let mut delay = std::time::Duration::from_millis(100);
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        let result = sqlx::query(include_str!("sql/refresh_window.sql"))
+            .bind(name)
+            .bind(start)
+            .bind(end)
+            .execute(&mut *conn)
+            .await;
+        match result {
+            Ok(_) => {
+                sqlx::query(include_str!("sql/refresh_recorded.sql"))
+                    .bind(name)
+                    .bind(start)
+                    .bind(end)
+                    .execute(&mut *conn)
+                    .await?;
+                return Ok(());
+            }
+            Err(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some("55P03")
+                    && waited < std::time::Duration::from_secs(600) =>
+            {
+                tracing::info!("{name}: a concurrent refresh overlaps [{start}, {end}); waiting");
+                tokio::time::sleep(delay).await;
+                waited += delay;
+                delay = (delay * 2).min(std::time::Duration::from_secs(5));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("refreshing {name} from {start} to {end}"));
+            }
+        }
+    }
 }
 
 /// After loads commit: refresh the continuous aggregates over the recorded stale ranges and
@@ -271,6 +324,32 @@ pub async fn refresh(
     Ok(Some((from, to)))
 }
 
+/// `stockdb refresh --schedule`: TimescaleDB refresh policies on every continuous aggregate,
+/// so rows written by other tools reach the aggregates without any stockdb command (replacing
+/// any earlier schedule); `None` removes them. Policies refresh what TimescaleDB recorded as
+/// invalidated; stockdb's own refreshes and the policies wait for each other.
+pub async fn schedule(conn: &mut PgConnection, every: Option<&str>) -> Result<()> {
+    for (name, _) in CONTINUOUS {
+        sqlx::query("SELECT remove_continuous_aggregate_policy($1::regclass, if_exists => true)")
+            .bind(name)
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("removing the refresh policy of {name}"))?;
+        if let Some(every) = every {
+            sqlx::query(
+                "SELECT add_continuous_aggregate_policy($1::regclass, start_offset => NULL, \
+                 end_offset => NULL, schedule_interval => $2::interval)",
+            )
+            .bind(name)
+            .bind(every)
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("adding a refresh policy every {every} to {name}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// One aggregate's state, for `stockdb status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Freshness {
@@ -279,6 +358,10 @@ pub struct Freshness {
     pub last_bucket: Option<NaiveDate>,
     /// Load ranges not yet refreshed into it (always 0 for tables).
     pub stale_ranges: i64,
+    /// Last refresh of the continuous aggregate, by stockdb or by its TimescaleDB policy.
+    pub last_refresh: Option<chrono::DateTime<chrono::Utc>>,
+    /// Schedule of its TimescaleDB refresh policy (`stockdb refresh --schedule`), if any.
+    pub policy: Option<String>,
 }
 
 /// The state of every period aggregate.
@@ -286,8 +369,28 @@ pub async fn freshness(conn: &mut PgConnection) -> Result<Vec<Freshness>> {
     let stale_ranges: i64 = sqlx::query_scalar("SELECT count(*) FROM market.stale_ranges")
         .fetch_one(&mut *conn)
         .await?;
+    let continuous = detect(&mut *conn).await? == Aggregates::Continuous;
     let mut out = Vec::new();
-    for name in PERIODS {
+    for (i, name) in PERIODS.into_iter().enumerate() {
+        let (mut last_refresh, mut policy) = (None, None);
+        if continuous {
+            let cagg = CONTINUOUS[i].0;
+            last_refresh = sqlx::query_scalar(
+                "SELECT refreshed_at FROM market.aggregate_refreshes WHERE aggregate = $1",
+            )
+            .bind(cagg)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let job: Option<(String, Option<chrono::DateTime<chrono::Utc>>)> =
+                sqlx::query_as(include_str!("sql/policy.sql"))
+                    .bind(cagg.trim_start_matches("market_agg."))
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if let Some((schedule, finished)) = job {
+                policy = Some(schedule);
+                last_refresh = last_refresh.max(finished);
+            }
+        }
         // `name` is one of our constants, never user input.
         let sql = format!("SELECT count(*), max(bucket) FROM market.{name}");
         let (rows, last_bucket): (i64, Option<NaiveDate>) =
@@ -299,6 +402,8 @@ pub async fn freshness(conn: &mut PgConnection) -> Result<Vec<Freshness>> {
             rows,
             last_bucket,
             stale_ranges,
+            last_refresh,
+            policy,
         });
     }
     Ok(out)
@@ -317,4 +422,86 @@ pub async fn staleness_warning(conn: &mut PgConnection) -> Result<Option<String>
             to.map(|d| d.to_string()).unwrap_or_default()
         )
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::periods::Period;
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn changed_days_become_runs_a_week_apart_at_most() {
+        let days = [
+            d("2021-01-05"),
+            d("2021-01-04"),
+            d("2021-01-12"),
+            d("2021-03-01"),
+        ];
+        assert_eq!(
+            day_runs(&days),
+            [
+                (d("2021-01-04"), d("2021-01-12")),
+                (d("2021-03-01"), d("2021-03-01"))
+            ]
+        );
+        assert!(day_runs(&[]).is_empty());
+    }
+
+    #[test]
+    fn windows_are_the_buckets_of_the_changed_days_merged_where_they_touch() {
+        let ranges = [
+            (d("2011-11-01"), d("2011-11-01")),
+            (d("2011-11-30"), d("2011-12-02")),
+            (d("2015-06-10"), d("2015-06-10")),
+        ];
+        assert_eq!(
+            bucket_runs(Period::Month, &ranges),
+            [
+                (d("2011-11-01"), d("2012-01-01")),
+                (d("2015-06-01"), d("2015-07-01"))
+            ]
+        );
+        assert_eq!(
+            bucket_runs(Period::Quarter, &ranges),
+            [
+                (d("2011-10-01"), d("2012-01-01")),
+                (d("2015-04-01"), d("2015-07-01"))
+            ]
+        );
+        // 2011-11-01 is a Tuesday: its week starts Monday 2011-10-31.
+        assert_eq!(
+            bucket_runs(Period::Week, &ranges)[0],
+            (d("2011-10-31"), d("2011-11-07"))
+        );
+    }
+
+    #[test]
+    fn long_windows_are_cut_on_bucket_starts() {
+        let run = (d("1962-01-01"), d("2021-02-01"));
+        for period in Period::ALL {
+            let cut = pieces(period, run);
+            assert_eq!(cut.first().unwrap().0, run.0);
+            assert_eq!(cut.last().unwrap().1, run.1);
+            for w in cut.windows(2) {
+                assert_eq!(w[0].1, w[1].0, "{period:?}: contiguous");
+                assert_eq!(
+                    period.bucket(w[0].1),
+                    w[0].1,
+                    "{period:?}: cut on a bucket start"
+                );
+            }
+            assert!(
+                cut.iter()
+                    .all(|(s, e)| (*e - *s).num_days() <= PIECE_DAYS + 366)
+            );
+        }
+        assert_eq!(
+            pieces(Period::Week, (d("2021-01-04"), d("2021-01-11"))).len(),
+            1
+        );
+    }
 }

@@ -13,8 +13,17 @@ use std::time::Instant;
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb refresh
-  stockdb refresh --from 2020-01-01 --to 2020-12-31")]
+  stockdb refresh --from 2020-01-01 --to 2020-12-31
+  stockdb refresh --schedule 1h     # TimescaleDB refreshes them every hour from now on
+  stockdb refresh --unschedule")]
 pub struct Args {
+    /// Timescale tier: add TimescaleDB refresh policies running this often (e.g. 1h, 15 minutes),
+    /// so rows written by other tools reach the aggregates with no stockdb command.
+    #[arg(long, value_name = "INTERVAL", conflicts_with = "unschedule")]
+    pub schedule: Option<String>,
+    /// Timescale tier: remove the refresh policies.
+    #[arg(long)]
+    pub unschedule: bool,
     /// First day of the range (default: the first loaded day).
     #[arg(long, value_name = "DATE")]
     pub from: Option<NaiveDate>,
@@ -26,6 +35,26 @@ pub struct Args {
 /// Refreshes and says what.
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let database = db::open(&global.db).await?;
+    if args.schedule.is_some() || args.unschedule {
+        anyhow::ensure!(
+            database.aggregates == analytics::Aggregates::Continuous,
+            "refresh policies are for continuous aggregates (timescale tier); on this tier the \
+             aggregates are tables written inside each load, and rows written by other tools \
+             come in with `stockdb refresh` (run it from cron for a schedule)"
+        );
+        let mut conn = db::connect(&database.url).await?;
+        analytics::schedule(&mut conn, args.schedule.as_deref()).await?;
+        if !global.quiet {
+            match &args.schedule {
+                Some(every) => println!(
+                    "TimescaleDB refreshes the {} aggregates every {every}",
+                    analytics::PERIODS.len()
+                ),
+                None => println!("refresh policies removed"),
+            }
+        }
+        return Ok(());
+    }
     // Two connections: independent aggregates refresh at the same time.
     let pool = db::pool(&database.url, 2, None).await?;
     let started = Instant::now();

@@ -192,8 +192,21 @@ fn render(s: &Status) -> String {
         }
     ));
     for f in &s.freshness {
+        let mut refresh = String::new();
+        if s.aggregates == crate::analytics::Aggregates::Continuous {
+            refresh = format!(
+                ", refreshed {}, {}",
+                f.last_refresh
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                    .unwrap_or_else(|| "never".into()),
+                f.policy
+                    .as_ref()
+                    .map(|p| format!("policy every {p}"))
+                    .unwrap_or_else(|| "no policy".into())
+            );
+        }
         text.push_str(&format!(
-            "  {:<17} {:>10} rows, last period {}\n",
+            "  {:<17} {:>10} rows, last period {}{refresh}\n",
             f.name,
             output::group(f.rows as u64),
             f.last_bucket

@@ -775,8 +775,9 @@ async fn write(
 
 /// True when the file is small beside the symbol's rows in the table (about a third or
 /// less, at ~60 bytes a row): likely new days appended. Reading back the whole history to
-/// compare a few rows would cost more than staging them all (one new day for 2,642 symbols:
-/// 18.7 s against 2.3 s). Either way every row is verified; this only chooses the cheaper way.
+/// compare a few rows costs more than staging them all (one new day for 2,642 symbols on
+/// plain PostgreSQL: 18.7 s against 13.1 s). Either way every row is verified; this only
+/// chooses the cheaper way.
 fn appends(file: &PriceFile, in_table: i64) -> bool {
     let bytes = std::fs::metadata(&file.path).map_or(0, |m| m.len());
     bytes < (in_table.max(0) as u64) * 20

@@ -169,40 +169,166 @@ type Piece = (usize, NaiveDate, NaiveDate);
 /// ranges. Each window is refreshed with `force` (TimescaleDB 2.28 can skip a month or
 /// quarter whose first day is a chunk's last invalidated value; issue 9) in one batch
 /// (`buckets_per_batch` 0: the default of 10 buckets per batch rescans whole chunks for
-/// every batch). Weekly and monthly read the daily rows: their windows are shared by two
-/// connections, longest first; quarterly and yearly, built on monthly, follow. A window is
+/// every batch). Two connections share the windows ([`RefreshPlan`]). A window is
 /// not cut further: cut into 4-year pieces, a full refresh took 62.6 s against 52.4 s whole,
 /// as pieces that do not end on chunk boundaries scan those chunks twice (BENCHMARKS.md).
 /// Must run outside a transaction.
 async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) -> Result<()> {
-    for levels in [[0usize, 1], [2, 3]] {
-        let mut queue: Vec<Piece> = Vec::new();
-        for i in levels {
-            let period = CONTINUOUS[i].1;
-            queue.extend(
-                bucket_runs(period, ranges)
-                    .into_iter()
-                    .map(|(s, e)| (i, s, e)),
-            );
-        }
-        // Popped from the end: the longest windows go first, none is left alone at the end.
-        queue.sort_by_key(|&(i, start, end)| ((end - start).num_days(), std::cmp::Reverse(i)));
-        let queue = std::sync::Mutex::new(queue);
-        let worker = || async {
-            let mut conn = pool.acquire().await?;
-            loop {
-                // The lock is never held across an await; poisoning needs a panic inside it.
-                let next = queue.lock().expect("queue lock").pop();
-                let Some(piece) = next else {
-                    return Ok::<(), anyhow::Error>(());
-                };
-                refresh_window(&mut conn, piece).await?;
+    let plan = std::sync::Mutex::new(RefreshPlan::new(ranges));
+    let worker = || async {
+        let mut conn = pool.acquire().await?;
+        loop {
+            // The lock is never held across an await; poisoning needs a panic inside it.
+            let next = plan.lock().expect("plan lock").next();
+            match next {
+                Next::Refresh(piece) => {
+                    refresh_window(&mut conn, piece).await?;
+                    plan.lock().expect("plan lock").done(piece);
+                }
+                // Quarterly and yearly wait for the other connection's monthly windows.
+                Next::Wait => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                Next::Finished => return Ok::<(), anyhow::Error>(()),
             }
-        };
-        let workers: Vec<_> = (0..REFRESH_CONNECTIONS).map(|_| worker()).collect();
-        futures_util::future::try_join_all(workers).await?;
-    }
+        }
+    };
+    let workers: Vec<_> = (0..REFRESH_CONNECTIONS).map(|_| worker()).collect();
+    futures_util::future::try_join_all(workers).await?;
     Ok(())
+}
+
+/// Parts a long weekly run is cut into. Each cut costs one more scan of the chunk it falls in
+/// (no index on `day`), so a few cuts, not many: 4-year pieces (15 per run) made a full
+/// refresh slower, 62.6 s against 52.4 s.
+const WEEKLY_PARTS: usize = 4;
+
+/// Below this many buckets a run is refreshed whole.
+const MIN_BUCKETS_TO_CUT: usize = 104;
+
+/// A run cut into `parts` windows on bucket starts, each holding about the same number of
+/// rows, estimated from the changed ranges: a bucket weighs as many ranges as cover it (for a
+/// load, about the number of symbols trading then; recent years hold most of the rows).
+fn split_by_weight(
+    period: periods::Period,
+    (start, end): (NaiveDate, NaiveDate),
+    ranges: &[(NaiveDate, NaiveDate)],
+    parts: usize,
+) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut buckets = vec![start];
+    while let Some(&last) = buckets.last() {
+        let next = period.next(last);
+        if next >= end {
+            break;
+        }
+        buckets.push(next);
+    }
+    if buckets.len() < MIN_BUCKETS_TO_CUT || parts < 2 {
+        return vec![(start, end)];
+    }
+    // Covering ranges per bucket, by a difference array over the bucket index.
+    let mut diff = vec![0i64; buckets.len() + 1];
+    for &(from, to) in ranges {
+        let (from, to) = (period.bucket(from).max(start), period.bucket(to));
+        if from >= end || to < start {
+            continue;
+        }
+        let a = buckets.partition_point(|&b| b < from);
+        let b = buckets.partition_point(|&b| b <= to);
+        diff[a] += 1;
+        diff[b] -= 1;
+    }
+    let mut weight = 0i64;
+    let weights: Vec<i64> = diff[..buckets.len()]
+        .iter()
+        .map(|d| {
+            weight += d;
+            weight.max(1)
+        })
+        .collect();
+    let total: i64 = weights.iter().sum();
+    let mut out = Vec::new();
+    let (mut from, mut acc, mut k) = (start, 0i64, 1);
+    for (i, w) in weights.iter().enumerate() {
+        acc += w;
+        if k < parts && acc * parts as i64 >= total * k as i64 && i + 1 < buckets.len() {
+            let cut = buckets[i + 1];
+            out.push((from, cut));
+            from = cut;
+            k += 1;
+        }
+    }
+    out.push((from, end));
+    out
+}
+
+/// What a refresh connection does next.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    Refresh(Piece),
+    Wait,
+    Finished,
+}
+
+/// The windows still to refresh. Quarterly and yearly read the monthly aggregate, so they
+/// start once every monthly window is done; monthly windows go first (that chain is the
+/// critical path) while the other connection takes weekly, which reads the most rows.
+#[derive(Debug)]
+struct RefreshPlan {
+    /// Weekly and monthly, popped from the end.
+    daily: Vec<Piece>,
+    /// Quarterly and yearly, popped from the end once `monthly_left` is 0.
+    on_monthly: Vec<Piece>,
+    monthly_left: usize,
+}
+
+impl RefreshPlan {
+    fn new(ranges: &[(NaiveDate, NaiveDate)]) -> Self {
+        let windows = |i: usize| -> Vec<Piece> {
+            bucket_runs(CONTINUOUS[i].1, ranges)
+                .into_iter()
+                .map(|(s, e)| (i, s, e))
+                .collect()
+        };
+        // Weekly reads the most rows and nothing waits on it: its long runs are cut so that
+        // both connections share it once monthly and what hangs on it are done.
+        let weekly = windows(0)
+            .into_iter()
+            .flat_map(|(i, s, e)| {
+                split_by_weight(CONTINUOUS[i].1, (s, e), ranges, WEEKLY_PARTS)
+                    .into_iter()
+                    .map(move |(s, e)| (i, s, e))
+            })
+            .collect::<Vec<_>>();
+        // Popped from the end: monthly first, then the longest windows first.
+        let mut daily: Vec<Piece> = weekly.into_iter().chain(windows(1)).collect();
+        daily.sort_by_key(|&(i, start, end)| (i, (end - start).num_days()));
+        let mut on_monthly: Vec<Piece> = windows(2).into_iter().chain(windows(3)).collect();
+        on_monthly.sort_by_key(|&(_, start, end)| (end - start).num_days());
+        let monthly_left = daily.iter().filter(|p| p.0 == 1).count();
+        RefreshPlan {
+            daily,
+            on_monthly,
+            monthly_left,
+        }
+    }
+
+    fn next(&mut self) -> Next {
+        if self.monthly_left == 0
+            && let Some(piece) = self.on_monthly.pop()
+        {
+            return Next::Refresh(piece);
+        }
+        match self.daily.pop() {
+            Some(piece) => Next::Refresh(piece),
+            None if self.monthly_left > 0 => Next::Wait,
+            None => Next::Finished,
+        }
+    }
+
+    fn done(&mut self, piece: Piece) {
+        if piece.0 == 1 {
+            self.monthly_left -= 1;
+        }
+    }
 }
 
 /// One forced refresh of one window. TimescaleDB refuses a refresh whose window overlaps one
@@ -461,5 +587,79 @@ mod tests {
             bucket_runs(Period::Week, &ranges)[0],
             (d("2011-10-31"), d("2011-11-07"))
         );
+    }
+
+    #[test]
+    fn quarterly_and_yearly_wait_for_every_monthly_window() {
+        let ranges = [
+            (d("2011-11-01"), d("2011-11-01")),
+            (d("2015-06-10"), d("2015-06-10")),
+        ];
+        let mut plan = RefreshPlan::new(&ranges);
+        let mut order = Vec::new();
+        let mut running = Vec::new();
+        // Two connections: each takes what it can; a monthly window finishes after each step.
+        for _ in 0..40 {
+            match plan.next() {
+                Next::Refresh(p) => {
+                    order.push(p.0);
+                    running.push(p);
+                }
+                Next::Wait | Next::Finished => {}
+            }
+            if let Some(p) = running.pop() {
+                plan.done(p);
+            }
+        }
+        assert_eq!(plan.next(), Next::Finished);
+        assert_eq!(
+            order.len(),
+            8,
+            "2 windows in each of 4 aggregates: {order:?}"
+        );
+        assert_eq!(&order[..2], &[1, 1], "monthly first: {order:?}");
+        let last_monthly = order.iter().rposition(|&i| i == 1).unwrap();
+        let first_upper = order.iter().position(|&i| i >= 2).unwrap();
+        assert!(last_monthly < first_upper, "{order:?}");
+    }
+
+    #[test]
+    fn a_connection_waits_while_monthly_is_still_running() {
+        let mut plan = RefreshPlan::new(&[(d("2011-11-01"), d("2011-11-01"))]);
+        let monthly = plan.next();
+        assert!(matches!(monthly, Next::Refresh((1, _, _))));
+        assert!(
+            matches!(plan.next(), Next::Refresh((0, _, _))),
+            "weekly meanwhile"
+        );
+        assert_eq!(plan.next(), Next::Wait, "quarterly must wait for monthly");
+        let Next::Refresh(p) = monthly else {
+            unreachable!()
+        };
+        plan.done(p);
+        assert!(matches!(plan.next(), Next::Refresh((2 | 3, _, _))));
+    }
+
+    #[test]
+    fn long_weekly_runs_are_cut_where_the_rows_are() {
+        // 10 symbols listed in 1990, 90 more in 2015: most rows are recent.
+        let mut ranges = vec![(d("1990-01-02"), d("2020-12-31")); 10];
+        ranges.extend(vec![(d("2015-01-02"), d("2020-12-31")); 90]);
+        let run = bucket_runs(Period::Week, &ranges)[0];
+        let parts = split_by_weight(Period::Week, run, &ranges, 4);
+        assert_eq!(parts.len(), 4);
+        assert_eq!((parts[0].0, parts[3].1), run);
+        for w in parts.windows(2) {
+            assert_eq!(w[0].1, w[1].0, "contiguous");
+            assert_eq!(Period::Week.bucket(w[0].1), w[0].1, "cut on a Monday");
+        }
+        let years = |(s, e): (NaiveDate, NaiveDate)| (e - s).num_days() / 365;
+        assert!(
+            years(parts[0]) > 15 && years(parts[3]) < 3,
+            "sparse old years in one part, the busy recent ones cut finer: {parts:?}"
+        );
+        // A short run stays whole.
+        let short = (d("2020-01-06"), d("2020-03-02"));
+        assert_eq!(split_by_weight(Period::Week, short, &ranges, 4), [short]);
     }
 }

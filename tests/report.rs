@@ -935,9 +935,17 @@ async fn continuous_aggregates_on_the_timescale_tier() {
         assert_eq!(db.count(&sql).await, 7, "{period}");
     }
 
-    // Policies: created, shown by status, removed.
+    // Policies: created, shown by status, removed. A bad interval changes nothing.
     let run = db.run(&["refresh", "--schedule", "1h"]);
     run.expect_code(0);
+    let bad = db.run(&["refresh", "--schedule", "banana"]);
+    bad.expect_code(1);
+    assert!(
+        bad.stderr()
+            .contains("--schedule \"banana\" is not an interval"),
+        "{}",
+        bad.describe()
+    );
     assert_eq!(
         db.count("SELECT count(*) FROM timescaledb_information.jobs WHERE proc_name = 'policy_refresh_continuous_aggregate'").await,
         4

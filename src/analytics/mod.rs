@@ -439,6 +439,22 @@ pub async fn refresh(
 /// any earlier schedule); `None` removes them. Policies refresh what TimescaleDB recorded as
 /// invalidated; stockdb's own refreshes and the policies wait for each other.
 pub async fn schedule(conn: &mut PgConnection, every: Option<&str>) -> Result<()> {
+    // Checked before any policy is removed, so a bad interval changes nothing.
+    if let Some(every) = every {
+        let positive: bool = sqlx::query_scalar("SELECT $1::interval > interval '0'")
+            .bind(every)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "--schedule {every:?} is not an interval ({e}); e.g. 1h, 15 minutes, 1 day"
+                )
+            })?;
+        anyhow::ensure!(
+            positive,
+            "--schedule {every:?}: the interval must be positive"
+        );
+    }
     for (name, _) in CONTINUOUS {
         sqlx::query("SELECT remove_continuous_aggregate_policy($1::regclass, if_exists => true)")
             .bind(name)

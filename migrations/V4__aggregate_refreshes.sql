@@ -7,8 +7,8 @@ CREATE TABLE market.aggregate_refreshes (
     from_day     date        NOT NULL,
     to_day       date        NOT NULL
 );
-COMMENT ON TABLE market.aggregate_refreshes IS 'Last refresh of each continuous aggregate by stockdb (timescale tier): when, and the last window refreshed. Empty on the other tiers, where the loader writes the aggregate tables inside each load';
+COMMENT ON TABLE market.aggregate_refreshes IS 'Last refresh of each continuous aggregate by stockdb (timescale tier): when, and the span it covered. Empty on the other tiers, where the loader writes the aggregate tables inside each load';
 COMMENT ON COLUMN market.aggregate_refreshes.aggregate IS 'Continuous aggregate, e.g. market_agg.weekly (behind market.weekly_prices)';
 COMMENT ON COLUMN market.aggregate_refreshes.refreshed_at IS 'When the last refresh by stockdb finished';
-COMMENT ON COLUMN market.aggregate_refreshes.from_day IS 'First day of the last window refreshed';
-COMMENT ON COLUMN market.aggregate_refreshes.to_day IS 'Day after the last window refreshed';
+COMMENT ON COLUMN market.aggregate_refreshes.from_day IS 'First day of the span of the last refresh';
+COMMENT ON COLUMN market.aggregate_refreshes.to_day IS 'Day after the span of the last refresh';

@@ -85,13 +85,17 @@ pub async fn changed(
 /// The days as runs [first, last] of days no more than a week apart (a week can hold no other
 /// trading day, so a run maps onto consecutive buckets of every period).
 pub fn day_runs(days: &[NaiveDate]) -> Vec<(NaiveDate, NaiveDate)> {
-    let mut sorted = days.to_vec();
-    sorted.sort_unstable();
+    merge_runs(days.iter().map(|&d| (d, d)).collect(), 7)
+}
+
+/// Ranges sorted and merged where one starts at most `gap` days after the previous ends.
+fn merge_runs(mut ranges: Vec<(NaiveDate, NaiveDate)>, gap: i64) -> Vec<(NaiveDate, NaiveDate)> {
+    ranges.sort_unstable();
     let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
-    for day in sorted {
+    for (start, end) in ranges {
         match runs.last_mut() {
-            Some(run) if (day - run.1).num_days() <= 7 => run.1 = day,
-            _ => runs.push((day, day)),
+            Some(run) if (start - run.1).num_days() <= gap => run.1 = run.1.max(end),
+            _ => runs.push((start, end)),
         }
     }
     runs
@@ -147,19 +151,12 @@ pub fn bucket_runs(
     period: periods::Period,
     ranges: &[(NaiveDate, NaiveDate)],
 ) -> Vec<(NaiveDate, NaiveDate)> {
-    let mut windows: Vec<(NaiveDate, NaiveDate)> = ranges
+    // Windows are half-open: one starting where the previous ends touches it (gap 0).
+    let windows = ranges
         .iter()
         .map(|&(from, to)| (period.bucket(from), period.next(to)))
         .collect();
-    windows.sort_unstable();
-    let mut runs: Vec<(NaiveDate, NaiveDate)> = Vec::new();
-    for (start, end) in windows {
-        match runs.last_mut() {
-            Some(run) if start <= run.1 => run.1 = run.1.max(end),
-            _ => runs.push((start, end)),
-        }
-    }
-    runs
+    merge_runs(windows, 0)
 }
 
 /// One refresh call: an aggregate (index into [`CONTINUOUS`]) over a window.
@@ -169,9 +166,9 @@ type Piece = (usize, NaiveDate, NaiveDate);
 /// ranges. Each window is refreshed with `force` (TimescaleDB 2.28 can skip a month or
 /// quarter whose first day is a chunk's last invalidated value; issue 9) in one batch
 /// (`buckets_per_batch` 0: the default of 10 buckets per batch rescans whole chunks for
-/// every batch). Two connections share the windows ([`RefreshPlan`]). A window is
-/// not cut further: cut into 4-year pieces, a full refresh took 62.6 s against 52.4 s whole,
-/// as pieces that do not end on chunk boundaries scan those chunks twice (BENCHMARKS.md).
+/// every batch). Two connections share the windows ([`RefreshPlan`]): monthly and the
+/// levels built on it on one, weekly (cut into a few parts by row weight) on both. Each
+/// aggregate's refreshed span is recorded once at the end, for `stockdb status`.
 /// Must run outside a transaction.
 async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) -> Result<()> {
     let plan = std::sync::Mutex::new(RefreshPlan::new(ranges));
@@ -193,6 +190,17 @@ async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) ->
     };
     let workers: Vec<_> = (0..REFRESH_CONNECTIONS).map(|_| worker()).collect();
     futures_util::future::try_join_all(workers).await?;
+    for (name, period) in CONTINUOUS {
+        let runs = bucket_runs(period, ranges);
+        if let (Some(first), Some(last)) = (runs.first(), runs.last()) {
+            sqlx::query(include_str!("sql/refresh_recorded.sql"))
+                .bind(name)
+                .bind(first.0)
+                .bind(last.1)
+                .execute(pool)
+                .await?;
+        }
+    }
     Ok(())
 }
 
@@ -345,15 +353,7 @@ async fn refresh_window(conn: &mut PgConnection, (i, start, end): Piece) -> Resu
             .execute(&mut *conn)
             .await;
         match result {
-            Ok(_) => {
-                sqlx::query(include_str!("sql/refresh_recorded.sql"))
-                    .bind(name)
-                    .bind(start)
-                    .bind(end)
-                    .execute(&mut *conn)
-                    .await?;
-                return Ok(());
-            }
+            Ok(_) => return Ok(()),
             Err(sqlx::Error::Database(e))
                 if e.code().as_deref() == Some("55P03")
                     && waited < std::time::Duration::from_secs(600) =>

@@ -698,3 +698,121 @@ async fn table_summary_shows_counts_and_checks() {
     assert_eq!(cells[1], "ALFA");
     assert_eq!(cells[4], "300");
 }
+
+/// Issue 10: every format fixture loads with no flags, under the symbol it names, and every
+/// value is the one written in the file (expected rows typed here from the files).
+#[tokio::test]
+async fn every_format_fixture_loads_with_no_flags_and_exact_values() {
+    let db = fresh_db().await;
+    let run = db.run(&["load", "fixtures/formats", "--format", "json"]);
+    run.expect_code(0);
+    let json = run.json();
+    let formats: BTreeMap<String, String> = common::files(&json)
+        .iter()
+        .map(|f| {
+            (
+                f["symbol"].as_str().unwrap().to_string(),
+                f["format"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let bar = |o: f64, h: f64, l: f64, c: f64, a: Option<f64>, v: i64| Bar {
+        open: o,
+        high: h,
+        low: l,
+        close: c,
+        adj_close: a,
+        volume: v,
+    };
+    type Expected<'a> = Vec<(&'a str, &'a str, Vec<(&'a str, Bar)>)>;
+    #[rustfmt::skip]
+    let expected: Expected = vec![
+        ("NDQA", "Nasdaq.com", vec![
+            ("2025-07-03", bar(1070.0, 1080.25, 1065.5, 1075.0, None, 1000)),
+            ("2025-07-07", bar(74.0, 75.8, 73.95, 75.4, None, 998877)),
+            ("2025-07-08", bar(75.5, 76.9, 75.1, 76.18, None, 1234567)),
+        ]),
+        ("INVC", "Investing.com", vec![
+            ("2018-12-28", bar(1219.0, 1229.5, 1215.0, 1225.0, None, 1_200_000_000)),
+            ("2018-12-31", bar(1230.0, 1232.0, 1220.0, 1226.58, None, 0)),
+            ("2019-01-02", bar(1200.0, 1225.0, 1195.0, 1220.2, None, 870_500)),
+            ("2019-01-03", bar(1220.0, 1240.75, 1210.25, 1234.5, None, 20_580_000)),
+        ]),
+        ("STQA", "Stooq", vec![
+            ("2024-01-02", bar(187.15, 188.44, 183.885, 185.64, None, 82488674)),
+            ("2024-01-03", bar(184.22, 185.88, 183.43, 184.25, None, 58414460)),
+            ("2024-01-04", bar(182.15, 183.0872, 180.88, 181.91, None, 71983570)),
+        ]),
+        ("YFIN", "yfinance", vec![
+            ("2025-01-02", bar(425.5299987792969, 426.07000732421875, 414.8500061035156, 418.5799865722656, None, 16896500)),
+            ("2025-01-03", bar(421.0799865722656, 423.6000061035156, 419.0799865722656, 423.3500061035156, None, 16662900)),
+        ]),
+        ("YFAD", "yfinance", vec![
+            ("2024-12-30", bar(252.23, 253.5, 250.75, 252.2, Some(250.42), 35557500)),
+            ("2024-12-31", bar(252.44, 253.28, 249.43, 250.42, Some(248.5), 39480700)),
+        ]),
+        ("HDLS", "headerless symbol-first rows", vec![
+            ("2018-01-19", bar(12.65, 12.97, 12.0, 12.39, Some(10.97), 68187400)),
+            ("2018-01-22", bar(12.4, 12.5, 12.1, 12.3, Some(10.9), 5000000)),
+        ]),
+        ("LNGA", "header with a symbol column", vec![
+            ("2013-02-08", bar(15.07, 15.12, 14.63, 14.75, None, 8407500)),
+            ("2013-02-11", bar(14.89, 15.01, 14.26, 14.46, None, 8882000)),
+            ("2013-02-12", bar(14.45, 14.51, 14.1, 14.27, None, 8126000)),
+        ]),
+        ("ALPH", "Alpha Vantage", vec![
+            ("2024-01-03", bar(184.22, 185.88, 183.43, 184.25, None, 58414460)),
+            ("2024-01-04", bar(182.15, 183.0872, 180.88, 181.91, None, 71983570)),
+        ]),
+        ("USUS", "Yahoo-style header", vec![
+            ("2017-11-09", bar(43.52, 43.6, 43.08, 43.25, None, 1022510)),
+            ("2017-11-10", bar(43.25, 43.4, 43.1, 43.3, None, 812000)),
+        ]),
+    ];
+    assert_eq!(formats.len(), expected.len(), "{formats:?}");
+    for (symbol, format, rows) in expected {
+        assert_eq!(
+            formats.get(symbol).map(String::as_str),
+            Some(format),
+            "{symbol}"
+        );
+        let want: BTreeMap<String, Bar> =
+            rows.into_iter().map(|(d, b)| (d.to_string(), b)).collect();
+        assert_eq!(table_rows(&db, symbol).await, want, "{symbol}");
+    }
+}
+
+#[tokio::test]
+async fn dry_run_names_format_columns_and_dates() {
+    let db = fresh_db().await;
+    let run = db.run(&["load", "--dry-run", "fixtures/formats/NDQA.csv"]);
+    run.expect_code(0);
+    let out = run.stdout();
+    for part in [
+        "Nasdaq.com",
+        "Close=Close/Last",
+        "YYYY-MM-DD or M/D/YYYY",
+        "2025-07-03",
+        "2025-07-08",
+    ] {
+        assert!(out.contains(part), "{part}\n{}", run.describe());
+    }
+}
+
+#[tokio::test]
+async fn symbol_flag_disagreeing_with_the_ticker_line_is_refused() {
+    let db = fresh_db().await;
+    db.run(&["migrate", "-q"]).expect_code(0);
+    let run = db.run(&["load", "fixtures/formats/yfin.csv", "--symbol", "MSFT"]);
+    run.expect_code(1);
+    assert!(
+        run.stderr()
+            .contains("--symbol MSFT disagrees with the symbol the file names, YFIN"),
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        0
+    );
+}

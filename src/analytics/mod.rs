@@ -174,6 +174,11 @@ async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) ->
     let plan = std::sync::Mutex::new(RefreshPlan::new(ranges));
     let worker = || async {
         let mut conn = pool.acquire().await?;
+        // A month of every symbol (~55k rows) overflows the default 4 MB into an on-disk sort:
+        // 125 ms against 74 ms per monthly window, measured. Reset when the worker is done.
+        sqlx::query("SET work_mem = '64MB'")
+            .execute(&mut *conn)
+            .await?;
         loop {
             // The lock is never held across an await; poisoning needs a panic inside it.
             let next = plan.lock().expect("plan lock").next();
@@ -184,7 +189,10 @@ async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) ->
                 }
                 // Quarterly and yearly wait for the other connection's monthly windows.
                 Next::Wait => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-                Next::Finished => return Ok::<(), anyhow::Error>(()),
+                Next::Finished => {
+                    sqlx::query("RESET work_mem").execute(&mut *conn).await?;
+                    return Ok::<(), anyhow::Error>(());
+                }
             }
         }
     };
@@ -204,9 +212,9 @@ async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) ->
     Ok(())
 }
 
-/// Parts a long weekly run is cut into. Each cut costs one more scan of the chunk it falls in
-/// (no index on `day`), so a few cuts, not many: 4-year pieces (15 per run) made a full
-/// refresh slower, 62.6 s against 52.4 s.
+/// Parts a long weekly run is cut into. Each cut costs one more scan of the chunk it falls in,
+/// so a few cuts, not many: 4-year pieces (15 per run) made a full refresh slower, 62.6 s
+/// against 52.4 s.
 const WEEKLY_PARTS: usize = 4;
 
 /// Below this many buckets a run is refreshed whole.

@@ -126,7 +126,47 @@ pub fn report(summary: &Summary, format: Format, quiet: bool) -> Result<()> {
     Ok(())
 }
 
+/// `--dry-run`: what each file was read as, and what it holds.
+fn render_dry_run(summary: &Summary) -> comfy_table::Table {
+    let mut table = output::table([
+        "file",
+        "format",
+        "symbol",
+        "columns",
+        "dates",
+        "rows",
+        "accepted",
+        "rejected",
+        "first day",
+        "last day",
+        "check",
+    ]);
+    for f in &summary.files {
+        let ok = f.outcome == Outcome::Validated;
+        let text = |v: &Option<String>| Cell::new(v.as_deref().unwrap_or(""));
+        let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        let n = |v: u64| if ok { count(v) } else { Cell::new("") };
+        table.add_row(vec![
+            Cell::new(f.path.display()),
+            text(&f.format),
+            Cell::new(&f.symbol),
+            text(&f.columns),
+            text(&f.dates),
+            n(f.rows_in_file),
+            n(f.accepted),
+            n(f.rejected),
+            Cell::new(day(f.first_day)),
+            Cell::new(day(f.last_day)),
+            Cell::new(if ok { "✓ dry run" } else { "✗ refused" }),
+        ]);
+    }
+    table
+}
+
 fn render(summary: &Summary) -> String {
+    if summary.dry_run {
+        return render_text(summary, render_dry_run(summary));
+    }
     let mut table = output::table([
         "file",
         "symbol",
@@ -170,6 +210,11 @@ fn render(summary: &Summary) -> String {
             Cell::new(check),
         ]);
     }
+    render_text(summary, table)
+}
+
+/// The table and the totals below it.
+fn render_text(summary: &Summary, table: comfy_table::Table) -> String {
     let t = &summary.totals;
     let mut text = table.to_string();
     let what = if summary.dry_run {

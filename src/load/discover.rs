@@ -35,6 +35,8 @@ pub struct PriceFile {
     pub path: PathBuf,
     pub symbol: String,
     pub asset_class: Option<AssetClass>,
+    /// True when the symbol comes from the file's content (a ticker line or column).
+    pub symbol_in_file: bool,
 }
 
 /// Everything one load run reads.
@@ -63,7 +65,7 @@ pub fn discover(paths: &[PathBuf], symbol: Option<&str>) -> Result<Plan> {
         } else if is_meta(path) {
             plan.meta.push(path.clone());
         } else {
-            plan.files.push(price_file(path, None)?);
+            plan.files.push(price_file(path, None, symbol.is_some())?);
         }
     }
     if let Some(symbol) = symbol {
@@ -73,8 +75,16 @@ pub fn discover(paths: &[PathBuf], symbol: Option<&str>) -> Result<Plan> {
                 plan.files.len()
             );
         }
-        plan.files[0].symbol =
-            check_symbol(symbol).with_context(|| format!("--symbol {symbol:?}"))?;
+        let given = check_symbol(symbol).with_context(|| format!("--symbol {symbol:?}"))?;
+        let file = &mut plan.files[0];
+        if file.symbol_in_file && file.symbol != given {
+            bail!(
+                "{}: --symbol {given} disagrees with the symbol the file names, {}",
+                file.path.display(),
+                file.symbol
+            );
+        }
+        file.symbol = given;
     }
     Ok(plan)
 }
@@ -107,7 +117,7 @@ fn walk(dir: &Path, plan: &mut Plan, visited: &mut HashSet<PathBuf>) -> Result<(
         } else if is_meta(&path) {
             plan.meta.push(path);
         } else if is_price_file(&path) {
-            plan.files.push(price_file(&path, class)?);
+            plan.files.push(price_file(&path, class, false)?);
         }
     }
     Ok(())
@@ -125,7 +135,9 @@ fn is_meta(path: &Path) -> bool {
 
 fn is_price_file(path: &Path) -> bool {
     let name = file_name(path).to_ascii_lowercase();
-    (name.ends_with(".csv") || name.ends_with(".csv.gz")) && !name.starts_with('.')
+    // `*.us.txt`: Stooq's bulk downloads (the Kaggle "Huge Stock Market Dataset").
+    (name.ends_with(".csv") || name.ends_with(".csv.gz") || name.ends_with(".us.txt"))
+        && !name.starts_with('.')
 }
 
 fn folder_class(dir: &Path) -> Option<AssetClass> {
@@ -136,20 +148,57 @@ fn folder_class(dir: &Path) -> Option<AssetClass> {
     }
 }
 
-fn price_file(path: &Path, class: Option<AssetClass>) -> Result<PriceFile> {
+/// A price file and its symbol: the one its content names (yfinance ticker line, a symbol
+/// column), else the file name's; `symbol_given` (`--symbol`) spares the file name.
+fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Result<PriceFile> {
     let class = class.or_else(|| path.parent().and_then(folder_class));
-    let symbol = symbol_from_file_name(&file_name(path)).with_context(|| {
-        format!(
-            "{}: cannot take a symbol from the file name; give --symbol",
-            path.display()
-        )
-    })?;
+    let in_file = content_symbol(path);
+    let symbol = match &in_file {
+        Some(s) => check_symbol(s).with_context(|| format!("{}: symbol", path.display()))?,
+        None if symbol_given => String::new(),
+        None => symbol_from_file_name(&file_name(path)).with_context(|| {
+            format!(
+                "{}: cannot take a symbol from the file name; give --symbol",
+                path.display()
+            )
+        })?,
+    };
     Ok(PriceFile {
         path: path.to_path_buf(),
         symbol,
         asset_class: class,
+        symbol_in_file: in_file.is_some(),
     })
 }
+
+/// The symbol a file names in its first lines, if it does; a file that cannot be read or
+/// recognised names none here (its load reports why).
+fn content_symbol(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    let reader: Box<dyn std::io::Read> = if super::file::is_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        )))
+    } else {
+        Box::new(file)
+    };
+    let reader = super::parse::PriceReader::new(reader, Default::default()).ok()?;
+    reader.symbol().map(str::to_string)
+}
+
+/// Words that name the download, not the symbol: `daily_MSFT.csv`, `MSFT Historical Data.csv`.
+const SOURCE_WORDS: [&str; 10] = [
+    "daily",
+    "historical",
+    "history",
+    "data",
+    "prices",
+    "price",
+    "quotes",
+    "stock",
+    "eod",
+    "d",
+];
 
 /// `msft.csv` → `MSFT`; a trailing download date is dropped (`MSFT_2023-06-20.csv` → `MSFT`),
 /// since such a file is a later download of the same symbol.
@@ -163,6 +212,10 @@ pub fn symbol_from_file_name(name: &str) -> Result<String> {
         name.rfind('.').unwrap_or(name.len())
     };
     let mut stem = &name[..stem_len];
+    // `aapl.us.txt` (Stooq): the market suffix is not part of the symbol.
+    if stem.len() > 3 && stem.to_ascii_lowercase().ends_with(".us") {
+        stem = &stem[..stem.len() - 3];
+    }
     for suffix_len in [11, 9] {
         // `_YYYY-MM-DD` (11) or `_YYYYMMDD` (9), after `_` or `-`.
         if stem.len() > suffix_len {
@@ -178,6 +231,15 @@ pub fn symbol_from_file_name(name: &str) -> Result<String> {
                 break;
             }
         }
+    }
+    let words: Vec<&str> = stem.split(['_', ' ']).filter(|w| !w.is_empty()).collect();
+    let kept: Vec<&str> = words
+        .iter()
+        .copied()
+        .filter(|w| !SOURCE_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+        .collect();
+    if words.len() > 1 && !kept.is_empty() {
+        return check_symbol(&kept.join("_"));
     }
     check_symbol(stem)
 }
@@ -221,6 +283,15 @@ mod tests {
             "X_2023-13-45"
         );
         assert!(symbol_from_file_name(".csv").is_err());
+        // Words naming the download, not the symbol (issue 10).
+        assert_eq!(symbol_from_file_name("daily_MSFT.csv").unwrap(), "MSFT");
+        assert_eq!(
+            symbol_from_file_name("MSFT Historical Data.csv").unwrap(),
+            "MSFT"
+        );
+        assert_eq!(symbol_from_file_name("aapl.us.txt").unwrap(), "AAPL");
+        assert_eq!(symbol_from_file_name("BRK_B.csv").unwrap(), "BRK_B");
+        assert_eq!(symbol_from_file_name("daily.csv").unwrap(), "DAILY");
     }
 
     #[test]

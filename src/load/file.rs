@@ -86,6 +86,12 @@ pub struct FileReport {
     pub sha256: Option<String>,
     /// Attempts made (more than 1 after a deadlock or serialization failure).
     pub attempts: u32,
+    /// The format recognised (`Yahoo-style header`, `Nasdaq.com`, …).
+    pub format: Option<String>,
+    /// Which column holds each field (`Date=Date, Close=Close/Last, …`).
+    pub columns: Option<String>,
+    /// How the dates are written.
+    pub dates: Option<String>,
 }
 
 impl FileReport {
@@ -109,6 +115,9 @@ impl FileReport {
             rejects_file: None,
             sha256: None,
             attempts: 1,
+            format: None,
+            columns: None,
+            dates: None,
         }
     }
 
@@ -120,6 +129,9 @@ impl FileReport {
         self.first_day = parsed.first_day;
         self.last_day = parsed.last_day;
         self.sha256 = Some(parsed.sha256.clone());
+        self.format = Some(parsed.format.clone());
+        self.columns = Some(parsed.columns.clone());
+        self.dates = Some(parsed.dates.clone());
     }
 }
 
@@ -133,6 +145,9 @@ struct Parsed {
     last_day: Option<NaiveDate>,
     rejected: Vec<BadRow>,
     sha256: String,
+    format: String,
+    columns: String,
+    dates: String,
     /// The period aggregates of the accepted rows (written when the symbol is new).
     periods: PeriodRows,
     /// [`copy::digest`] of each accepted row, kept when the rows go straight into the table
@@ -185,7 +200,8 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-fn is_gzip(path: &Path) -> bool {
+/// True for `.gz` files, read through a decompressor.
+pub(crate) fn is_gzip(path: &Path) -> bool {
     path.to_string_lossy().to_ascii_lowercase().ends_with(".gz")
 }
 
@@ -215,7 +231,14 @@ fn parse_file(
         Box::new(raw)
     };
     let mut rows = PriceReader::new(reader, settings.parse.clone()).map_err(Stop::File)?;
+    let layout = rows.layout();
     let mut parsed = Parsed {
+        format: layout.label().to_string(),
+        columns: layout.header.mapping(),
+        dates: match &settings.parse.date_format {
+            Some(f) => format!("{f} (--date-format)"),
+            None => layout.header.dates.label().to_string(),
+        },
         rows: 0,
         accepted: 0,
         warned: 0,
@@ -316,6 +339,14 @@ fn refusal_message(stop: &Stop, path: &Path) -> String {
                 path.display()
             )
         }
+        Stop::File(FileError::ManySymbols { line, first, other }) => format!(
+            "{}:{line}: a second symbol, {other} (the file's first rows are {first}); files holding several symbols are not supported yet: split them by symbol (file refused, nothing loaded)",
+            path.display()
+        ),
+        Stop::File(FileError::NotDaily { line, message }) => format!(
+            "{}:{line}: {message} (file refused, nothing loaded)",
+            path.display()
+        ),
         Stop::File(FileError::Io(e)) => format!(
             "{}: cannot read: {e} (file refused, nothing loaded)",
             path.display()

@@ -5,6 +5,7 @@
 pub mod copy;
 pub mod discover;
 pub mod file;
+pub mod format;
 pub mod meta;
 pub mod parse;
 pub mod verify;

@@ -3,9 +3,10 @@
 //! Everything here is synchronous and database-free, so it runs on a blocking thread beside
 //! the COPY stream and is unit-tested without a server.
 
+use super::format::{self, Layout};
 use chrono::{Datelike, NaiveDate, Weekday};
 use csv::ByteRecord;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::Read;
 
@@ -42,7 +43,7 @@ impl Field {
             Field::Low => &["low"],
             Field::Close => &["close", "closelast"],
             Field::AdjClose => &["adjclose", "adjustedclose"],
-            Field::Volume => &["volume"],
+            Field::Volume => &["volume", "vol"],
         }
     }
 
@@ -59,20 +60,48 @@ impl Field {
     }
 }
 
-/// Header names compare case-, space-, underscore- and dot-insensitively (`Adj Close` = `adj_close`).
-fn normalize(name: &str) -> String {
-    name.trim_start_matches('\u{feff}')
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '.'))
+/// Header names compare by their letters and digits only, case-insensitively: `Adj Close` =
+/// `adj_close`, `Close/Last` = `closelast`, `<VOL>` = `Vol.` = `vol`.
+pub fn normalize(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
 }
 
-/// Where each field sits in a file's rows.
+/// How a file writes its dates (`--date-format` overrides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dates {
+    /// ISO `YYYY-MM-DD` or US `M/D/YYYY`; a midnight time after an ISO date is allowed.
+    #[default]
+    IsoOrUs,
+    /// `YYYYMMDD` (Stooq).
+    Compact,
+    /// `Dec 31, 2018` (Investing.com).
+    MonthName,
+}
+
+impl Dates {
+    /// How the dates look, for messages and `--dry-run`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Dates::IsoOrUs => "YYYY-MM-DD or M/D/YYYY",
+            Dates::Compact => "YYYYMMDD",
+            Dates::MonthName => "Mon D, YYYY",
+        }
+    }
+}
+
+/// Where each field sits in a file's rows, and how its values are written.
 #[derive(Debug, Clone)]
 pub struct Header {
     pos: [Option<usize>; 7],
     names: Vec<String>,
+    /// How dates are written.
+    pub dates: Dates,
+    /// `-` as a volume means none was reported (Investing.com): stored as 0, with the
+    /// zero-volume warning.
+    pub dash_volume: bool,
 }
 
 /// Why a header cannot be used.
@@ -105,11 +134,22 @@ pub enum HeaderError {
         first: usize,
         second: usize,
     },
+    #[error("{0}; closest format: a Yahoo-style header; {tried}", tried = super::format::TRIED)]
+    NoFormat(Box<HeaderError>),
+    #[error("intraday bars: not a daily file ({0})")]
+    Intraday(String),
+    #[error("{0}")]
+    Layout(String),
 }
 
 impl Header {
     /// Matches header names to fields; unknown columns are ignored.
     pub fn parse(record: &ByteRecord) -> Result<Header, HeaderError> {
+        Header::map(Header::names(record)?)
+    }
+
+    /// A header line's names, refusing what cannot be a comma-separated UTF-8 header.
+    pub fn names(record: &ByteRecord) -> Result<Vec<String>, HeaderError> {
         let first = record.get(0).unwrap_or_default();
         if first.starts_with(&[0xFF, 0xFE]) || first.starts_with(&[0xFE, 0xFF]) {
             return Err(HeaderError::Utf16);
@@ -130,6 +170,11 @@ impl Header {
                 delimiter,
             });
         }
+        Ok(names)
+    }
+
+    /// Matches names to fields; unknown columns are ignored.
+    pub fn map(names: Vec<String>) -> Result<Header, HeaderError> {
         let mut pos = [None; 7];
         for (i, name) in names.iter().enumerate() {
             let key = normalize(name);
@@ -161,7 +206,34 @@ impl Header {
                 looks_like_data: parse_date(&names[0], None).is_some(),
             });
         }
-        Ok(Header { pos, names })
+        Ok(Header::at(names, pos))
+    }
+
+    /// A header with the fields at the given columns (0-based), ISO or US dates.
+    pub fn at(names: Vec<String>, pos: [Option<usize>; 7]) -> Header {
+        Header {
+            pos,
+            names,
+            dates: Dates::IsoOrUs,
+            dash_volume: false,
+        }
+    }
+
+    /// The same positions shown under other column names (a format that renames columns).
+    pub fn with_names(self, names: Vec<String>) -> Header {
+        Header { names, ..self }
+    }
+
+    /// `Field=column name` for each field found, for `--dry-run`.
+    pub fn mapping(&self) -> String {
+        Field::ALL
+            .iter()
+            .filter_map(|f| {
+                let i = self.column(*f)?;
+                Some(format!("{}={}", f.display_name(), self.names[i]))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Number of columns in the header.
@@ -174,11 +246,13 @@ impl Header {
         self.pos[Field::AdjClose as usize].is_some()
     }
 
-    fn column(&self, field: Field) -> Option<usize> {
+    /// The 0-based column of a field, if the file has it.
+    pub fn column(&self, field: Field) -> Option<usize> {
         self.pos[field as usize]
     }
 
-    fn name(&self, field: Field) -> &str {
+    /// The file's name for a field's column (the field's own name when absent).
+    pub fn name(&self, field: Field) -> &str {
         self.column(field)
             .map(|i| self.names[i].as_str())
             .unwrap_or(field.display_name())
@@ -443,19 +517,20 @@ pub fn parse_row(
         })
     };
     let date_value = required(Field::Date)?;
-    let day = parse_date(date_value, opts.date_format.as_deref()).ok_or_else(|| {
-        (
-            header.column(Field::Date),
-            Problem::NotADate {
-                column: header.name(Field::Date).to_string(),
-                value: date_value.to_string(),
-                expected: opts
-                    .date_format
-                    .clone()
-                    .unwrap_or_else(|| "YYYY-MM-DD or M/D/YYYY; see --date-format".into()),
-            },
-        )
-    })?;
+    let day =
+        parse_day(date_value, opts.date_format.as_deref(), header.dates).ok_or_else(|| {
+            (
+                header.column(Field::Date),
+                Problem::NotADate {
+                    column: header.name(Field::Date).to_string(),
+                    value: date_value.to_string(),
+                    expected: opts
+                        .date_format
+                        .clone()
+                        .unwrap_or_else(|| format!("{}; see --date-format", header.dates.label())),
+                },
+            )
+        })?;
     let price = |field: Field, value: &str| -> Result<f64, (Option<usize>, Problem)> {
         parse_price(value).ok_or_else(|| {
             (
@@ -477,7 +552,7 @@ pub fn parse_row(
         None => None,
     };
     let volume_text = required(Field::Volume)?;
-    let volume = parse_volume(volume_text).map_err(|kind| {
+    let volume = parse_volume(volume_text, header.dash_volume).map_err(|kind| {
         let column = header.name(Field::Volume).to_string();
         let value = volume_text.to_string();
         let problem = match kind {
@@ -514,6 +589,31 @@ pub fn parse_row(
         }
     }
     Ok(row)
+}
+
+/// A day written as `dates` says, or in the given chrono format (`--date-format`).
+pub fn parse_day(s: &str, format: Option<&str>, dates: Dates) -> Option<NaiveDate> {
+    match (format, dates) {
+        (Some(_), _) => parse_date(s, format),
+        (None, Dates::IsoOrUs) => parse_date(s, None).or_else(|| {
+            // yfinance and pandas write `2025-07-07 00:00:00+00:00` for a day.
+            let (day, time) = s.split_at_checked(10)?;
+            is_midnight(time).then(|| parse_date(day, None)).flatten()
+        }),
+        (None, Dates::Compact) => (s.len() == 8)
+            .then(|| parse_date(s, Some("%Y%m%d")))
+            .flatten(),
+        (None, Dates::MonthName) => parse_date(s, Some("%b %d, %Y")),
+    }
+}
+
+/// ` 00:00:00`, `T00:00`, optionally with seconds' fractions and a UTC offset.
+pub fn is_midnight(time: &str) -> bool {
+    let Some(rest) = time.strip_prefix([' ', 'T']) else {
+        return false;
+    };
+    let clock = rest.split(['+', '-', 'Z']).next().unwrap_or_default();
+    !clock.is_empty() && clock.chars().all(|c| matches!(c, '0' | ':' | '.'))
 }
 
 /// ISO `YYYY-MM-DD` (fast path), US `M/D/YYYY`, or the given chrono format. Years 1..=9999.
@@ -556,11 +656,50 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
 }
 
-/// A finite decimal number; `NaN`, `inf` and overflow (`1e400`) are refused.
+/// A finite decimal number; `NaN`, `inf` and overflow (`1e400`) are refused. A `$` prefix
+/// (Nasdaq.com) and thousands separators (`1,234.56`, quoted in the file) are allowed.
 fn parse_price(s: &str) -> Option<f64> {
-    let v: f64 = s.parse().ok()?;
+    let v: f64 = match s.parse() {
+        Ok(v) => v,
+        // The plain number is the hot path; the rest only when it fails.
+        Err(_) => plain_number(s)?.parse().ok()?,
+    };
     // Rust also parses "nan", "inf" and "infinity"; none is a price.
     v.is_finite().then_some(v)
+}
+
+/// `$1,234.56` → `1234.56`: the digits without a `$` prefix and with well-formed thousands
+/// groups; None when neither is there or the groups are malformed (`1,23.4`).
+fn plain_number(s: &str) -> Option<String> {
+    let (sign, rest) = match s.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", s),
+    };
+    let dollar = rest.strip_prefix('$');
+    let body = dollar.unwrap_or(rest);
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let grouped = int.contains(',');
+    if dollar.is_none() && !grouped {
+        return None;
+    }
+    let groups: Vec<&str> = int.split(',').collect();
+    let well_formed = (!grouped || groups[0].len() <= 3)
+        && !groups[0].is_empty()
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    if !well_formed {
+        return None;
+    }
+    let mut out = format!("{sign}{}", groups.concat());
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    Some(out)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -571,10 +710,14 @@ enum VolumeError {
     OutOfRange,
 }
 
-/// An integer volume; `1225700.0` is accepted because Kaggle files write volumes as floats.
-fn parse_volume(s: &str) -> Result<i64, VolumeError> {
+/// An integer volume; `1225700.0` is accepted because Kaggle files write volumes as floats,
+/// `1,234,567` and `20.58M` / `870.5K` / `1.2B` (exactly, Investing.com) too, and `-` as 0
+/// where the format says so.
+fn parse_volume(s: &str, dash_is_zero: bool) -> Result<i64, VolumeError> {
     let v = match s.parse::<i64>() {
         Ok(v) => v,
+        Err(_) if dash_is_zero && s == "-" => 0,
+        Err(_) if s.ends_with(['K', 'M', 'B', 'k', 'm', 'b']) => scaled_volume(s)?,
         Err(_) => {
             let f = parse_price(s).ok_or(VolumeError::NotANumber)?;
             if f.fract() != 0.0 {
@@ -593,6 +736,33 @@ fn parse_volume(s: &str) -> Result<i64, VolumeError> {
     Ok(v)
 }
 
+/// `20.58M` → 20,580,000, in integers so that no float rounding creeps in; a result with a
+/// fraction (`1.2345K`) is a fractional volume.
+fn scaled_volume(s: &str) -> Result<i64, VolumeError> {
+    let (number, suffix) = s.split_at(s.len() - 1);
+    let exp: u32 = match suffix {
+        "K" | "k" => 3,
+        "M" | "m" => 6,
+        _ => 9,
+    };
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) || (number.contains('.') && frac.is_empty())
+    {
+        return Err(VolumeError::NotANumber);
+    }
+    let frac = frac.trim_end_matches('0');
+    if frac.len() as u32 > exp {
+        return Err(VolumeError::Fractional);
+    }
+    let mantissa: i64 = format!("{int}{frac}")
+        .parse()
+        .map_err(|_| VolumeError::OutOfRange)?;
+    mantissa
+        .checked_mul(10i64.pow(exp - frac.len() as u32))
+        .ok_or(VolumeError::OutOfRange)
+}
+
 /// A problem that stops reading the file at once (not a row that can be skipped).
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
@@ -602,6 +772,16 @@ pub enum FileError {
     Csv { line: u64, message: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "line {line}: a second symbol, {other} (the file is {first}); files holding several symbols are not supported yet: split them by symbol"
+    )]
+    ManySymbols {
+        line: u64,
+        first: String,
+        other: String,
+    },
+    #[error("line {line}: {message}")]
+    NotDaily { line: u64, message: String },
 }
 
 /// One item read from a price file.
@@ -615,9 +795,13 @@ pub enum Item {
 /// Reads a price file row by row, keeping only what duplicate detection needs.
 pub struct PriceReader<R: Read> {
     csv: csv::Reader<R>,
-    header: Header,
+    layout: Layout,
     opts: ParseOptions,
     record: ByteRecord,
+    /// Records read ahead to recognise the format and not yet handed out.
+    pending: VecDeque<ByteRecord>,
+    /// The file's symbol, from its content (ticker row or column), if it names one.
+    symbol: Option<String>,
     /// Line of each accepted day; a daily file holds at most a few tens of thousands.
     seen: HashMap<NaiveDate, u64>,
     /// Line of the last record read (the header's at first).
@@ -626,25 +810,47 @@ pub struct PriceReader<R: Read> {
     pub rows: u64,
 }
 
+/// Records read ahead to recognise a format: yfinance has three header lines.
+const HEAD_RECORDS: usize = 4;
+
 impl<R: Read> PriceReader<R> {
-    /// Reads the header; fails when the file is empty or lacks required columns.
+    /// Reads the first lines and recognises the format; fails when the file is empty or fits
+    /// no format.
     pub fn new(reader: R, opts: ParseOptions) -> Result<Self, FileError> {
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_reader(reader);
-        let mut record = ByteRecord::new();
-        let has_header = csv.read_byte_record(&mut record).map_err(csv_error)?;
-        if !has_header {
+        let mut head = Vec::new();
+        for _ in 0..HEAD_RECORDS {
+            let mut record = ByteRecord::new();
+            if !csv.read_byte_record(&mut record).map_err(csv_error)? {
+                break;
+            }
+            head.push(record);
+        }
+        if head.is_empty() {
             return Err(HeaderError::Empty.into());
         }
-        let header = Header::parse(&record)?;
-        let last_line = record.position().map_or(1, |p| p.line());
+        let layout = format::detect(&head)?;
+        let last_line = match layout.header_rows {
+            0 => 0,
+            n => head[n - 1].position().map_or(n as u64, |p| p.line()),
+        };
+        let mut pending: VecDeque<ByteRecord> = head.into_iter().collect();
+        pending.drain(..layout.header_rows);
+        let symbol = layout.ticker.clone().or_else(|| {
+            let column = layout.symbol_column?;
+            let first = pending.front()?;
+            format::symbol_value(first.get(column)?)
+        });
         Ok(PriceReader {
             csv,
-            header,
+            layout,
             opts,
-            record,
+            record: ByteRecord::new(),
+            pending,
+            symbol,
             seen: HashMap::new(),
             last_line,
             rows: 0,
@@ -653,16 +859,76 @@ impl<R: Read> PriceReader<R> {
 
     /// The matched header.
     pub fn header(&self) -> &Header {
-        &self.header
+        &self.layout.header
+    }
+
+    /// The recognised format.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The symbol the file names in its content (ticker row or column), if any.
+    pub fn symbol(&self) -> Option<&str> {
+        self.symbol.as_deref()
+    }
+
+    /// The next record, read ahead or from the file; false at the end.
+    fn read_record(&mut self) -> Result<bool, FileError> {
+        if let Some(record) = self.pending.pop_front() {
+            self.record = record;
+            return Ok(true);
+        }
+        self.csv
+            .read_byte_record(&mut self.record)
+            .map_err(csv_error)
+    }
+
+    /// Checks the columns that are the same on every row of a daily single-symbol file.
+    fn check_row_columns(&self, line: u64) -> Result<(), FileError> {
+        let field = |i: usize| String::from_utf8_lossy(self.record.get(i).unwrap_or_default());
+        if let (Some(column), Some(first)) = (self.layout.symbol_column, &self.symbol) {
+            let value = field(column);
+            if let Some(other) = format::symbol_value(value.as_bytes())
+                && &other != first
+            {
+                return Err(FileError::ManySymbols {
+                    line,
+                    first: first.clone(),
+                    other,
+                });
+            }
+        }
+        if let Some(column) = self.layout.period_column {
+            let per = field(column);
+            if per.trim() != "D" && !per.trim().is_empty() {
+                return Err(FileError::NotDaily {
+                    line,
+                    message: format!(
+                        "<PER> is {:?}: {}",
+                        per.trim(),
+                        format::period_name(per.trim())
+                    ),
+                });
+            }
+        }
+        if let Some(column) = self.layout.time_column {
+            let time = field(column);
+            if !time.trim().bytes().all(|b| b == b'0') {
+                return Err(FileError::NotDaily {
+                    line,
+                    message: format!(
+                        "intraday bars: not a daily file (<TIME> is {:?})",
+                        time.trim()
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The next row, accepted or bad; `None` at the end of the file.
     pub fn next_item(&mut self) -> Result<Option<Item>, FileError> {
-        if !self
-            .csv
-            .read_byte_record(&mut self.record)
-            .map_err(csv_error)?
-        {
+        if !self.read_record()? {
             return Ok(None);
         }
         self.rows += 1;
@@ -674,13 +940,16 @@ impl<R: Read> PriceReader<R> {
             .map_or(0, |p| p.line())
             .max(self.last_line + 1);
         self.last_line = line;
+        if self.layout.checks_rows() {
+            self.check_row_columns(line)?;
+        }
         let bad = |column: Option<usize>, problem: Problem, record: &ByteRecord| BadRow {
             line,
             column: column.map(|c| c + 1),
             problem,
             text: record_text(record),
         };
-        match parse_row(&self.header, &self.record, &self.opts) {
+        match parse_row(&self.layout.header, &self.record, &self.opts) {
             Ok(row) => {
                 if let Some(&first_line) = self.seen.get(&row.day) {
                     let problem = Problem::DuplicateDate {
@@ -688,7 +957,7 @@ impl<R: Read> PriceReader<R> {
                         first_line,
                     };
                     return Ok(Some(Item::Bad(bad(
-                        self.header.column(Field::Date),
+                        self.layout.header.column(Field::Date),
                         problem,
                         &self.record,
                     ))));
@@ -812,23 +1081,59 @@ mod tests {
 
     #[test]
     fn volumes_integral_floats_accepted_fractions_refused() {
-        assert_eq!(parse_volume("1225700.0"), Ok(1_225_700));
-        assert_eq!(parse_volume("3000000000"), Ok(3_000_000_000));
-        assert_eq!(parse_volume("1.5"), Err(VolumeError::Fractional));
-        assert_eq!(parse_volume("-5"), Err(VolumeError::Negative));
-        assert_eq!(parse_volume("1e30"), Err(VolumeError::OutOfRange));
+        assert_eq!(parse_volume("1225700.0", false), Ok(1_225_700));
+        assert_eq!(parse_volume("3000000000", false), Ok(3_000_000_000));
+        assert_eq!(parse_volume("1.5", false), Err(VolumeError::Fractional));
+        assert_eq!(parse_volume("-5", false), Err(VolumeError::Negative));
+        assert_eq!(parse_volume("1e30", false), Err(VolumeError::OutOfRange));
         assert_eq!(
-            parse_volume("99999999999999999999"),
+            parse_volume("99999999999999999999", false),
             Err(VolumeError::OutOfRange)
         );
-        assert_eq!(parse_volume("abc"), Err(VolumeError::NotANumber));
+        assert_eq!(parse_volume("abc", false), Err(VolumeError::NotANumber));
+        assert_eq!(parse_volume("1,234,567", false), Ok(1_234_567));
+        assert_eq!(parse_volume("20.58M", false), Ok(20_580_000));
+        assert_eq!(parse_volume("870.5K", false), Ok(870_500));
+        assert_eq!(parse_volume("1.2B", false), Ok(1_200_000_000));
+        assert_eq!(parse_volume("3K", false), Ok(3_000));
+        assert_eq!(parse_volume("1.2345K", false), Err(VolumeError::Fractional));
+        assert_eq!(parse_volume("1.50000K", false), Ok(1_500));
+        assert_eq!(
+            parse_volume("9999999999B", false),
+            Err(VolumeError::OutOfRange)
+        );
+        for bad in ["M", ".5M", "5.M", "1,5M", "-2K", "2X"] {
+            assert_eq!(
+                parse_volume(bad, false),
+                Err(VolumeError::NotANumber),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse_volume("-", true), Ok(0));
+        assert_eq!(parse_volume("-", false), Err(VolumeError::NotANumber));
     }
 
     #[test]
     fn prices_must_be_finite_numbers() {
-        for bad in ["NaN", "inf", "-infinity", "1e400", "N/A", "$5", "1,000", ""] {
+        for bad in [
+            "NaN",
+            "inf",
+            "-infinity",
+            "1e400",
+            "N/A",
+            "$",
+            "$$5",
+            "1,00",
+            ",100",
+            "1,000.",
+            "",
+        ] {
             assert_eq!(parse_price(bad), None, "{bad}");
         }
+        assert_eq!(parse_price("$5"), Some(5.0));
+        assert_eq!(parse_price("$1,075.25"), Some(1075.25));
+        assert_eq!(parse_price("-$3.5"), Some(-3.5));
+        assert_eq!(parse_price("12,345,678.9"), Some(12_345_678.9));
         assert_eq!(parse_price("100.010002"), Some(100.010002));
     }
 

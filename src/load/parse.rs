@@ -210,7 +210,7 @@ impl Header {
     }
 
     /// A header with the fields at the given columns (0-based), ISO or US dates.
-    pub fn at(names: Vec<String>, pos: [Option<usize>; 7]) -> Header {
+    fn at(names: Vec<String>, pos: [Option<usize>; 7]) -> Header {
         Header {
             pos,
             names,

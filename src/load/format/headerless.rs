@@ -21,12 +21,7 @@ pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
         .map(String::from)
         .collect();
     Ok(Some(Layout {
-        source: Source::Headerless,
-        header: Header::map(names)?,
-        header_rows: 0,
-        ticker: None,
         symbol_column: Some(0),
-        period_column: None,
-        time_column: None,
+        ..Layout::new(Source::Headerless, Header::map(names)?, 0)
     }))
 }

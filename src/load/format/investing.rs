@@ -24,13 +24,5 @@ pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
             .and_then(|row| row.get(header.column(Field::Date)?)),
     );
     header.dash_volume = true;
-    Ok(Some(Layout {
-        source: Source::Investing,
-        header,
-        header_rows: 1,
-        ticker: None,
-        symbol_column: None,
-        period_column: None,
-        time_column: None,
-    }))
+    Ok(Some(Layout::new(Source::Investing, header, 1)))
 }

@@ -46,6 +46,19 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// A layout whose rows carry no symbol, period or time column.
+    fn new(source: Source, header: Header, header_rows: usize) -> Layout {
+        Layout {
+            source,
+            header,
+            header_rows,
+            ticker: None,
+            symbol_column: None,
+            period_column: None,
+            time_column: None,
+        }
+    }
+
     /// True when some column must be checked on every row.
     pub fn checks_rows(&self) -> bool {
         self.symbol_column.is_some() || self.period_column.is_some() || self.time_column.is_some()

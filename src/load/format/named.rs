@@ -13,12 +13,7 @@ const SYMBOL_COLUMNS: [&[&str]; 3] = [&["symbol"], &["ticker"], &["name"]];
 pub fn detect(names: Vec<String>) -> Result<Layout, HeaderError> {
     let symbol_column = SYMBOL_COLUMNS.iter().find_map(|a| position(&names, a));
     Ok(Layout {
-        source: Source::Named,
-        header: Header::map(names)?,
-        header_rows: 1,
-        ticker: None,
         symbol_column,
-        period_column: None,
-        time_column: None,
+        ..Layout::new(Source::Named, Header::map(names)?, 1)
     })
 }

@@ -9,13 +9,9 @@ pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
     if position(names, &["closelast"]).is_none() {
         return Ok(None);
     }
-    Ok(Some(Layout {
-        source: Source::Nasdaq,
-        header: Header::map(names.clone())?,
-        header_rows: 1,
-        ticker: None,
-        symbol_column: None,
-        period_column: None,
-        time_column: None,
-    }))
+    Ok(Some(Layout::new(
+        Source::Nasdaq,
+        Header::map(names.clone())?,
+        1,
+    )))
 }

@@ -12,12 +12,9 @@ pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
     let mut header = Header::map(names.clone())?;
     header.dates = Dates::Compact;
     Ok(Some(Layout {
-        source: Source::Stooq,
-        header,
-        header_rows: 1,
-        ticker: None,
         symbol_column: position(names, &["ticker"]),
         period_column: position(names, &["per"]),
         time_column: position(names, &["time"]),
+        ..Layout::new(Source::Stooq, header, 1)
     }))
 }

@@ -94,7 +94,10 @@ fn yfinance_three_header_lines_one_or_several_tickers() {
     let several = refusal(
         "Price,Close,Close,High,High,Low,Low,Open,Open,Volume,Volume\nTicker,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT\nDate,,,,,,,,,,\n",
     );
-    assert!(several.contains("several tickers (AAPL, MSFT"), "{several}");
+    assert!(
+        several.contains("several tickers (AAPL, MSFT);"),
+        "{several}"
+    );
     let minutes = refusal("Price,Close,High,Low,Open,Volume\nTicker,A,A,A,A,A\nDatetime,,,,,\n");
     assert!(
         minutes.starts_with("intraday bars: not a daily file"),

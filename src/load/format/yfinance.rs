@@ -23,11 +23,15 @@ pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
             ));
         }
     }
-    let mut tickers: Vec<String> = head[1][1..]
+    let mut tickers: Vec<String> = Vec::new();
+    for t in head[1][1..]
         .iter()
         .filter_map(|t| symbol_value(t.as_bytes()))
-        .collect();
-    tickers.dedup();
+    {
+        if !tickers.contains(&t) {
+            tickers.push(t);
+        }
+    }
     let ticker = match tickers.as_slice() {
         [one] => one.clone(),
         [] => {
@@ -50,12 +54,7 @@ pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
             .collect(),
     );
     Ok(Some(Layout {
-        source: Source::YFinance,
-        header,
-        header_rows: 3,
         ticker: Some(ticker),
-        symbol_column: None,
-        period_column: None,
-        time_column: None,
+        ..Layout::new(Source::YFinance, header, 3)
     }))
 }

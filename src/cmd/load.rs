@@ -11,7 +11,7 @@ use anyhow::Result;
 use comfy_table::Cell;
 use std::path::PathBuf;
 
-/// Load daily OHLCV CSV files (Yahoo-style or a Kaggle tree) into market.daily_prices.
+/// Load daily OHLCV files (Yahoo, Kaggle trees, Alpha Vantage, Nasdaq.com, Investing.com, Stooq, yfinance, headerless rows) into market.daily_prices.
 ///
 /// Each file is one transaction with a sanity check: all its rows or none. Re-loading a file
 /// changes nothing; a corrected file updates only the days that changed.
@@ -27,10 +27,10 @@ Exit codes: 0 all files loaded; 1 some file refused or failed (the others are lo
 3 a sanity check failed (that file was rolled back); 130 interrupted by Ctrl-C (files in
 flight rolled back, files done stay loaded).")]
 pub struct Args {
-    /// Files (.csv, .csv.gz) or directories to load; directories are searched recursively.
+    /// Files (.csv, .csv.gz, .us.txt) or directories to load; directories are searched recursively.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Symbol for a single file (default: the file name, e.g. msft.csv → MSFT).
+    /// Symbol for a single file (default: the one the file names in a ticker line or column, else the file name, e.g. msft.csv → MSFT).
     #[arg(long)]
     pub symbol: Option<String>,
     /// Files loaded in parallel, each over its own connection (default: 4 per CPU, at most 16).
@@ -49,7 +49,7 @@ pub struct Args {
     /// Date format (chrono strftime syntax) when dates are neither YYYY-MM-DD nor M/D/YYYY.
     #[arg(long, value_name = "FMT")]
     pub date_format: Option<String>,
-    /// Parse and validate everything; connect to no database, write no table.
+    /// Parse and validate everything, and show each file's format, columns, dates, symbol and days; connect to no database, write no table.
     #[arg(long)]
     pub dry_run: bool,
     /// Summary format.

@@ -707,13 +707,17 @@ async fn every_format_fixture_loads_with_no_flags_and_exact_values() {
     let run = db.run(&["load", "fixtures/formats", "--format", "json"]);
     run.expect_code(0);
     let json = run.json();
+    // A file naming a symbol on each row reports its symbols as `LNGA, LNGB`.
     let formats: BTreeMap<String, String> = common::files(&json)
         .iter()
-        .map(|f| {
-            (
-                f["symbol"].as_str().unwrap().to_string(),
-                f["format"].as_str().unwrap().to_string(),
-            )
+        .flat_map(|f| {
+            let format = f["format"].as_str().unwrap().to_string();
+            f["symbol"]
+                .as_str()
+                .unwrap()
+                .split(", ")
+                .map(|s| (s.to_string(), format.clone()))
+                .collect::<Vec<_>>()
         })
         .collect();
     let bar = |o: f64, h: f64, l: f64, c: f64, a: Option<f64>, v: i64| Bar {
@@ -759,6 +763,17 @@ async fn every_format_fixture_loads_with_no_flags_and_exact_values() {
             ("2013-02-08", bar(15.07, 15.12, 14.63, 14.75, None, 8407500)),
             ("2013-02-11", bar(14.89, 15.01, 14.26, 14.46, None, 8882000)),
             ("2013-02-12", bar(14.45, 14.51, 14.1, 14.27, None, 8126000)),
+        ]),
+        ("LNGB", "header with a symbol column", vec![
+            ("2013-02-08", bar(67.7142, 68.4014, 66.8928, 67.8542, None, 158168416)),
+            ("2013-02-11", bar(68.0714, 69.2771, 67.6071, 68.5614, None, 129029425)),
+        ]),
+        ("YFA", "yfinance", vec![
+            ("2025-01-02", bar(248.93, 249.1, 241.82, 243.85, None, 55740700)),
+            ("2025-01-03", bar(243.36, 244.18, 241.89, 243.36, None, 40244100)),
+        ]),
+        ("YFB", "yfinance", vec![
+            ("2025-01-02", bar(425.53, 426.07, 414.85, 418.58, None, 16896500)),
         ]),
         ("ALPH", "Alpha Vantage", vec![
             ("2024-01-03", bar(184.22, 185.88, 183.43, 184.25, None, 58414460)),
@@ -815,4 +830,71 @@ async fn symbol_flag_disagreeing_with_the_ticker_line_is_refused() {
         db.count("SELECT count(*) FROM market.daily_prices").await,
         0
     );
+}
+
+/// Issue 10: a file holding several symbols is one transaction with a sanity check per
+/// symbol: all its symbols load, a re-load changes nothing, a bad row refuses all of them,
+/// and a correction of one symbol updates that symbol and its aggregates only.
+#[tokio::test]
+async fn a_file_of_several_symbols_is_one_transaction() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("all_stocks.csv");
+    let original =
+        std::fs::read_to_string(root().join("fixtures/formats/all_stocks_1yr.csv")).unwrap();
+    std::fs::write(&path, &original).unwrap();
+    let p = path.to_str().unwrap();
+
+    let first = db.run(&["load", p, "--format", "json"]);
+    first.expect_code(0);
+    let t = common::totals(&first.json()).clone();
+    assert_eq!(
+        (t["inserted"].as_u64(), t["updated"].as_u64()),
+        (Some(5), Some(0))
+    );
+    assert_eq!(common::files(&first.json())[0]["symbol"], "LNGA, LNGB");
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.load_runs WHERE symbol = 'LNGA, LNGB' AND status = 'succeeded'")
+            .await,
+        1
+    );
+
+    let again = db.run(&["load", p, "--format", "json"]);
+    again.expect_code(0);
+    assert_eq!(common::totals(&again.json())["unchanged"].as_u64(), Some(5));
+
+    // A correction of LNGB plus a bad LNGA row: refused whole, nothing of either changes.
+    let corrected = original.replace("68.5614", "70.25");
+    std::fs::write(&path, format!("{corrected}2013-02-13,abc,1,1,1,1,LNGA\n")).unwrap();
+    db.run(&["load", p, "-q"]).expect_code(1);
+    assert_eq!(lngb_close(&db).await, 68.5614);
+
+    std::fs::write(&path, &corrected).unwrap();
+    let fixed = db.run(&["load", p, "--format", "json"]);
+    fixed.expect_code(0);
+    let t = common::totals(&fixed.json()).clone();
+    assert_eq!(
+        (t["updated"].as_u64(), t["unchanged"].as_u64()),
+        (Some(1), Some(4))
+    );
+    assert_eq!(lngb_close(&db).await, 70.25);
+    let mut conn = db.conn().await;
+    let monthly: f64 = sqlx::query_scalar(
+        "SELECT close FROM market.monthly_prices WHERE symbol = 'LNGB' AND bucket = '2013-02-01'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(monthly, 70.25, "the aggregates follow the corrected symbol");
+}
+
+/// LNGB's close on 2013-02-11.
+async fn lngb_close(db: &common::TestDb) -> f64 {
+    let mut conn = db.conn().await;
+    sqlx::query_scalar(
+        "SELECT close FROM market.daily_prices WHERE symbol = 'LNGB' AND day = '2013-02-11'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap()
 }

@@ -37,6 +37,8 @@ pub struct PriceFile {
     pub asset_class: Option<AssetClass>,
     /// True when the symbol comes from the file's content (a ticker line or column).
     pub symbol_in_file: bool,
+    /// True when the file names a symbol on each row and may hold several symbols.
+    pub symbol_per_row: bool,
 }
 
 /// Everything one load run reads.
@@ -77,6 +79,12 @@ pub fn discover(paths: &[PathBuf], symbol: Option<&str>) -> Result<Plan> {
         }
         let given = check_symbol(symbol).with_context(|| format!("--symbol {symbol:?}"))?;
         let file = &mut plan.files[0];
+        if file.symbol_per_row {
+            bail!(
+                "{}: --symbol names the symbol of a file, but this one names a symbol on each row",
+                file.path.display()
+            );
+        }
         if file.symbol_in_file && file.symbol != given {
             bail!(
                 "{}: --symbol {given} disagrees with the symbol the file names, {}",
@@ -152,7 +160,7 @@ fn folder_class(dir: &Path) -> Option<AssetClass> {
 /// column), else the file name's; `symbol_given` (`--symbol`) spares the file name.
 fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Result<PriceFile> {
     let class = class.or_else(|| path.parent().and_then(folder_class));
-    let in_file = content_symbol(path);
+    let (in_file, symbol_per_row) = content_symbol(path);
     let symbol = match &in_file {
         Some(s) => check_symbol(s).with_context(|| format!("{}: symbol", path.display()))?,
         None if symbol_given => String::new(),
@@ -168,12 +176,17 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
         symbol,
         asset_class: class,
         symbol_in_file: in_file.is_some(),
+        symbol_per_row,
     })
 }
 
-/// The symbol a file names in its first lines, if it does; a file that cannot be read or
-/// recognised names none here (its load reports why).
-fn content_symbol(path: &Path) -> Option<String> {
+/// The symbol a file names in its first lines, if it does, and whether it names one on each
+/// row; a file that cannot be read or recognised names none here (its load reports why).
+fn content_symbol(path: &Path) -> (Option<String>, bool) {
+    sniff(path).unwrap_or((None, false))
+}
+
+fn sniff(path: &Path) -> Option<(Option<String>, bool)> {
     let file = std::fs::File::open(path).ok()?;
     let reader: Box<dyn std::io::Read> = if super::file::is_gzip(path) {
         Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
@@ -183,7 +196,10 @@ fn content_symbol(path: &Path) -> Option<String> {
         Box::new(file)
     };
     let reader = super::parse::PriceReader::new(reader, Default::default()).ok()?;
-    reader.symbol().map(str::to_string)
+    Some((
+        reader.symbol().map(str::to_string),
+        reader.layout().symbol_per_row(),
+    ))
 }
 
 /// Words that name the download, not the symbol: `daily_MSFT.csv`, `MSFT Historical Data.csv`.

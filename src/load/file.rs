@@ -4,7 +4,7 @@
 
 use super::copy;
 use super::discover::PriceFile;
-use super::parse::{BadRow, FileError, Item, ParseOptions, PriceReader};
+use super::parse::{BadRow, FileError, Item, ParseOptions, PriceReader, Row};
 use super::verify::{self, FileCounts};
 use crate::analytics::periods::{PeriodRows, Prices};
 use crate::analytics::{self, Aggregates};
@@ -13,7 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -136,7 +136,7 @@ impl FileReport {
 }
 
 /// What the parse thread found in a file it read to the end.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Parsed {
     rows: u64,
     accepted: u64,
@@ -205,6 +205,151 @@ pub(crate) fn is_gzip(path: &Path) -> bool {
     path.to_string_lossy().to_ascii_lowercase().ends_with(".gz")
 }
 
+/// A price file opened for reading: its rows, and the SHA-256 of the bytes read so far.
+struct Opened {
+    rows: PriceReader<Box<dyn Read>>,
+    hasher: Rc<RefCell<Sha256>>,
+    watch: std::fs::File,
+    before: (u64, Option<std::time::SystemTime>),
+}
+
+/// The file's size and modification time, to notice a file that changes while it is read.
+fn stamp(f: &std::fs::File) -> std::io::Result<(u64, Option<std::time::SystemTime>)> {
+    f.metadata().map(|m| (m.len(), m.modified().ok()))
+}
+
+impl Opened {
+    fn open(path: &Path, settings: &Settings) -> Result<Opened, Stop> {
+        let file = std::fs::File::open(path).map_err(|e| Stop::File(e.into()))?;
+        // Checked on the open handle: a file replaced by rename meanwhile is still read whole.
+        let watch = file.try_clone().map_err(|e| Stop::File(e.into()))?;
+        let before = stamp(&watch).map_err(|e| Stop::File(e.into()))?;
+        let hasher = Rc::new(RefCell::new(Sha256::new()));
+        let raw = HashingReader {
+            inner: file,
+            hasher: Rc::clone(&hasher),
+        };
+        let reader: Box<dyn Read> = if is_gzip(path) {
+            Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+                raw,
+            )))
+        } else {
+            Box::new(raw)
+        };
+        let rows = PriceReader::new(reader, settings.parse.clone()).map_err(Stop::File)?;
+        Ok(Opened {
+            rows,
+            hasher,
+            watch,
+            before,
+        })
+    }
+
+    /// A `Parsed` with the file's format, nothing counted yet.
+    fn parsed(&self, settings: &Settings) -> Parsed {
+        let layout = self.rows.layout();
+        Parsed {
+            format: layout.label().to_string(),
+            columns: layout.header.mapping(),
+            dates: match &settings.parse.date_format {
+                Some(f) => format!("{f} (--date-format)"),
+                None => layout.header.dates.label().to_string(),
+            },
+            ..Parsed::default()
+        }
+    }
+
+    /// After the last row: the row count and digest, or `Changed` if the file moved meanwhile.
+    fn close(self, parsed: &mut Parsed) -> Result<(), Stop> {
+        parsed.rows = self.rows.rows;
+        drop(self.rows);
+        if stamp(&self.watch).map_err(|e| Stop::File(e.into()))? != self.before {
+            return Err(Stop::Changed);
+        }
+        parsed.sha256 = format!("{:x}", self.hasher.borrow_mut().finalize_reset());
+        Ok(())
+    }
+}
+
+/// COPY chunks on their way to the async side, cut at [`CHUNK`] bytes.
+struct Chunks {
+    buf: Vec<u8>,
+    tx: mpsc::Sender<Vec<u8>>,
+}
+
+impl Chunks {
+    fn new(tx: mpsc::Sender<Vec<u8>>) -> Chunks {
+        let mut buf = Vec::with_capacity(CHUNK + 128);
+        buf.extend_from_slice(copy::HEADER);
+        Chunks { buf, tx }
+    }
+
+    /// Sends the buffer once it is full.
+    fn flush_full(&mut self) -> Result<(), Stop> {
+        if self.buf.len() >= CHUNK {
+            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 128));
+            self.tx.blocking_send(full).map_err(|_| Stop::Cancelled)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), Stop> {
+        self.buf.extend_from_slice(copy::TRAILER);
+        self.tx.blocking_send(self.buf).map_err(|_| Stop::Cancelled)
+    }
+}
+
+impl Parsed {
+    /// An accepted row: encoded as `mode` says (or left out when identical to the table's),
+    /// and counted.
+    fn accept(&mut self, row: &Row, warnings: u8, mode: &Mode, buf: &mut Vec<u8>) {
+        match mode {
+            Mode::Validate => {
+                copy::encode_row(buf, row);
+            }
+            Mode::Direct(symbol) => {
+                self.digests.push(copy::encode_row_of(buf, symbol, row));
+                self.changed_days.push(row.day);
+            }
+            Mode::Changes(known) => {
+                let start = buf.len();
+                if known.get(&row.day) == Some(&copy::encode_row(buf, row)) {
+                    buf.truncate(start);
+                    self.identical += 1;
+                } else {
+                    self.changed_days.push(row.day);
+                }
+            }
+        }
+        self.accepted += 1;
+        self.warned += u64::from(warnings != 0);
+        self.first_day = Some(self.first_day.map_or(row.day, |d| d.min(row.day)));
+        self.last_day = Some(self.last_day.map_or(row.day, |d| d.max(row.day)));
+        self.periods.add(
+            row.day,
+            Prices {
+                open: row.open,
+                high: row.high,
+                low: row.low,
+                close: row.close,
+                volume: row.volume,
+            },
+        );
+    }
+
+    /// A bad row: kept for the rejects file, or the end of the file past `--max-bad-rows`.
+    fn reject(&mut self, row: BadRow, settings: &Settings) -> Result<(), Stop> {
+        if self.rejected.len() as u64 >= settings.max_bad_rows {
+            return Err(Stop::TooManyBadRows {
+                row: Box::new(row),
+                limit: settings.max_bad_rows,
+            });
+        }
+        self.rejected.push(row);
+        Ok(())
+    }
+}
+
 /// Runs on a blocking thread: reads, validates and encodes the file, sending COPY chunks as
 /// `mode` says.
 fn parse_file(
@@ -213,107 +358,69 @@ fn parse_file(
     mode: &Mode,
     tx: mpsc::Sender<Vec<u8>>,
 ) -> Result<Parsed, Stop> {
-    let file = std::fs::File::open(path).map_err(|e| Stop::File(e.into()))?;
-    // Checked on the open handle: a file replaced by rename meanwhile is still read whole.
-    let watch = file.try_clone().map_err(|e| Stop::File(e.into()))?;
-    let stamp = |f: &std::fs::File| f.metadata().map(|m| (m.len(), m.modified().ok()));
-    let before = stamp(&watch).map_err(|e| Stop::File(e.into()))?;
-    let hasher = Rc::new(RefCell::new(Sha256::new()));
-    let raw = HashingReader {
-        inner: file,
-        hasher: Rc::clone(&hasher),
-    };
-    let reader: Box<dyn Read> = if is_gzip(path) {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            raw,
-        )))
-    } else {
-        Box::new(raw)
-    };
-    let mut rows = PriceReader::new(reader, settings.parse.clone()).map_err(Stop::File)?;
-    let layout = rows.layout();
-    let mut parsed = Parsed {
-        format: layout.label().to_string(),
-        columns: layout.header.mapping(),
-        dates: match &settings.parse.date_format {
-            Some(f) => format!("{f} (--date-format)"),
-            None => layout.header.dates.label().to_string(),
-        },
-        rows: 0,
-        accepted: 0,
-        warned: 0,
-        first_day: None,
-        last_day: None,
-        rejected: Vec::new(),
-        sha256: String::new(),
-        periods: PeriodRows::default(),
-        digests: Vec::new(),
-        identical: 0,
-        changed_days: Vec::new(),
-    };
-    let mut buf = Vec::with_capacity(CHUNK + 128);
-    buf.extend_from_slice(copy::HEADER);
-    while let Some(item) = rows.next_item().map_err(Stop::File)? {
+    let mut file = Opened::open(path, settings)?;
+    let mut parsed = file.parsed(settings);
+    let mut chunks = Chunks::new(tx);
+    while let Some(item) = file.rows.next_item().map_err(Stop::File)? {
+        match item {
+            Item::Row(row, warnings) => parsed.accept(&row, warnings, mode, &mut chunks.buf),
+            Item::Bad(row) => parsed.reject(row, settings)?,
+        }
+        chunks.flush_full()?;
+    }
+    chunks.finish()?;
+    file.close(&mut parsed)?;
+    Ok(parsed)
+}
+
+/// A file naming a symbol on each row, read whole: each symbol's accepted rows (with their
+/// warning flags), and the file's counts, bad rows and digest in `file`.
+struct Grouped {
+    symbols: BTreeMap<String, Vec<(Row, u8)>>,
+    file: Parsed,
+}
+
+/// Runs on a blocking thread: reads a file naming a symbol on each row and groups its rows
+/// by symbol (held in memory: about 70 bytes a row).
+fn read_grouped(path: &Path, settings: &Settings) -> Result<Grouped, Stop> {
+    let mut file = Opened::open(path, settings)?;
+    let mut parsed = file.parsed(settings);
+    let mut symbols: BTreeMap<String, Vec<(Row, u8)>> = BTreeMap::new();
+    let mut scratch = Vec::new();
+    while let Some(item) = file.rows.next_item().map_err(Stop::File)? {
         match item {
             Item::Row(row, warnings) => {
-                match mode {
-                    Mode::Validate => {
-                        copy::encode_row(&mut buf, &row);
-                    }
-                    Mode::Direct(symbol) => {
-                        parsed
-                            .digests
-                            .push(copy::encode_row_of(&mut buf, symbol, &row));
-                        parsed.changed_days.push(row.day);
-                    }
-                    Mode::Changes(known) => {
-                        let start = buf.len();
-                        if known.get(&row.day) == Some(&copy::encode_row(&mut buf, &row)) {
-                            buf.truncate(start);
-                            parsed.identical += 1;
-                        } else {
-                            parsed.changed_days.push(row.day);
-                        }
+                let symbol = file.rows.row_symbol().unwrap_or_default();
+                match symbols.get_mut(symbol) {
+                    Some(rows) => rows.push((row, warnings)),
+                    None => {
+                        symbols.insert(symbol.to_string(), vec![(row, warnings)]);
                     }
                 }
-                parsed.accepted += 1;
-                parsed.warned += u64::from(warnings != 0);
-                parsed.first_day = Some(parsed.first_day.map_or(row.day, |d| d.min(row.day)));
-                parsed.last_day = Some(parsed.last_day.map_or(row.day, |d| d.max(row.day)));
-                parsed.periods.add(
-                    row.day,
-                    Prices {
-                        open: row.open,
-                        high: row.high,
-                        low: row.low,
-                        close: row.close,
-                        volume: row.volume,
-                    },
-                );
+                parsed.accept(&row, warnings, &Mode::Validate, &mut scratch);
+                scratch.clear();
             }
-            Item::Bad(row) => {
-                if parsed.rejected.len() as u64 >= settings.max_bad_rows {
-                    return Err(Stop::TooManyBadRows {
-                        row: Box::new(row),
-                        limit: settings.max_bad_rows,
-                    });
-                }
-                parsed.rejected.push(row);
-            }
-        }
-        if buf.len() >= CHUNK {
-            let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 128));
-            tx.blocking_send(full).map_err(|_| Stop::Cancelled)?;
+            Item::Bad(row) => parsed.reject(row, settings)?,
         }
     }
-    buf.extend_from_slice(copy::TRAILER);
-    tx.blocking_send(buf).map_err(|_| Stop::Cancelled)?;
-    parsed.rows = rows.rows;
-    drop(rows);
-    if stamp(&watch).map_err(|e| Stop::File(e.into()))? != before {
-        return Err(Stop::Changed);
+    file.close(&mut parsed)?;
+    parsed.periods = PeriodRows::default();
+    Ok(Grouped {
+        symbols,
+        file: parsed,
+    })
+}
+
+/// Runs on a blocking thread: encodes one symbol's rows of a grouped file as `mode` says.
+fn encode_rows(rows: &[(Row, u8)], mode: &Mode, tx: mpsc::Sender<Vec<u8>>) -> Result<Parsed, Stop> {
+    let mut parsed = Parsed::default();
+    let mut chunks = Chunks::new(tx);
+    for (row, warnings) in rows {
+        parsed.accept(row, *warnings, mode, &mut chunks.buf);
+        chunks.flush_full()?;
     }
-    parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
+    chunks.finish()?;
+    parsed.rows = parsed.accepted;
     Ok(parsed)
 }
 
@@ -339,10 +446,6 @@ fn refusal_message(stop: &Stop, path: &Path) -> String {
                 path.display()
             )
         }
-        Stop::File(FileError::ManySymbols { line, first, other }) => format!(
-            "{}:{line}: a second symbol, {other} (the file's first rows are {first}); files holding several symbols are not supported yet: split them by symbol (file refused, nothing loaded)",
-            path.display()
-        ),
         Stop::File(FileError::NotDaily { line, message }) => format!(
             "{}:{line}: {message} (file refused, nothing loaded)",
             path.display()
@@ -458,6 +561,29 @@ pub async fn load(
 /// `--dry-run`: parse and validate only.
 async fn validate(file: &PriceFile, settings: &Settings) -> FileReport {
     let mut report = FileReport::new(file);
+    if file.symbol_per_row {
+        let (path, owned) = (file.path.clone(), settings.clone());
+        let read = tokio::task::spawn_blocking(move || read_grouped(&path, &owned)).await;
+        match read {
+            Ok(Ok(grouped)) => {
+                report.take_parsed(&grouped.file);
+                report.symbol = symbols_label(grouped.symbols.keys());
+                report.outcome = Outcome::Validated;
+                report.check_passed =
+                    grouped.file.rows == grouped.file.accepted + grouped.file.rejected.len() as u64;
+                keep_rejects(settings, &mut report, &grouped.file.rejected);
+            }
+            Ok(Err(stop)) => {
+                report.outcome = Outcome::Refused;
+                report.error = Some(refusal_message(&stop, &file.path));
+            }
+            Err(e) => {
+                report.outcome = Outcome::Failed;
+                report.error = Some(format!("{}: {e}", file.path.display()));
+            }
+        }
+        return report;
+    }
     let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
     let parse = spawn_parser(file, settings, Mode::Validate, tx);
     drain(rx).await;
@@ -644,7 +770,8 @@ async fn join(handle: tokio::task::JoinHandle<Result<Parsed, Stop>>) -> Result<P
 
 /// The transaction: symbol, COPY, merge, verify, record success, commit. A symbol's first
 /// load COPYs straight into `market.daily_prices` and checks the rows read back; later loads
-/// go through the staging table and an upsert.
+/// go through the staging table and an upsert. A file naming a symbol on each row is read
+/// whole first and does this for each of its symbols, in one transaction.
 async fn write(
     conn: &mut PgConnection,
     file: &PriceFile,
@@ -655,8 +782,141 @@ async fn write(
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
     let mut tx = conn.begin().await.map_err(|e| Failure::db(file, e))?;
+    let rejected = if file.symbol_per_row {
+        write_grouped(&mut tx, file, settings, aggregates, run, report).await?
+    } else {
+        let (chunks, rx) = mpsc::channel::<Vec<u8>>(4);
+        let source = |mode| spawn_parser(file, settings, mode, chunks);
+        let done = write_symbol(&mut tx, file, &file.symbol, source, rx, aggregates, run).await?;
+        report.take_parsed(&done.parsed);
+        report.add_written(&done);
+        done.parsed.rejected
+    };
+    // Success is recorded inside the data transaction: the record claims it only if the
+    // data commits, and a crash before commit leaves the record `running`, never `succeeded`.
+    report.outcome = Outcome::Loaded;
+    finish_record(&mut tx, run_id, report)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    tx.commit().await.map_err(|e| Failure::db(file, e))?;
+    Ok(rejected)
+}
+
+/// A grouped file: read whole, then each symbol written in turn (sorted, so that two files
+/// sharing symbols lock them in the same order), each with its own sanity check.
+async fn write_grouped(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    settings: &Settings,
+    aggregates: Aggregates,
+    run: &RunState,
+    report: &mut FileReport,
+) -> Result<Vec<BadRow>, Failure> {
+    let (path, owned) = (file.path.clone(), settings.clone());
+    let grouped = tokio::task::spawn_blocking(move || read_grouped(&path, &owned))
+        .await
+        .map_err(|e| Failure::any(file, e.into()))?
+        .map_err(|stop| Failure {
+            outcome: Outcome::Refused,
+            message: refusal_message(&stop, &file.path),
+            kind: ErrorKind::Other,
+        })?;
+    report.take_parsed(&grouped.file);
+    report.symbol = symbols_label(grouped.symbols.keys());
+    let whole = &grouped.file;
+    if whole.rows != whole.accepted + whole.rejected.len() as u64 {
+        return Err(Failure {
+            outcome: Outcome::RolledBack,
+            message: format!(
+                "{}: {} rows in the file but {} accepted and {} rejected; the file was rolled back",
+                file.path.display(),
+                whole.rows,
+                whole.accepted,
+                whole.rejected.len()
+            ),
+            kind: ErrorKind::Other,
+        });
+    }
+    for (symbol, rows) in &grouped.symbols {
+        let symbol = super::discover::check_symbol(symbol).map_err(|e| Failure {
+            outcome: Outcome::Refused,
+            message: format!(
+                "{}: {e:#} (file refused, nothing loaded)",
+                file.path.display()
+            ),
+            kind: ErrorKind::Other,
+        })?;
+        let rows = std::sync::Arc::new(rows.clone());
+        let (chunks, rx) = mpsc::channel::<Vec<u8>>(4);
+        let source = |mode: Mode| {
+            let rows = std::sync::Arc::clone(&rows);
+            tokio::task::spawn_blocking(move || encode_rows(&rows, &mode, chunks))
+        };
+        let done = write_symbol(tx, file, &symbol, source, rx, aggregates, run).await?;
+        report.add_written(&done);
+        sqlx::query("TRUNCATE pg_temp.stockdb_staging")
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Failure::db(file, e))?;
+    }
+    Ok(grouped.file.rejected)
+}
+
+/// `AAL, AAPL` or `AAL … ZTS (505 symbols)`: the symbols of a grouped file, for the report.
+fn symbols_label<'a>(symbols: impl ExactSizeIterator<Item = &'a String>) -> String {
+    let n = symbols.len();
+    let all: Vec<&String> = symbols.collect();
+    match all.as_slice() {
+        [] => String::new(),
+        few if n <= 3 => few
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        [first, .., last] => format!("{first} … {last} ({n} symbols)"),
+        _ => unreachable!("more than 3 symbols have a first and a last"),
+    }
+}
+
+/// What one symbol's part of a transaction wrote.
+struct Written {
+    parsed: Parsed,
+    inserted: u64,
+    updated: u64,
+    in_table: u64,
+}
+
+impl FileReport {
+    /// Adds one symbol's writes (a grouped file has several).
+    fn add_written(&mut self, done: &Written) {
+        self.inserted += done.inserted;
+        self.updated += done.updated;
+        self.unchanged += done
+            .parsed
+            .accepted
+            .saturating_sub(done.inserted + done.updated);
+        self.in_table += done.in_table;
+        self.check_passed = true;
+    }
+}
+
+/// One symbol inside the file's transaction: lock it, choose how to send its rows, COPY
+/// them (`source` starts the thread that encodes them into `rx`), merge, verify, and redo
+/// its aggregates.
+async fn write_symbol<F>(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    symbol: &str,
+    source: F,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    aggregates: Aggregates,
+    run: &RunState,
+) -> Result<Written, Failure>
+where
+    F: FnOnce(Mode) -> tokio::task::JoinHandle<Result<Parsed, Stop>>,
+{
     sqlx::query(include_str!("sql/symbol_upsert.sql"))
-        .bind(&file.symbol)
+        .bind(symbol)
         .bind(file.asset_class.map(|c| c.as_str()))
         .execute(&mut *tx)
         .await
@@ -664,26 +924,25 @@ async fn write(
     // Asked after the symbol's row lock is held: no other load of the symbol runs until commit.
     let in_table: i64 =
         sqlx::query_scalar("SELECT count(*) FROM market.daily_prices WHERE symbol = $1")
-            .bind(&file.symbol)
+            .bind(symbol)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| Failure::db(file, e))?;
     let is_new = in_table == 0;
 
     let mode = if is_new {
-        Mode::Direct(file.symbol.clone())
+        Mode::Direct(symbol.to_string())
     } else if appends(file, in_table) {
         // Every row goes to staging and the upsert sorts new from unchanged.
         Mode::Changes(HashMap::new())
     } else {
         Mode::Changes(
-            verify::known_rows(&mut tx, &file.symbol)
+            verify::known_rows(&mut *tx, symbol)
                 .await
                 .map_err(|e| Failure::any(file, e))?,
         )
     };
-    let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
-    let parse = spawn_parser(file, settings, mode, chunks);
+    let parse = source(mode);
     let copy_sql = if is_new {
         include_str!("sql/copy_direct.sql")
     } else {
@@ -735,7 +994,6 @@ async fn write(
         }
         (Ok(parsed), None) => parsed,
     };
-    report.take_parsed(&parsed);
     let copied = copy_in.finish().await.map_err(|e| Failure::db(file, e))?;
 
     let (inserted, updated): (i64, i64) = if is_new {
@@ -745,25 +1003,20 @@ async fn write(
         (0, 0)
     } else {
         sqlx::query_as(include_str!("sql/merge.sql"))
-            .bind(&file.symbol)
+            .bind(symbol)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| Failure::db(file, e))?
     };
-    report.inserted = inserted as u64;
-    report.updated = updated as u64;
-    report.unchanged = parsed
-        .accepted
-        .saturating_sub(report.inserted + report.updated);
 
     let table = if is_new {
         let digests = std::mem::take(&mut parsed.digests);
-        verify::read_back(&mut tx, &file.symbol, copied, digests).await
+        verify::read_back(&mut *tx, symbol, copied, digests).await
     } else {
-        verify::table_counts(&mut tx, &file.symbol).await
+        verify::table_counts(&mut *tx, symbol).await
     };
     let mut table = table.map_err(|e| Failure::any(file, e))?;
-    report.in_table = table.in_table;
+    let in_table = table.in_table;
     // Rows found identical in the read-back were not sent, and are verified already.
     table.staged += parsed.identical;
     table.matching += parsed.identical;
@@ -774,34 +1027,35 @@ async fn write(
         copied: copied + parsed.identical,
     };
     if let Err(msg) = verify::check(counts, table) {
-        tx.rollback().await.ok();
-        report.inserted = 0;
-        report.updated = 0;
-        report.unchanged = 0;
+        let whose = if file.symbol_per_row {
+            format!(" (symbol {symbol})")
+        } else {
+            String::new()
+        };
         return Err(Failure {
             outcome: Outcome::RolledBack,
-            message: format!("{}: {msg}; the file was rolled back", file.path.display()),
+            message: format!(
+                "{}{whose}: {msg}; the file was rolled back",
+                file.path.display()
+            ),
             kind: ErrorKind::Other,
         });
     }
-    report.check_passed = true;
     if inserted + updated > 0 {
         let done = match (aggregates, is_new, parsed.periods.finished()) {
             (Aggregates::Tables, true, Some(rows)) => {
-                analytics::write_periods(&mut tx, &file.symbol, rows).await
+                analytics::write_periods(&mut *tx, symbol, rows).await
             }
-            _ => analytics::changed(&mut tx, aggregates, &file.symbol, &parsed.changed_days).await,
+            _ => analytics::changed(&mut *tx, aggregates, symbol, &parsed.changed_days).await,
         };
         done.map_err(|e| Failure::any(file, e))?;
     }
-    // Success is recorded inside the data transaction: the record claims it only if the
-    // data commits, and a crash before commit leaves the record `running`, never `succeeded`.
-    report.outcome = Outcome::Loaded;
-    finish_record(&mut tx, run_id, report)
-        .await
-        .map_err(|e| Failure::db(file, e))?;
-    tx.commit().await.map_err(|e| Failure::db(file, e))?;
-    Ok(parsed.rejected)
+    Ok(Written {
+        parsed,
+        inserted: inserted as u64,
+        updated: updated as u64,
+        in_table,
+    })
 }
 
 /// True when the file is small beside the symbol's rows in the table (about a third or
@@ -840,6 +1094,7 @@ async fn finish_record(conn: &mut PgConnection, run_id: i64, r: &FileReport) -> 
         .bind(r.first_day)
         .bind(r.last_day)
         .bind(&r.error)
+        .bind(&r.symbol)
         .execute(conn)
         .await?;
     Ok(())

@@ -35,7 +35,7 @@ impl Field {
     ];
 
     /// The names a header may use for this field, normalized (see `normalize`).
-    fn aliases(self) -> &'static [&'static str] {
+    pub(crate) fn aliases(self) -> &'static [&'static str] {
         match self {
             Field::Date => &["date", "day", "timestamp"],
             Field::Open => &["open"],
@@ -175,48 +175,63 @@ impl Header {
 
     /// Matches names to fields; unknown columns are ignored.
     pub fn map(names: Vec<String>) -> Result<Header, HeaderError> {
-        let mut pos = [None; 7];
-        for (i, name) in names.iter().enumerate() {
-            let key = normalize(name);
-            let Some(slot) = Field::ALL
+        let mut header = Header::at(names, [None; 7]);
+        for i in 0..header.names.len() {
+            let key = normalize(&header.names[i]);
+            if let Some(field) = Field::ALL
                 .iter()
-                .position(|f| f.aliases().contains(&key.as_str()))
-            else {
-                continue;
-            };
-            if let Some(first) = pos[slot] {
-                return Err(HeaderError::Duplicate {
-                    name: name.clone(),
-                    first: first + 1,
-                    second: i + 1,
-                });
+                .find(|f| f.aliases().contains(&key.as_str()))
+            {
+                header.place(*field, i)?;
             }
-            pos[slot] = Some(i);
         }
+        if let Some(missing) = header.missing() {
+            return Err(HeaderError::Missing {
+                missing,
+                found: header.names.join(","),
+                looks_like_data: parse_date(&header.names[0], None).is_some(),
+            });
+        }
+        Ok(header)
+    }
+
+    /// Puts a field at a column (0-based); a field found twice is an error.
+    pub(crate) fn place(&mut self, field: Field, column: usize) -> Result<(), HeaderError> {
+        if let Some(first) = self.pos[field as usize] {
+            return Err(HeaderError::Duplicate {
+                name: self.names[column].clone(),
+                first: first + 1,
+                second: column + 1,
+            });
+        }
+        self.pos[field as usize] = Some(column);
+        Ok(())
+    }
+
+    /// The required fields without a column, comma-separated; None when all are there.
+    pub(crate) fn missing(&self) -> Option<String> {
         let missing: Vec<&str> = Field::ALL
             .iter()
-            .zip(pos)
+            .zip(self.pos)
             .filter(|(f, p)| **f != Field::AdjClose && p.is_none())
             .map(|(f, _)| f.display_name())
             .collect();
-        if !missing.is_empty() {
-            return Err(HeaderError::Missing {
-                missing: missing.join(", "),
-                found: names.join(","),
-                looks_like_data: parse_date(&names[0], None).is_some(),
-            });
-        }
-        Ok(Header::at(names, pos))
+        (!missing.is_empty()).then(|| missing.join(", "))
     }
 
     /// A header with the fields at the given columns (0-based), ISO or US dates.
-    fn at(names: Vec<String>, pos: [Option<usize>; 7]) -> Header {
+    pub(crate) fn at(names: Vec<String>, pos: [Option<usize>; 7]) -> Header {
         Header {
             pos,
             names,
             dates: Dates::IsoOrUs,
             dash_volume: false,
         }
+    }
+
+    /// The column names as the file writes them.
+    pub fn column_names(&self) -> &[String] {
+        &self.names
     }
 
     /// The same positions shown under other column names (a format that renames columns).
@@ -772,14 +787,6 @@ pub enum FileError {
     Csv { line: u64, message: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error(
-        "line {line}: a second symbol, {other} (the file is {first}); files holding several symbols are not supported yet: split them by symbol"
-    )]
-    ManySymbols {
-        line: u64,
-        first: String,
-        other: String,
-    },
     #[error("line {line}: {message}")]
     NotDaily { line: u64, message: String },
 }
@@ -802,8 +809,15 @@ pub struct PriceReader<R: Read> {
     pending: VecDeque<ByteRecord>,
     /// The file's symbol, from its content (ticker row or column), if it names one.
     symbol: Option<String>,
-    /// Line of each accepted day; a daily file holds at most a few tens of thousands.
-    seen: HashMap<NaiveDate, u64>,
+    /// Line of each accepted (symbol, day); a one-symbol daily file holds at most a few tens
+    /// of thousands. The symbol is a number from `symbols` (always 0 in one-symbol files).
+    seen: HashMap<(u32, NaiveDate), u64>,
+    /// Symbols met in a file naming a symbol on each row, numbered for `seen`.
+    symbols: HashMap<String, u32>,
+    /// Rows of one line of a file with several tickers side by side, not yet handed out.
+    ready: VecDeque<(Item, String)>,
+    /// The symbol of the last row handed out, in a file naming a symbol on each row.
+    row_symbol: Option<String>,
     /// Line of the last record read (the header's at first).
     last_line: u64,
     /// Data rows read so far (the header excluded).
@@ -839,7 +853,7 @@ impl<R: Read> PriceReader<R> {
         };
         let mut pending: VecDeque<ByteRecord> = head.into_iter().collect();
         pending.drain(..layout.header_rows);
-        let symbol = layout.ticker.clone().or_else(|| {
+        let symbol = layout.ticker().map(str::to_string).or_else(|| {
             let column = layout.symbol_column?;
             let first = pending.front()?;
             format::symbol_value(first.get(column)?)
@@ -852,6 +866,9 @@ impl<R: Read> PriceReader<R> {
             pending,
             symbol,
             seen: HashMap::new(),
+            symbols: HashMap::new(),
+            ready: VecDeque::new(),
+            row_symbol: None,
             last_line,
             rows: 0,
         })
@@ -867,9 +884,16 @@ impl<R: Read> PriceReader<R> {
         &self.layout
     }
 
-    /// The symbol the file names in its content (ticker row or column), if any.
+    /// The symbol the file names in its content (ticker row or column), if any: for a file
+    /// naming a symbol on each row, the first row's.
     pub fn symbol(&self) -> Option<&str> {
         self.symbol.as_deref()
+    }
+
+    /// The symbol of the row just handed out, in a file naming a symbol on each row
+    /// ([`Layout::symbol_per_row`]).
+    pub fn row_symbol(&self) -> Option<&str> {
+        self.row_symbol.as_deref()
     }
 
     /// The next record, read ahead or from the file; false at the end.
@@ -886,18 +910,6 @@ impl<R: Read> PriceReader<R> {
     /// Checks the columns that are the same on every row of a daily single-symbol file.
     fn check_row_columns(&self, line: u64) -> Result<(), FileError> {
         let field = |i: usize| String::from_utf8_lossy(self.record.get(i).unwrap_or_default());
-        if let (Some(column), Some(first)) = (self.layout.symbol_column, &self.symbol) {
-            let value = field(column);
-            if let Some(other) = format::symbol_value(value.as_bytes())
-                && &other != first
-            {
-                return Err(FileError::ManySymbols {
-                    line,
-                    first: first.clone(),
-                    other,
-                });
-            }
-        }
         if let Some(column) = self.layout.period_column {
             let per = field(column);
             if per.trim() != "D" && !per.trim().is_empty() {
@@ -928,45 +940,126 @@ impl<R: Read> PriceReader<R> {
 
     /// The next row, accepted or bad; `None` at the end of the file.
     pub fn next_item(&mut self) -> Result<Option<Item>, FileError> {
-        if !self.read_record()? {
-            return Ok(None);
-        }
-        self.rows += 1;
-        // The csv crate counts only `\n`, so in a file whose lines end in a bare `\r` every
-        // record would claim line 1; each record starts on a line of its own.
-        let line = self
-            .record
-            .position()
-            .map_or(0, |p| p.line())
-            .max(self.last_line + 1);
-        self.last_line = line;
-        if self.layout.checks_rows() {
-            self.check_row_columns(line)?;
-        }
-        let bad = |column: Option<usize>, problem: Problem, record: &ByteRecord| BadRow {
-            line,
-            column: column.map(|c| c + 1),
-            problem,
-            text: record_text(record),
-        };
-        match parse_row(&self.layout.header, &self.record, &self.opts) {
-            Ok(row) => {
-                if let Some(&first_line) = self.seen.get(&row.day) {
-                    let problem = Problem::DuplicateDate {
-                        day: row.day,
-                        first_line,
+        loop {
+            if let Some((item, symbol)) = self.ready.pop_front() {
+                self.row_symbol = Some(symbol);
+                return Ok(Some(item));
+            }
+            if !self.read_record()? {
+                return Ok(None);
+            }
+            // The csv crate counts only `\n`, so in a file whose lines end in a bare `\r`
+            // every record would claim line 1; each record starts on a line of its own.
+            let line = self
+                .record
+                .position()
+                .map_or(0, |p| p.line())
+                .max(self.last_line + 1);
+            self.last_line = line;
+            if self.layout.groups.len() > 1 {
+                self.split_tickers(line);
+                continue;
+            }
+            self.rows += 1;
+            if self.layout.checks_rows() {
+                self.check_row_columns(line)?;
+            }
+            let mut symbol = 0;
+            if let Some(column) = self.layout.symbol_column {
+                let Some(name) = format::symbol_value(&self.record[column]) else {
+                    self.row_symbol = None;
+                    let problem = Problem::Missing {
+                        column: self.layout.symbol_name().to_string(),
                     };
-                    return Ok(Some(Item::Bad(bad(
-                        self.layout.header.column(Field::Date),
+                    return Ok(Some(Item::Bad(bad_row(
+                        line,
+                        Some(column),
                         problem,
                         &self.record,
                     ))));
-                }
-                self.seen.insert(row.day, line);
-                Ok(Some(Item::Row(row, row.warnings())))
+                };
+                symbol = number(&mut self.symbols, &name);
+                self.row_symbol = Some(name);
             }
-            Err((column, problem)) => Ok(Some(Item::Bad(bad(column, problem, &self.record)))),
+            let header = &self.layout.header;
+            return Ok(Some(judge(
+                header,
+                &self.record,
+                &self.opts,
+                &mut self.seen,
+                line,
+                symbol,
+            )));
         }
+    }
+
+    /// One line of several tickers side by side: a row per ticker that has values on it.
+    fn split_tickers(&mut self, line: u64) {
+        for (ticker, header) in &self.layout.groups {
+            let empty = Field::ALL[1..]
+                .iter()
+                .filter_map(|f| header.column(*f))
+                .all(|i| self.record.get(i).is_none_or(|v| v.trim_ascii().is_empty()));
+            if empty {
+                continue;
+            }
+            self.rows += 1;
+            let number = number(&mut self.symbols, ticker);
+            let item = judge(
+                header,
+                &self.record,
+                &self.opts,
+                &mut self.seen,
+                line,
+                number,
+            );
+            self.ready.push_back((item, ticker.clone()));
+        }
+    }
+}
+
+/// The number of a symbol met on a row, for duplicate detection.
+fn number(symbols: &mut HashMap<String, u32>, symbol: &str) -> u32 {
+    if let Some(n) = symbols.get(symbol) {
+        return *n;
+    }
+    let n = symbols.len() as u32;
+    symbols.insert(symbol.to_string(), n);
+    n
+}
+
+/// A bad row at `line`, `column` 0-based.
+fn bad_row(line: u64, column: Option<usize>, problem: Problem, record: &ByteRecord) -> BadRow {
+    BadRow {
+        line,
+        column: column.map(|c| c + 1),
+        problem,
+        text: record_text(record),
+    }
+}
+
+/// Parses a record against a header and refuses a second row for the same symbol and day.
+fn judge(
+    header: &Header,
+    record: &ByteRecord,
+    opts: &ParseOptions,
+    seen: &mut HashMap<(u32, NaiveDate), u64>,
+    line: u64,
+    symbol: u32,
+) -> Item {
+    match parse_row(header, record, opts) {
+        Ok(row) => {
+            if let Some(&first_line) = seen.get(&(symbol, row.day)) {
+                let problem = Problem::DuplicateDate {
+                    day: row.day,
+                    first_line,
+                };
+                return Item::Bad(bad_row(line, header.column(Field::Date), problem, record));
+            }
+            seen.insert((symbol, row.day), line);
+            Item::Row(row, row.warnings())
+        }
+        Err((column, problem)) => Item::Bad(bad_row(line, column, problem, record)),
     }
 }
 

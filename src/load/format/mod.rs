@@ -35,8 +35,9 @@ pub struct Layout {
     pub header: Header,
     /// Lines before the first row of data (0 to 3).
     pub header_rows: usize,
-    /// The symbol named once for the whole file (yfinance's ticker row).
-    pub ticker: Option<String>,
+    /// Tickers named in a header line (yfinance), each with where its fields sit; with
+    /// several, each line holds a row per ticker.
+    pub groups: Vec<(String, Header)>,
     /// A column naming each row's symbol (Symbol, Ticker, Name, `<TICKER>`).
     pub symbol_column: Option<usize>,
     /// Stooq's `<PER>`: `D` on every row of a daily file.
@@ -52,16 +53,37 @@ impl Layout {
             source,
             header,
             header_rows,
-            ticker: None,
+            groups: Vec::new(),
             symbol_column: None,
             period_column: None,
             time_column: None,
         }
     }
 
+    /// The one ticker a header line names for the whole file (yfinance).
+    pub fn ticker(&self) -> Option<&str> {
+        match self.groups.as_slice() {
+            [(ticker, _)] => Some(ticker),
+            _ => None,
+        }
+    }
+
+    /// True when the file names a symbol on each row (a symbol column, or several tickers
+    /// side by side): it may hold several symbols.
+    pub fn symbol_per_row(&self) -> bool {
+        self.symbol_column.is_some() || self.groups.len() > 1
+    }
+
+    /// The symbol column's name, for messages.
+    pub fn symbol_name(&self) -> &str {
+        self.symbol_column
+            .and_then(|i| self.header.column_names().get(i))
+            .map_or("Symbol", String::as_str)
+    }
+
     /// True when some column must be checked on every row.
     pub fn checks_rows(&self) -> bool {
-        self.symbol_column.is_some() || self.period_column.is_some() || self.time_column.is_some()
+        self.period_column.is_some() || self.time_column.is_some()
     }
 
     /// The source as users know it, for `--dry-run`.

@@ -76,7 +76,7 @@ fn stooq_compact_dates_ticker_column_and_daily_only() {
 }
 
 #[test]
-fn yfinance_three_header_lines_one_or_several_tickers() {
+fn yfinance_three_header_lines_one_ticker() {
     let (layout, symbol, rows) = read(
         "Price,Close,High,Low,Open,Volume\nTicker,MSFT,MSFT,MSFT,MSFT,MSFT\nDate,,,,,\n2025-01-02,418.5799865722656,426.07000732421875,414.8500061035156,425.5299987792969,16896500\n",
     );
@@ -90,13 +90,6 @@ fn yfinance_three_header_lines_one_or_several_tickers() {
     assert_eq!(
         (rows[0].day, rows[0].adj_close, rows[0].close),
         (day("2024-12-31"), Some(248.5), 250.42)
-    );
-    let several = refusal(
-        "Price,Close,Close,High,High,Low,Low,Open,Open,Volume,Volume\nTicker,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT,AAPL,MSFT\nDate,,,,,,,,,,\n",
-    );
-    assert!(
-        several.contains("several tickers (AAPL, MSFT);"),
-        "{several}"
     );
     let minutes = refusal("Price,Close,High,Low,Open,Volume\nTicker,A,A,A,A,A\nDatetime,,,,,\n");
     assert!(
@@ -119,19 +112,55 @@ fn headerless_symbol_first_rows_with_and_without_adj_close() {
 }
 
 #[test]
-fn long_files_name_the_symbol_and_refuse_a_second_one() {
-    let text =
-        "date,open,high,low,close,volume,Name\n2013-02-08,15.07,15.12,14.63,14.75,8407500,AAL\n";
-    let (layout, symbol, _) = read(text);
-    assert_eq!(layout.label(), "header with a symbol column");
-    assert_eq!(symbol.as_deref(), Some("AAL"));
-    let second = refusal(&format!(
-        "{text}2013-02-08,67.71,68.4,66.89,67.85,5275000,AAPL\n"
-    ));
-    assert!(
-        second.starts_with("line 3: a second symbol, AAPL"),
-        "{second}"
+fn long_files_name_a_symbol_on_each_row() {
+    let text = "date,open,high,low,close,volume,Name\n2013-02-08,15.07,15.12,14.63,14.75,8407500,AAL\n2013-02-08,67.71,68.4,66.89,67.85,5275000,aapl\n2013-02-08,1,2,1,2,3,AAL\n";
+    let mut reader = PriceReader::new(text.as_bytes(), ParseOptions::default()).unwrap();
+    assert_eq!(reader.layout().label(), "header with a symbol column");
+    assert!(reader.layout().symbol_per_row());
+    assert_eq!(reader.symbol(), Some("AAL"));
+    let mut seen = Vec::new();
+    while let Some(item) = reader.next_item().unwrap() {
+        let ok = matches!(item, Item::Row(..));
+        seen.push((reader.row_symbol().unwrap().to_string(), ok));
+    }
+    // The same day for another symbol is fine; a second AAL row for it is a duplicate.
+    assert_eq!(
+        seen,
+        [
+            ("AAL".into(), true),
+            ("AAPL".into(), true),
+            ("AAL".into(), false)
+        ]
     );
+}
+
+#[test]
+fn yfinance_tickers_side_by_side_give_a_row_each() {
+    let text = "Price,Close,Close,High,High,Low,Low,Open,Open,Volume,Volume\nTicker,A,B,A,B,A,B,A,B,A,B\nDate,,,,,,,,,,\n2025-01-02,1,2,1.5,2.5,0.5,1.5,1,2,10,20\n2025-01-03,1,,1.5,,0.5,,1,,10,\n";
+    let mut reader = PriceReader::new(text.as_bytes(), ParseOptions::default()).unwrap();
+    assert!(reader.layout().symbol_per_row());
+    let mut rows = Vec::new();
+    while let Some(item) = reader.next_item().unwrap() {
+        let Item::Row(row, _) = item else {
+            panic!("bad row")
+        };
+        rows.push((
+            reader.row_symbol().unwrap().to_string(),
+            row.day,
+            row.close,
+            row.volume,
+        ));
+    }
+    assert_eq!(
+        rows,
+        [
+            ("A".into(), day("2025-01-02"), 1.0, 10),
+            ("B".into(), day("2025-01-02"), 2.0, 20),
+            ("A".into(), day("2025-01-03"), 1.0, 10),
+        ]
+    );
+    // B has no bar on the 3rd: no row, not a bad one.
+    assert_eq!(reader.rows, 3);
 }
 
 #[test]

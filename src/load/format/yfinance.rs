@@ -1,9 +1,9 @@
 //! yfinance ≥ 0.2.51 `download().to_csv()`: three header lines, `Price,Close,High,Low,Open,
 //! Volume` (maybe `Adj Close`), `Ticker,MSFT,MSFT,...`, `Date,,,,,`. Several tickers side by
-//! side are several symbols in one file (not supported yet: refused with their names).
+//! side are several symbols: each line then holds one row per ticker.
 
 use super::{Head, Layout, Source, symbol_value};
-use crate::load::parse::{Header, HeaderError, normalize};
+use crate::load::parse::{Field, Header, HeaderError, normalize};
 
 pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
     let first = |row: usize| head.get(row).and_then(|r| r.first()).map(|n| normalize(n));
@@ -23,38 +23,52 @@ pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
             ));
         }
     }
-    let mut tickers: Vec<String> = Vec::new();
-    for t in head[1][1..]
-        .iter()
-        .filter_map(|t| symbol_value(t.as_bytes()))
-    {
-        if !tickers.contains(&t) {
-            tickers.push(t);
+    let (fields, tickers) = (&head[0], &head[1]);
+    // What the columns are called in messages: `Date`, then `Close MSFT`, `High MSFT`, ...
+    let names: Vec<String> = std::iter::once(head[2][0].clone())
+        .chain((1..fields.len()).map(|i| {
+            let ticker = tickers.get(i).map_or("", String::as_str);
+            format!("{} {ticker}", fields[i]).trim_end().to_string()
+        }))
+        .collect();
+    let mut groups: Vec<(String, Header)> = Vec::new();
+    for (i, raw) in tickers.iter().enumerate().skip(1) {
+        let Some(ticker) = symbol_value(raw.as_bytes()) else {
+            continue;
+        };
+        let slot = match groups.iter().position(|(t, _)| *t == ticker) {
+            Some(slot) => slot,
+            None => {
+                let mut pos = [None; 7];
+                pos[Field::Date as usize] = Some(0);
+                groups.push((ticker.clone(), Header::at(names.clone(), pos)));
+                groups.len() - 1
+            }
+        };
+        let field = Field::ALL
+            .iter()
+            .find(|f| f.aliases().contains(&normalize(&fields[i]).as_str()));
+        if let Some(field) = field {
+            groups[slot]
+                .1
+                .place(*field, i)
+                .map_err(|e| HeaderError::Layout(format!("yfinance ticker {ticker}: {e}")))?;
         }
     }
-    let ticker = match tickers.as_slice() {
-        [one] => one.clone(),
-        [] => {
-            return Err(HeaderError::Layout(
-                "the yfinance Ticker line is empty".into(),
-            ));
-        }
-        many => {
+    if groups.is_empty() {
+        return Err(HeaderError::Layout(
+            "the yfinance Ticker line is empty".into(),
+        ));
+    }
+    for (ticker, header) in &groups {
+        if let Some(missing) = header.missing() {
             return Err(HeaderError::Layout(format!(
-                "the yfinance file holds several tickers ({}); files holding several symbols are not supported yet: download one ticker per file",
-                many.join(", ")
+                "yfinance ticker {ticker} has no {missing} column"
             )));
         }
-    };
-    let mut names = head[0].clone();
-    names[0] = "Date".into();
-    let header = Header::map(names)?.with_names(
-        std::iter::once(head[2][0].clone())
-            .chain(head[0][1..].iter().cloned())
-            .collect(),
-    );
+    }
     Ok(Some(Layout {
-        ticker: Some(ticker),
-        ..Layout::new(Source::YFinance, header, 3)
+        groups: groups.clone(),
+        ..Layout::new(Source::YFinance, groups[0].1.clone(), 3)
     }))
 }

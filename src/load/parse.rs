@@ -811,7 +811,7 @@ pub struct PriceReader<R: Read> {
     symbol: Option<String>,
     /// Line of each accepted (symbol, day); a one-symbol daily file holds at most a few tens
     /// of thousands. The symbol is a number from `symbols` (always 0 in one-symbol files).
-    seen: HashMap<(u32, NaiveDate), u64>,
+    seen: HashMap<u64, u64>,
     /// Symbols met in a file naming a symbol on each row, numbered for `seen`.
     symbols: HashMap<String, u32>,
     /// Rows of one line of a file with several tickers side by side, not yet handed out.
@@ -1043,21 +1043,27 @@ fn judge(
     header: &Header,
     record: &ByteRecord,
     opts: &ParseOptions,
-    seen: &mut HashMap<(u32, NaiveDate), u64>,
+    seen: &mut HashMap<u64, u64>,
     line: u64,
     symbol: u32,
 ) -> Item {
     match parse_row(header, record, opts) {
         Ok(row) => {
-            if let Some(&first_line) = seen.get(&(symbol, row.day)) {
-                let problem = Problem::DuplicateDate {
-                    day: row.day,
-                    first_line,
-                };
-                return Item::Bad(bad_row(line, header.column(Field::Date), problem, record));
+            // One key, hashed once: the symbol's number and the day.
+            let key = (u64::from(symbol) << 32) | u64::from(row.day.num_days_from_ce() as u32);
+            match seen.entry(key) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    let problem = Problem::DuplicateDate {
+                        day: row.day,
+                        first_line: *first.get(),
+                    };
+                    Item::Bad(bad_row(line, header.column(Field::Date), problem, record))
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(line);
+                    Item::Row(row, row.warnings())
+                }
             }
-            seen.insert((symbol, row.day), line);
-            Item::Row(row, row.warnings())
         }
         Err((column, problem)) => Item::Bad(bad_row(line, column, problem, record)),
     }

@@ -161,6 +161,23 @@ fn yfinance_tickers_side_by_side_give_a_row_each() {
     );
     // B has no bar on the 3rd: no row, not a bad one.
     assert_eq!(reader.rows, 3);
+    // `group_by="ticker"`: the Ticker line first, each ticker's columns together.
+    let (layout, _, rows) = {
+        let text = "Ticker,A,A,A,A,A,B,B,B,B,B\nPrice,Open,High,Low,Close,Volume,Open,High,Low,Close,Volume\nDate,,,,,,,,,,\n2025-01-02,1,1.5,0.5,1.25,10,2,2.5,1.5,2.25,20\n";
+        let mut reader = PriceReader::new(text.as_bytes(), ParseOptions::default()).unwrap();
+        let layout = reader.layout().clone();
+        let mut rows = Vec::new();
+        while let Some(Item::Row(row, _)) = reader.next_item().unwrap() {
+            rows.push((
+                reader.row_symbol().unwrap().to_string(),
+                row.close,
+                row.volume,
+            ));
+        }
+        (layout, (), rows)
+    };
+    assert_eq!(layout.groups.len(), 2);
+    assert_eq!(rows, [("A".into(), 1.25, 10), ("B".into(), 2.25, 20)]);
 }
 
 #[test]

@@ -1,15 +1,19 @@
 //! yfinance ≥ 0.2.51 `download().to_csv()`: three header lines, `Price,Close,High,Low,Open,
-//! Volume` (maybe `Adj Close`), `Ticker,MSFT,MSFT,...`, `Date,,,,,`. Several tickers side by
-//! side are several symbols: each line then holds one row per ticker.
+//! Volume` (maybe `Adj Close`), `Ticker,MSFT,MSFT,...`, `Date,,,,,` (the first two lines
+//! swapped with `group_by="ticker"`). Several tickers side by side are several symbols: each
+//! line then holds one row per ticker.
 
 use super::{Head, Layout, Source, symbol_value};
 use crate::load::parse::{Field, Header, HeaderError, normalize};
 
 pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
     let first = |row: usize| head.get(row).and_then(|r| r.first()).map(|n| normalize(n));
-    if first(0).as_deref() != Some("price") || first(1).as_deref() != Some("ticker") {
-        return Ok(None);
-    }
+    // `Price` then `Ticker`; `download(group_by="ticker")` writes `Ticker` first.
+    let (fields, tickers) = match (first(0).as_deref(), first(1).as_deref()) {
+        (Some("price"), Some("ticker")) => (&head[0], &head[1]),
+        (Some("ticker"), Some("price")) => (&head[1], &head[0]),
+        _ => return Ok(None),
+    };
     match first(2).as_deref() {
         Some("date") => {}
         Some("datetime") => {
@@ -23,7 +27,6 @@ pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
             ));
         }
     }
-    let (fields, tickers) = (&head[0], &head[1]);
     // What the columns are called in messages: `Date`, then `Close MSFT`, `High MSFT`, ...
     let names: Vec<String> = std::iter::once(head[2][0].clone())
         .chain((1..fields.len()).map(|i| {

@@ -231,3 +231,57 @@ fn local_cluster_commands_manage_a_cluster_of_their_own() {
         status.describe()
     );
 }
+
+/// Issue 13: status reads the counts stockdb kept (no count over the prices), says where a
+/// figure is an estimate, and `stockdb refresh` recounts rows written by other tools.
+#[tokio::test]
+async fn status_counts_come_from_loads_and_refresh_recounts_other_writers() {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/kaggle", "fixtures/yahoo", "-q"])
+        .expect_code(0);
+    let exact = db.count("SELECT count(*) FROM market.daily_prices").await;
+    let status = db.run(&["status", "--format", "json"]);
+    status.expect_code(0);
+    let json = status.json();
+    assert_eq!(json["rows"], exact);
+    assert_eq!(json["symbols"], 4);
+    let mut conn = db.conn().await;
+    let per_symbol: Vec<(String, i64, chrono::NaiveDate, chrono::NaiveDate)> = sqlx::query_as(
+        "SELECT symbol, count(*), min(day), max(day) FROM market.daily_prices GROUP BY 1 ORDER BY 2 DESC, 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    for (row, (symbol, rows, first, last)) in json["by_symbol"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&per_symbol)
+    {
+        assert_eq!(row["symbol"], symbol.as_str());
+        assert_eq!(row["rows"], *rows);
+        assert_eq!(row["first_day"], first.to_string());
+        assert_eq!(row["last_day"], last.to_string());
+    }
+    let text = db.run(&["status"]).stdout();
+    assert!(
+        text.contains("as counted by stockdb's loads and refreshes"),
+        "{text}"
+    );
+
+    // Another writer adds a day; status keeps what stockdb counted until `refresh` recounts.
+    sqlx::query(
+        "INSERT INTO market.daily_prices SELECT symbol, '2030-01-02', open, high, low, close, adj_close, volume FROM market.daily_prices WHERE symbol = 'ACME' ORDER BY day DESC LIMIT 1",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(
+        db.run(&["status", "--format", "json"]).json()["rows"],
+        exact
+    );
+    db.run(&["refresh", "-q"]).expect_code(0);
+    let after = db.run(&["status", "--format", "json"]).json();
+    assert_eq!(after["rows"], exact + 1);
+    assert_eq!(after["last_day"], "2030-01-02");
+}

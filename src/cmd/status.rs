@@ -103,7 +103,10 @@ struct LoadRow {
 struct Status {
     database: String,
     server: db::ServerInfo,
+    /// As counted by stockdb's loads and refreshes (`market.symbol_stats`).
     rows: i64,
+    /// The planner's estimate of the prices table, to check `rows` by; None if never analyzed.
+    estimated_rows: Option<i64>,
     symbols: i64,
     first_day: Option<NaiveDate>,
     last_day: Option<NaiveDate>,
@@ -124,6 +127,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         sqlx::query_as(include_str!("sql/status_totals.sql"))
             .fetch_one(&mut conn)
             .await?;
+    let estimated_rows = crate::analytics::estimated_rows(&mut conn, "market.daily_prices").await?;
     let by_symbol: Vec<SymbolRow> = sqlx::query_as(include_str!("sql/status_symbols.sql"))
         .bind(args.symbols)
         .fetch_all(&mut conn)
@@ -137,6 +141,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         database: db::redact(&database.url),
         server: database.server,
         rows,
+        estimated_rows,
         symbols,
         first_day,
         last_day,
@@ -150,6 +155,26 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         Format::Table => output::print(render(&status))?,
     }
     Ok(())
+}
+
+/// How the counted rows compare with the planner's estimate: an estimate after ANALYZE is
+/// within a few percent, so a larger gap means rows written by other tools.
+fn estimate_check(rows: i64, estimate: Option<i64>) -> String {
+    let Some(estimate) = estimate else {
+        return "not checked: the table was not analyzed yet".into();
+    };
+    let close = (estimate - rows).abs() as f64 <= (rows as f64 * 0.05).max(1000.0);
+    if close {
+        format!(
+            "the planner estimates ~{}",
+            output::group(estimate.max(0) as u64)
+        )
+    } else {
+        format!(
+            "BUT the planner estimates ~{}: rows written by other tools? `stockdb refresh` recounts",
+            output::group(estimate.max(0) as u64)
+        )
+    }
 }
 
 fn render(s: &Status) -> String {
@@ -172,9 +197,10 @@ fn render(s: &Status) -> String {
         _ => String::new(),
     };
     text.push_str(&format!(
-        "prices:   {} rows, {} symbols{range}\n",
+        "prices:   {} rows, {} symbols{range} (as counted by stockdb's loads and refreshes; {})\n",
         output::group(s.rows as u64),
-        output::group(s.symbols as u64)
+        output::group(s.symbols as u64),
+        estimate_check(s.rows, s.estimated_rows)
     ));
     let kind = match s.aggregates {
         crate::analytics::Aggregates::Continuous => {
@@ -206,9 +232,11 @@ fn render(s: &Status) -> String {
             );
         }
         text.push_str(&format!(
-            "  {:<17} {:>10} rows, last period {}{refresh}\n",
+            "  {:<17} {:>11} rows, last period {}{refresh}\n",
             f.name,
-            output::group(f.rows as u64),
+            f.estimated_rows
+                .map(|n| format!("~{}", output::group(n.max(0) as u64)))
+                .unwrap_or_else(|| "? (not analyzed)".into()),
             f.last_bucket
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "-".into())

@@ -1041,6 +1041,16 @@ where
             kind: ErrorKind::Other,
         });
     }
+    if let (Some(first), Some(last)) = (parsed.first_day, parsed.last_day) {
+        sqlx::query(include_str!("sql/symbol_stats.sql"))
+            .bind(symbol)
+            .bind(in_table as i64)
+            .bind(first)
+            .bind(last)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| Failure::db(file, e))?;
+    }
     if inserted + updated > 0 {
         let done = match (aggregates, is_new, parsed.periods.finished()) {
             (Aggregates::Tables, true, Some(rows)) => {

@@ -1,7 +1,6 @@
--- Rows and date range per symbol, largest first. $1: how many symbols to list.
-SELECT p.symbol, s.asset_class, count(*) AS rows, min(p.day) AS first_day, max(p.day) AS last_day
-FROM market.daily_prices p
+-- Rows and date range per symbol as stockdb counted them, largest first. $1: how many.
+SELECT st.symbol, s.asset_class, st.rows, st.first_day, st.last_day
+FROM market.symbol_stats st
 LEFT JOIN market.symbols s USING (symbol)
-GROUP BY p.symbol, s.asset_class
-ORDER BY rows DESC, p.symbol
+ORDER BY st.rows DESC, st.symbol
 LIMIT $1

@@ -321,10 +321,7 @@ impl Parsed {
                 }
             }
         }
-        self.accepted += 1;
-        self.warned += u64::from(warnings != 0);
-        self.first_day = Some(self.first_day.map_or(row.day, |d| d.min(row.day)));
-        self.last_day = Some(self.last_day.map_or(row.day, |d| d.max(row.day)));
+        self.count(row, warnings);
         self.periods.add(
             row.day,
             Prices {
@@ -335,6 +332,15 @@ impl Parsed {
                 volume: row.volume,
             },
         );
+    }
+
+    /// Counts an accepted row and widens the day range (no encoding: a grouped file's rows
+    /// are encoded per symbol later).
+    fn count(&mut self, row: &Row, warnings: u8) {
+        self.accepted += 1;
+        self.warned += u64::from(warnings != 0);
+        self.first_day = Some(self.first_day.map_or(row.day, |d| d.min(row.day)));
+        self.last_day = Some(self.last_day.map_or(row.day, |d| d.max(row.day)));
     }
 
     /// A bad row: kept for the rejects file, or the end of the file past `--max-bad-rows`.
@@ -386,7 +392,6 @@ fn read_grouped(path: &Path, settings: &Settings) -> Result<Grouped, Stop> {
     let mut file = Opened::open(path, settings)?;
     let mut parsed = file.parsed(settings);
     let mut symbols: BTreeMap<String, Vec<(Row, u8)>> = BTreeMap::new();
-    let mut scratch = Vec::new();
     while let Some(item) = file.rows.next_item().map_err(Stop::File)? {
         match item {
             Item::Row(row, warnings) => {
@@ -397,14 +402,12 @@ fn read_grouped(path: &Path, settings: &Settings) -> Result<Grouped, Stop> {
                         symbols.insert(symbol.to_string(), vec![(row, warnings)]);
                     }
                 }
-                parsed.accept(&row, warnings, &Mode::Validate, &mut scratch);
-                scratch.clear();
+                parsed.count(&row, warnings);
             }
             Item::Bad(row) => parsed.reject(row, settings)?,
         }
     }
     file.close(&mut parsed)?;
-    parsed.periods = PeriodRows::default();
     Ok(Grouped {
         symbols,
         file: parsed,
@@ -823,7 +826,10 @@ async fn write_grouped(
         })?;
     report.take_parsed(&grouped.file);
     report.symbol = symbols_label(grouped.symbols.keys());
-    let whole = &grouped.file;
+    let Grouped {
+        symbols,
+        file: whole,
+    } = grouped;
     if whole.rows != whole.accepted + whole.rejected.len() as u64 {
         return Err(Failure {
             outcome: Outcome::RolledBack,
@@ -837,8 +843,8 @@ async fn write_grouped(
             kind: ErrorKind::Other,
         });
     }
-    for (symbol, rows) in &grouped.symbols {
-        let symbol = super::discover::check_symbol(symbol).map_err(|e| Failure {
+    for (symbol, rows) in symbols {
+        let symbol = super::discover::check_symbol(&symbol).map_err(|e| Failure {
             outcome: Outcome::Refused,
             message: format!(
                 "{}: {e:#} (file refused, nothing loaded)",
@@ -846,10 +852,8 @@ async fn write_grouped(
             ),
             kind: ErrorKind::Other,
         })?;
-        let rows = std::sync::Arc::new(rows.clone());
         let (chunks, rx) = mpsc::channel::<Vec<u8>>(4);
-        let source = |mode: Mode| {
-            let rows = std::sync::Arc::clone(&rows);
+        let source = move |mode: Mode| {
             tokio::task::spawn_blocking(move || encode_rows(&rows, &mode, chunks))
         };
         let done = write_symbol(tx, file, &symbol, source, rx, aggregates, run).await?;
@@ -859,7 +863,7 @@ async fn write_grouped(
             .await
             .map_err(|e| Failure::db(file, e))?;
     }
-    Ok(grouped.file.rejected)
+    Ok(whole.rejected)
 }
 
 /// `AAL, AAPL` or `AAL … ZTS (505 symbols)`: the symbols of a grouped file, for the report.

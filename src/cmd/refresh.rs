@@ -9,7 +9,8 @@ use std::time::Instant;
 /// Recompute the period aggregates (weekly … yearly) over a date range (default: all days).
 ///
 /// `stockdb load` already does this for the days it loads; use this after changing
-/// market.daily_prices by other means, or when `status` reports stale aggregates.
+/// market.daily_prices by other means, or when `status` reports stale aggregates. It also
+/// recounts the rows and days per symbol that `status` shows.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb refresh

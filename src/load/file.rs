@@ -926,8 +926,8 @@ where
         .await
         .map_err(|e| Failure::db(file, e))?;
     // Asked after the symbol's row lock is held: no other load of the symbol runs until commit.
-    let in_table: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM market.daily_prices WHERE symbol = $1")
+    let (in_table, last_before): (i64, Option<NaiveDate>) =
+        sqlx::query_as("SELECT count(*), max(day) FROM market.daily_prices WHERE symbol = $1")
             .bind(symbol)
             .fetch_one(&mut *tx)
             .await
@@ -1060,7 +1060,10 @@ where
             (Aggregates::Tables, true, Some(rows)) => {
                 analytics::write_periods(&mut *tx, symbol, rows).await
             }
-            _ => analytics::changed(&mut *tx, aggregates, symbol, &parsed.changed_days).await,
+            _ => {
+                let days = &parsed.changed_days;
+                analytics::changed(&mut *tx, aggregates, symbol, days, last_before).await
+            }
         };
         done.map_err(|e| Failure::any(file, e))?;
     }

@@ -1037,3 +1037,129 @@ async fn refresh_policies_are_refused_clearly_on_the_table_tiers() {
         run.describe()
     );
 }
+
+/// Rows (over every symbol) whose stored 30-day median differs, even in the last bit, from
+/// the SQL definition (percentile_cont over the last 30 adjusted closes), and rows that have
+/// a median at all.
+async fn median_mismatches(db: &TestDb) -> (i64, i64) {
+    let definition = "SELECT symbol, day,
+               CASE WHEN n = 30 THEN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x)
+                                      FROM (SELECT unnest(last_30) AS x) v) END AS median
+        FROM (SELECT symbol, day, count(*) OVER w AS n,
+                     array_agg(coalesce(adj_close, close)) OVER w AS last_30
+              FROM market.daily_prices
+              WINDOW w AS (PARTITION BY symbol ORDER BY day ROWS BETWEEN 29 PRECEDING AND CURRENT ROW)) w";
+    let wrong = db
+        .count(&format!(
+            "SELECT count(*) FROM market.daily_prices d JOIN ({definition}) m USING (symbol, day)
+             WHERE d.adj_close_median_30 IS DISTINCT FROM m.median"
+        ))
+        .await;
+    let stored = db
+        .count("SELECT count(*) FROM market.daily_prices WHERE adj_close_median_30 IS NOT NULL")
+        .await;
+    (wrong, stored)
+}
+
+/// Writes `lines` (a Yahoo header and rows, in any order) as `<symbol>.csv` in `dir`.
+fn write_lines(
+    dir: &std::path::Path,
+    symbol: &str,
+    header: &str,
+    lines: &[&str],
+) -> std::path::PathBuf {
+    let path = dir.join(format!("{symbol}.csv"));
+    std::fs::write(&path, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn stored_medians_equal_the_definition_after_every_kind_of_write() {
+    let db = fresh_db().await;
+    let tree = tempfile::tempdir().unwrap();
+    let out = tree.path().join("tree");
+    db.run(&[
+        "generate",
+        "--symbols",
+        "40",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    // A first load: medians streamed in with the rows.
+    db.run(&["load", out.to_str().unwrap(), "-q"])
+        .expect_code(0);
+    let (wrong, stored) = median_mismatches(&db).await;
+    assert_eq!(wrong, 0, "after the first load");
+    assert!(stored > 10_000, "only {stored} rows have a median");
+
+    // The longest file, newest day first (Nasdaq and Investing.com order), as a new symbol:
+    // the medians are computed in SQL before commit.
+    let longest = std::fs::read_dir(out.join("stocks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let text = std::fs::read_to_string(&longest).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    let edits = tempfile::tempdir().unwrap();
+    let mut newest_first = lines.clone();
+    newest_first.reverse();
+    let path = write_lines(edits.path(), "DESC", header, &newest_first);
+    db.run(&["load", path.to_str().unwrap(), "-q"])
+        .expect_code(0);
+    assert_eq!(
+        median_mismatches(&db).await.0,
+        0,
+        "after a newest-first file"
+    );
+    assert!(db.count("SELECT count(*) FROM market.daily_prices WHERE symbol = 'DESC' AND adj_close_median_30 IS NOT NULL").await > 0);
+
+    // A corrected re-load: adjusted closes changed on scattered days, and one new day.
+    let symbol = longest.file_stem().unwrap().to_str().unwrap().to_string();
+    let mut corrected: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    for line in corrected.iter_mut().step_by(97) {
+        let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
+        f[5] = format!("{}", f[5].parse::<f64>().unwrap() * 1.5);
+        *line = f.join(",");
+    }
+    let refs: Vec<&str> = corrected.iter().map(String::as_str).collect();
+    let path = write_lines(edits.path(), &symbol, header, &refs);
+    let run = db.run(&["load", path.to_str().unwrap(), "--format", "json"]);
+    run.expect_code(0);
+    assert!(
+        run.json()["totals"]["updated"].as_u64().unwrap() > 10,
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        median_mismatches(&db).await.0,
+        0,
+        "after a corrected re-load"
+    );
+    let appended = [refs.as_slice(), &["2031-01-02,10,11,9,10.5,10.5,1000"]].concat();
+    let path = write_lines(edits.path(), &symbol, header, &appended);
+    db.run(&["load", path.to_str().unwrap(), "-q"])
+        .expect_code(0);
+    assert_eq!(median_mismatches(&db).await.0, 0, "after an appended day");
+
+    // Rows written by another tool: wrong until `stockdb refresh`.
+    let mut conn = db.conn().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "UPDATE market.daily_prices SET adj_close = adj_close * 3 WHERE symbol = '{symbol}'
+           AND day = (SELECT day FROM market.daily_prices WHERE symbol = '{symbol}' ORDER BY day OFFSET 500 LIMIT 1);
+         INSERT INTO market.daily_prices (symbol, day, open, high, low, close, adj_close, volume)
+         SELECT 'DESC', day + 1, open, high, low, close, adj_close, volume
+         FROM market.daily_prices WHERE symbol = 'DESC' ORDER BY day DESC LIMIT 1"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        median_mismatches(&db).await.0 > 0,
+        "the other tool's rows are not counted yet"
+    );
+    db.run(&["refresh", "-q"]).expect_code(0);
+    assert_eq!(median_mismatches(&db).await.0, 0, "after stockdb refresh");
+}

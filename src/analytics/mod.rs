@@ -2,6 +2,7 @@
 //! after a load commits (timescale tier), or tables written inside each file's
 //! transaction (apache and postgres tiers).
 
+pub mod features;
 pub mod periods;
 
 use anyhow::{Context, Result};
@@ -466,13 +467,16 @@ pub async fn refresh_pending(
 }
 
 /// `stockdb refresh`: recompute every aggregate over [from, to] (default: all loaded days)
-/// and clear the stale ranges it covers. Returns the range.
+/// and clear the stale ranges it covers; recount the symbols and their stored medians (from
+/// `from` on). Returns the range.
 pub async fn refresh(
     pool: &PgPool,
     kind: Aggregates,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> Result<Option<(NaiveDate, NaiveDate)>> {
+    // A median's window reaches 29 days back, so those are redone from `from` to the end.
+    let medians_from = from;
     let (min, max): (Option<NaiveDate>, Option<NaiveDate>) =
         sqlx::query_as("SELECT min(day), max(day) FROM market.daily_prices")
             .fetch_one(pool)
@@ -498,6 +502,7 @@ pub async fn refresh(
     sqlx::query(include_str!("sql/recount_symbols.sql"))
         .execute(pool)
         .await?;
+    features::refresh_all_medians(pool, medians_from).await?;
     Ok(Some((from, to)))
 }
 

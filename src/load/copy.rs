@@ -36,14 +36,16 @@ pub fn day_of(values: &[u8]) -> Option<NaiveDate> {
     pg_epoch().checked_add_signed(chrono::TimeDelta::days(i64::from(be_i32(&values[4..8]))))
 }
 
-/// Appends one row as a tuple of `market.daily_prices` (symbol, then the staging columns);
-/// returns the [`digest`] of its values.
-pub fn encode_row_of(buf: &mut Vec<u8>, symbol: &str, row: &Row) -> u64 {
-    buf.extend_from_slice(&8i16.to_be_bytes());
+/// Appends one row as a tuple of `market.daily_prices` (symbol, the staging columns, then the
+/// stored 30-day median); returns the [`digest`] of the staging columns' values.
+pub fn encode_row_of(buf: &mut Vec<u8>, symbol: &str, row: &Row, median: Option<f64>) -> u64 {
+    buf.extend_from_slice(&9i16.to_be_bytes());
     put_text(buf, symbol);
     let values = buf.len();
     encode_values(buf, row);
-    digest(&buf[values..])
+    let digest = digest(&buf[values..]);
+    put_opt_f64(buf, median);
+    digest
 }
 
 /// A 64-bit digest of a row's values as binary COPY writes them (day, open, high, low, close,
@@ -132,11 +134,16 @@ fn encode_values(buf: &mut Vec<u8>, row: &Row) {
     for v in [row.open, row.high, row.low, row.close] {
         put_f64(buf, v);
     }
-    match row.adj_close {
+    put_opt_f64(buf, row.adj_close);
+    put_i64(buf, row.volume);
+}
+
+fn put_opt_f64(buf: &mut Vec<u8>, v: Option<f64>) {
+    match v {
         Some(v) => put_f64(buf, v),
+        // A field length of -1 is NULL.
         None => buf.extend_from_slice(&(-1i32).to_be_bytes()),
     }
-    put_i64(buf, row.volume);
 }
 
 fn put_text(buf: &mut Vec<u8>, s: &str) {
@@ -215,15 +222,18 @@ mod tests {
         assert_eq!(&buf[66..74], &3_000_000_000i64.to_be_bytes());
         assert_eq!(buf.len(), 74);
         let mut with_symbol = Vec::new();
-        encode_row_of(&mut with_symbol, "AB", &row);
-        assert_eq!(&with_symbol[0..8], &[0, 8, 0, 0, 0, 2, b'A', b'B']);
-        assert_eq!(&with_symbol[8..], &buf[2..]);
+        encode_row_of(&mut with_symbol, "AB", &row, Some(2.5));
+        assert_eq!(&with_symbol[0..8], &[0, 9, 0, 0, 0, 2, b'A', b'B']);
+        assert_eq!(&with_symbol[8..80], &buf[2..]);
+        // The stored median last, outside the digest.
+        assert_eq!(&with_symbol[80..84], &[0, 0, 0, 8]);
+        assert_eq!(&with_symbol[84..], &2.5f64.to_bits().to_be_bytes());
     }
 
     #[test]
     fn the_digest_sees_every_value() {
         let row = row(7);
-        let of = |row: &Row| encode_row_of(&mut Vec::new(), "X", row);
+        let of = |row: &Row| encode_row_of(&mut Vec::new(), "X", row, None);
         let changed = [
             Row {
                 adj_close: Some(1.5),
@@ -242,8 +252,12 @@ mod tests {
         for other in changed {
             assert_ne!(of(&row), of(&other), "{other:?}");
         }
-        // The same values under another symbol: the digest is of the values only.
-        assert_eq!(of(&row), encode_row_of(&mut Vec::new(), "YY", &row));
+        // The same values under another symbol, or another median: the digest is of the values
+        // only.
+        assert_eq!(
+            of(&row),
+            encode_row_of(&mut Vec::new(), "YY", &row, Some(1.0))
+        );
     }
 
     #[test]
@@ -263,7 +277,7 @@ mod tests {
         let mut expected = Vec::new();
         for row in &rows {
             encode_row(&mut stream, row);
-            expected.push(encode_row_of(&mut Vec::new(), "X", row));
+            expected.push(encode_row_of(&mut Vec::new(), "X", row, None));
         }
         stream.extend_from_slice(TRAILER);
         for size in [1, 2, 7, 19, 64, stream.len()] {

@@ -6,6 +6,7 @@ use super::copy;
 use super::discover::PriceFile;
 use super::parse::{BadRow, FileError, Item, ParseOptions, PriceReader, Row};
 use super::verify::{self, FileCounts};
+use crate::analytics::features::RollingMedian;
 use crate::analytics::periods::{PeriodRows, Prices};
 use crate::analytics::{self, Aggregates};
 use chrono::NaiveDate;
@@ -157,6 +158,8 @@ struct Parsed {
     identical: u64,
     /// Days of the rows sent to the server (new or changed): what the aggregates must redo.
     changed_days: Vec<NaiveDate>,
+    /// The stored 30-day median of rows going straight into the table (a symbol's first load).
+    medians: RollingMedian,
 }
 
 /// What the parse thread sends to the server.
@@ -308,7 +311,11 @@ impl Parsed {
                 copy::encode_row(buf, row);
             }
             Mode::Direct(symbol) => {
-                self.digests.push(copy::encode_row_of(buf, symbol, row));
+                let median = self
+                    .medians
+                    .push(row.day, row.adj_close.unwrap_or(row.close));
+                self.digests
+                    .push(copy::encode_row_of(buf, symbol, row, median));
                 self.changed_days.push(row.day);
             }
             Mode::Changes(known) => {
@@ -1054,6 +1061,18 @@ where
             .execute(&mut *tx)
             .await
             .map_err(|e| Failure::db(file, e))?;
+    }
+    // The stored medians: streamed in with a new symbol's rows when its days came in order;
+    // otherwise recomputed here from the first changed day (its window reaches back 29 days).
+    let medians_from = if is_new {
+        parsed.medians.out_of_order.then_some(None)
+    } else {
+        (inserted + updated > 0).then(|| parsed.changed_days.iter().min().copied())
+    };
+    if let Some(from) = medians_from {
+        analytics::features::refresh_medians(&mut *tx, symbol, from)
+            .await
+            .map_err(|e| Failure::any(file, e))?;
     }
     if inserted + updated > 0 {
         let done = match (aggregates, is_new, parsed.periods.finished()) {

@@ -1,4 +1,6 @@
 -- A symbol's first load: its rows go straight into the table (no staging, no INSERT ... SELECT).
 -- Safe because the transaction holds the symbol's row lock (symbol_upsert.sql) and the symbol
 -- has no rows yet, so no key can conflict; the sanity check reads the rows back (read_back.sql).
-COPY market.daily_prices (symbol, day, open, high, low, close, adj_close, volume) FROM STDIN (FORMAT binary)
+-- adj_close_median_30 comes computed by the loader (src/analytics/features.rs); when the file's
+-- days are not in ascending order it is NULL here and computed in SQL before commit.
+COPY market.daily_prices (symbol, day, open, high, low, close, adj_close, volume, adj_close_median_30) FROM STDIN (FORMAT binary)

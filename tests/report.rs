@@ -741,6 +741,62 @@ async fn parameters_are_bound_never_spliced_and_reports_cannot_write() {
     assert_eq!(run.stdout().trim(), "n\n400");
 }
 
+/// CSV and JSON stream (issue 13): every row of a market-wide report, in the query's order,
+/// the same in both formats, and a header or `[]` when there is no row.
+#[tokio::test]
+async fn market_wide_csv_and_json_stream_every_row_in_order() {
+    let db = loaded().await;
+    let mut conn = db.conn().await;
+    let expected: Vec<(String, NaiveDate, i64)> = sqlx::query_as(
+        "SELECT symbol, bucket, trading_days::bigint FROM market.weekly_prices ORDER BY symbol, bucket",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert!(expected.len() > 100, "fixtures span many weeks");
+    let run = db.run(&["report", "weekly_average", "--format", "csv", "--timing"]);
+    run.expect_code(0);
+    assert!(run.stderr().contains("first row"), "{}", run.stderr());
+    let text = run.stdout();
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[..3], ["symbol", "week", "trading_days"]);
+    let from_csv: Vec<(String, NaiveDate, i64)> = csv
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                r[1].parse().unwrap(),
+                r[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(from_csv, expected);
+    let from_json: Vec<(String, NaiveDate, i64)> = report(&db, &["weekly_average"])
+        .iter()
+        .map(|o| {
+            let symbol = o["symbol"].as_str().unwrap().to_string();
+            (
+                symbol,
+                date(&o["week"]),
+                o["trading_days"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(from_json, expected);
+    let none = ["report", "weekly_average", "--symbol", "NOPE", "--format"];
+    let run = db.run(&[&none[..], &["json"]].concat());
+    run.expect_code(0);
+    assert_eq!(run.stdout().trim(), "[]");
+    let run = db.run(&[&none[..], &["csv"]].concat());
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout().trim(),
+        "symbol,week,trading_days,avg_high,avg_low,avg_volume"
+    );
+}
+
 #[tokio::test]
 async fn report_errors_and_the_catalog() {
     let db = loaded().await;
@@ -1073,8 +1129,86 @@ fn write_lines(
     path
 }
 
+/// Symbols whose stored quality counts (market.symbol_stats) differ from the definition (the
+/// counts over their rows, as data_quality computed them before they were stored), symbols with
+/// prices but no counts, and the sum of the suspicious counts.
+async fn quality_mismatches(db: &TestDb) -> (i64, i64) {
+    let definition = "SELECT symbol,
+               count(*) FILTER (WHERE volume = 0) AS zero_volume,
+               count(*) FILTER (WHERE least(open, high, low, close) <= 0) AS price_not_positive,
+               count(*) FILTER (WHERE high >= low AND (open NOT BETWEEN low AND high OR close NOT BETWEEN low AND high)) AS open_close_outside_range,
+               count(*) FILTER (WHERE high < low) AS high_below_low,
+               count(*) FILTER (WHERE extract(isodow FROM day) > 5) AS weekend_days,
+               count(*) FILTER (WHERE day - prev_day > 7 AND
+                   (SELECT count(*) FROM generate_series(prev_day + 1, day - 1, interval '1 day') g
+                    WHERE extract(isodow FROM g) < 6) > 5) AS gaps_over_5_weekdays
+        FROM (SELECT *, lag(day) OVER (PARTITION BY symbol ORDER BY day) AS prev_day
+              FROM market.daily_prices) d
+        GROUP BY symbol";
+    let wrong = db
+        .count(&format!(
+            "SELECT count(*) FROM ({definition}) c FULL JOIN market.symbol_stats s USING (symbol)
+             WHERE (s.zero_volume, s.price_not_positive, s.open_close_outside_range,
+                    s.high_below_low, s.weekend_days, s.gaps_over_5_weekdays)
+                   IS DISTINCT FROM
+                   (c.zero_volume, c.price_not_positive, c.open_close_outside_range,
+                    c.high_below_low, c.weekend_days, c.gaps_over_5_weekdays)"
+        ))
+        .await;
+    let flagged = db
+        .count(
+            "SELECT sum(zero_volume + price_not_positive + open_close_outside_range
+                        + high_below_low + weekend_days + gaps_over_5_weekdays)::bigint
+             FROM market.symbol_stats",
+        )
+        .await;
+    (wrong, flagged)
+}
+
+/// The stored medians and quality counts both equal their definitions.
+async fn assert_stored_features(db: &TestDb, after: &str) {
+    assert_eq!(median_mismatches(db).await.0, 0, "medians, after {after}");
+    assert_eq!(
+        quality_mismatches(db).await.0,
+        0,
+        "quality counts, after {after}"
+    );
+}
+
+/// Yahoo lines of weekdays from 2020-01-06 to 2020-04-30 with a two-week gap in February, a
+/// Saturday, a zero volume, a high below its low, an open above its high and a price of 0.
+fn odd_lines() -> Vec<String> {
+    let mut day = NaiveDate::from_ymd_opt(2020, 1, 6).unwrap();
+    let gap = (
+        NaiveDate::from_ymd_opt(2020, 2, 10).unwrap(),
+        NaiveDate::from_ymd_opt(2020, 2, 21).unwrap(),
+    );
+    let saturday = NaiveDate::from_ymd_opt(2020, 1, 11).unwrap();
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while day <= NaiveDate::from_ymd_opt(2020, 4, 30).unwrap() {
+        let weekday = day.weekday().number_from_monday() < 6;
+        if (weekday && !(gap.0..=gap.1).contains(&day)) || day == saturday {
+            let p = 10.0 + (i % 7) as f64;
+            let (open, high, low, close, volume) = match i {
+                3 => (p, p + 1.0, p - 1.0, p, 0),
+                10 => (p, p - 1.0, p + 1.0, p, 100),
+                12 => (p + 5.0, p + 1.0, p - 1.0, p, 100),
+                20 => (0.0, p + 1.0, 0.0, p, 100),
+                _ => (p, p + 1.0, p - 1.0, p + 0.5, 1000 + i),
+            };
+            lines.push(format!(
+                "{day},{open},{high},{low},{close},{close},{volume}"
+            ));
+            i += 1;
+        }
+        day = day.succ_opt().unwrap();
+    }
+    lines
+}
+
 #[tokio::test]
-async fn stored_medians_equal_the_definition_after_every_kind_of_write() {
+async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
     let db = fresh_db().await;
     let tree = tempfile::tempdir().unwrap();
     let out = tree.path().join("tree");
@@ -1086,15 +1220,24 @@ async fn stored_medians_equal_the_definition_after_every_kind_of_write() {
         out.to_str().unwrap(),
     ])
     .expect_code(0);
-    // A first load: medians streamed in with the rows.
+    let header = "Date,Open,High,Low,Close,Adj Close,Volume";
+    let odd = odd_lines();
+    let odd: Vec<&str> = odd.iter().map(String::as_str).collect();
+    write_lines(&out.join("stocks"), "ODD", header, &odd);
+    // A first load: medians and counts streamed in with the rows.
     db.run(&["load", out.to_str().unwrap(), "-q"])
         .expect_code(0);
-    let (wrong, stored) = median_mismatches(&db).await;
-    assert_eq!(wrong, 0, "after the first load");
+    assert_stored_features(&db, "the first load").await;
+    let (_, stored) = median_mismatches(&db).await;
     assert!(stored > 10_000, "only {stored} rows have a median");
+    let (_, flagged) = quality_mismatches(&db).await;
+    assert!(
+        flagged >= 6,
+        "only {flagged} suspicious rows or gaps counted"
+    );
 
-    // The longest file, newest day first (Nasdaq and Investing.com order), as a new symbol:
-    // the medians are computed in SQL before commit.
+    // Files newest day first (Nasdaq and Investing.com order), as new symbols: the medians and
+    // counts are computed in SQL before commit.
     let longest = std::fs::read_dir(out.join("stocks"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -1102,26 +1245,29 @@ async fn stored_medians_equal_the_definition_after_every_kind_of_write() {
         .unwrap();
     let text = std::fs::read_to_string(&longest).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
-    let header = lines.remove(0);
+    lines.remove(0);
     let edits = tempfile::tempdir().unwrap();
-    let mut newest_first = lines.clone();
-    newest_first.reverse();
-    let path = write_lines(edits.path(), "DESC", header, &newest_first);
-    db.run(&["load", path.to_str().unwrap(), "-q"])
-        .expect_code(0);
-    assert_eq!(
-        median_mismatches(&db).await.0,
-        0,
-        "after a newest-first file"
-    );
+    for (symbol, rows) in [("DESC", &lines), ("ODDR", &odd)] {
+        let mut newest_first = rows.to_vec();
+        newest_first.reverse();
+        let path = write_lines(edits.path(), symbol, header, &newest_first);
+        db.run(&["load", path.to_str().unwrap(), "-q"])
+            .expect_code(0);
+    }
+    assert_stored_features(&db, "newest-first files").await;
     assert!(db.count("SELECT count(*) FROM market.daily_prices WHERE symbol = 'DESC' AND adj_close_median_30 IS NOT NULL").await > 0);
+    assert_eq!(
+        db.count("SELECT gaps_over_5_weekdays + weekend_days + zero_volume FROM market.symbol_stats WHERE symbol = 'ODDR'").await,
+        3
+    );
 
-    // A corrected re-load: adjusted closes changed on scattered days, and one new day.
+    // A corrected re-load: adjusted closes changed on scattered days, and a volume set to 0.
     let symbol = longest.file_stem().unwrap().to_str().unwrap().to_string();
     let mut corrected: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     for line in corrected.iter_mut().step_by(97) {
         let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
         f[5] = format!("{}", f[5].parse::<f64>().unwrap() * 1.5);
+        f[6] = "0".into();
         *line = f.join(",");
     }
     let refs: Vec<&str> = corrected.iter().map(String::as_str).collect();
@@ -1133,16 +1279,17 @@ async fn stored_medians_equal_the_definition_after_every_kind_of_write() {
         "{}",
         run.describe()
     );
-    assert_eq!(
-        median_mismatches(&db).await.0,
-        0,
-        "after a corrected re-load"
-    );
+    assert_stored_features(&db, "a corrected re-load").await;
+    // Appended days: counted as they stream, the first gap measured from the last day before.
     let appended = [refs.as_slice(), &["2031-01-02,10,11,9,10.5,10.5,1000"]].concat();
     let path = write_lines(edits.path(), &symbol, header, &appended);
     db.run(&["load", path.to_str().unwrap(), "-q"])
         .expect_code(0);
-    assert_eq!(median_mismatches(&db).await.0, 0, "after an appended day");
+    let after_gap = [odd.as_slice(), &["2020-05-16,10,11,9,10.5,10.5,0"]].concat();
+    let path = write_lines(edits.path(), "ODD", header, &after_gap);
+    db.run(&["load", path.to_str().unwrap(), "-q"])
+        .expect_code(0);
+    assert_stored_features(&db, "appended days").await;
 
     // Rows written by another tool: wrong until `stockdb refresh`.
     let mut conn = db.conn().await;
@@ -1150,7 +1297,7 @@ async fn stored_medians_equal_the_definition_after_every_kind_of_write() {
         "UPDATE market.daily_prices SET adj_close = adj_close * 3 WHERE symbol = '{symbol}'
            AND day = (SELECT day FROM market.daily_prices WHERE symbol = '{symbol}' ORDER BY day OFFSET 500 LIMIT 1);
          INSERT INTO market.daily_prices (symbol, day, open, high, low, close, adj_close, volume)
-         SELECT 'DESC', day + 1, open, high, low, close, adj_close, volume
+         SELECT 'DESC', day + 1, open, high, low, close, adj_close, 0
          FROM market.daily_prices WHERE symbol = 'DESC' ORDER BY day DESC LIMIT 1"
     )))
     .execute(&mut conn)
@@ -1160,6 +1307,7 @@ async fn stored_medians_equal_the_definition_after_every_kind_of_write() {
         median_mismatches(&db).await.0 > 0,
         "the other tool's rows are not counted yet"
     );
+    assert!(quality_mismatches(&db).await.0 > 0);
     db.run(&["refresh", "-q"]).expect_code(0);
-    assert_eq!(median_mismatches(&db).await.0, 0, "after stockdb refresh");
+    assert_stored_features(&db, "stockdb refresh").await;
 }

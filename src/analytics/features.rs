@@ -1,7 +1,8 @@
-//! Per-day features stored beside the prices, computed by the loader as each file's rows
-//! stream past (migrations/V7). Only what SQL cannot compute fast: the 30-day rolling median
-//! of the adjusted close, which PostgreSQL has no window function for (a `volume_features`
-//! report re-sorted 30 values for every day: 240–280 ms on a 60-year symbol).
+//! What the loader computes as each file's rows stream past and stores, because SQL cannot
+//! compute it fast: the 30-day rolling median of the adjusted close beside each day's prices
+//! (migrations/V7; PostgreSQL has no windowed median, and a `volume_features` report re-sorted
+//! 30 values for every day: 240–280 ms on a 60-year symbol), and each symbol's counts of
+//! suspicious rows and gaps (migrations/V9; `data_quality` over every symbol took 13.8 s).
 
 /// Trading days in the rolling median's window.
 pub const MEDIAN_DAYS: usize = 30;
@@ -66,25 +67,115 @@ pub async fn refresh_medians(
     Ok(())
 }
 
-/// `stockdb refresh`: every symbol's stored medians recomputed from `from` on (None: every
+/// `stockdb refresh`: these symbols' stored medians recomputed from `from` on (None: every
 /// day), for rows written by other tools; two symbols at a time.
 pub async fn refresh_all_medians(
     pool: &sqlx::PgPool,
+    symbols: &[String],
     from: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<()> {
     use futures_util::{StreamExt, TryStreamExt};
-    let symbols: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT symbol FROM market.symbol_stats ORDER BY symbol")
-            .fetch_all(pool)
-            .await?;
     futures_util::stream::iter(symbols)
         .map(|symbol| async move {
             let mut conn = pool.acquire().await?;
-            refresh_medians(&mut conn, &symbol, from).await
+            refresh_medians(&mut conn, symbol, from).await
         })
         .buffer_unordered(2)
         .try_collect::<()>()
         .await
+}
+
+/// A symbol's suspicious rows and gaps, as `data_quality` shows them (their definition is
+/// src/analytics/sql/quality_recount.sql).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quality {
+    pub zero_volume: i64,
+    pub price_not_positive: i64,
+    pub open_close_outside_range: i64,
+    pub high_below_low: i64,
+    pub weekend_days: i64,
+    pub gaps_over_5_weekdays: i64,
+}
+
+/// Counts [`Quality`] over rows fed in day order.
+#[derive(Debug, Clone, Default)]
+pub struct QualityCounter {
+    pub counts: Quality,
+    /// The first day counted, whose gap to the day before it is not known here.
+    pub first_day: Option<chrono::NaiveDate>,
+    last_day: Option<chrono::NaiveDate>,
+    /// A day came at or before the previous one: the gaps are not known, count in SQL.
+    pub out_of_order: bool,
+}
+
+impl QualityCounter {
+    /// One row: its day and its `warn` flags ([`crate::load::parse::Row::warnings`]).
+    pub fn add(&mut self, day: chrono::NaiveDate, flags: u8) {
+        use crate::load::parse::warn;
+        let c = &mut self.counts;
+        let count = |flag: u8, n: &mut i64| *n += i64::from(flags & flag != 0);
+        count(warn::ZERO_VOLUME, &mut c.zero_volume);
+        count(warn::NON_POSITIVE_PRICE, &mut c.price_not_positive);
+        count(
+            warn::OPEN_CLOSE_OUTSIDE_RANGE,
+            &mut c.open_close_outside_range,
+        );
+        count(warn::HIGH_BELOW_LOW, &mut c.high_below_low);
+        count(warn::WEEKEND, &mut c.weekend_days);
+        match self.last_day {
+            Some(prev) if day <= prev => self.out_of_order = true,
+            Some(prev) => c.gaps_over_5_weekdays += i64::from(is_gap(prev, day)),
+            None => self.first_day = Some(day),
+        }
+        self.last_day = Some(day);
+    }
+}
+
+/// More than a week between two consecutive rows and more than 5 weekdays strictly between.
+pub fn is_gap(prev: chrono::NaiveDate, day: chrono::NaiveDate) -> bool {
+    use chrono::Datelike;
+    (day - prev).num_days() > 7
+        && prev
+            .iter_days()
+            .skip(1)
+            .take_while(|d| *d < day)
+            .filter(|d| d.weekday().number_from_monday() < 6)
+            .count()
+            > 5
+}
+
+/// Sets a symbol's quality counts in `market.symbol_stats` (`add`: adds to them, for days
+/// appended after the last), inside the load's transaction.
+pub async fn store_quality(
+    conn: &mut sqlx::PgConnection,
+    symbol: &str,
+    add: bool,
+    q: Quality,
+) -> anyhow::Result<()> {
+    sqlx::query(include_str!("sql/quality_store.sql"))
+        .bind(symbol)
+        .bind(add)
+        .bind(q.zero_volume)
+        .bind(q.price_not_positive)
+        .bind(q.open_close_outside_range)
+        .bind(q.high_below_low)
+        .bind(q.weekend_days)
+        .bind(q.gaps_over_5_weekdays)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Recounts the quality counts of these symbols from their prices, with the definition.
+pub async fn recount_quality<'c, E: sqlx::PgExecutor<'c>>(
+    conn: E,
+    symbols: &[String],
+) -> anyhow::Result<()> {
+    sqlx::query(include_str!("sql/quality_recount.sql"))
+        .bind(symbols)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -113,6 +204,43 @@ mod tests {
             assert_eq!(m.push(day, p), naive(&prices, i), "day {i}");
         }
         assert!(!m.out_of_order);
+    }
+
+    #[test]
+    fn gaps_count_weekdays_strictly_between() {
+        let d = |m, n| chrono::NaiveDate::from_ymd_opt(2024, m, n).unwrap();
+        // Fri 5 Jan to Mon 15 Jan: 10 days, weekdays between = 8-12 Jan (5): not a gap.
+        assert!(!is_gap(d(1, 5), d(1, 15)));
+        // Thu 4 Jan to Mon 15 Jan: weekdays between = 5 Jan + 8-12 Jan (6): a gap.
+        assert!(is_gap(d(1, 4), d(1, 15)));
+        // A week exactly is never a gap.
+        assert!(!is_gap(d(1, 1), d(1, 8)));
+    }
+
+    #[test]
+    fn quality_counts_flags_and_gaps_in_day_order() {
+        use crate::load::parse::warn;
+        let d = |m, n| chrono::NaiveDate::from_ymd_opt(2024, m, n).unwrap();
+        let mut q = QualityCounter::default();
+        q.add(d(1, 4), 0);
+        q.add(d(1, 6), warn::WEEKEND | warn::ZERO_VOLUME);
+        q.add(d(1, 15), warn::HIGH_BELOW_LOW | warn::NON_POSITIVE_PRICE);
+        q.add(d(1, 16), warn::OPEN_CLOSE_OUTSIDE_RANGE);
+        assert_eq!(
+            q.counts,
+            Quality {
+                zero_volume: 1,
+                price_not_positive: 1,
+                open_close_outside_range: 1,
+                high_below_low: 1,
+                weekend_days: 1,
+                // 6 Jan (Sat) to 15 Jan: 8-12 Jan, 5 weekdays: no gap.
+                gaps_over_5_weekdays: 0,
+            }
+        );
+        assert_eq!(q.first_day, Some(d(1, 4)));
+        q.add(d(1, 10), 0);
+        assert!(q.out_of_order);
     }
 
     #[test]

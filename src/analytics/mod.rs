@@ -467,8 +467,8 @@ pub async fn refresh_pending(
 }
 
 /// `stockdb refresh`: recompute every aggregate over [from, to] (default: all loaded days)
-/// and clear the stale ranges it covers; recount the symbols and their stored medians (from
-/// `from` on). Returns the range.
+/// and clear the stale ranges it covers; recount the symbols, their quality counts and their
+/// stored medians (from `from` on). Returns the range.
 pub async fn refresh(
     pool: &PgPool,
     kind: Aggregates,
@@ -502,7 +502,12 @@ pub async fn refresh(
     sqlx::query(include_str!("sql/recount_symbols.sql"))
         .execute(pool)
         .await?;
-    features::refresh_all_medians(pool, medians_from).await?;
+    let symbols: Vec<String> =
+        sqlx::query_scalar("SELECT symbol FROM market.symbol_stats ORDER BY symbol")
+            .fetch_all(pool)
+            .await?;
+    features::recount_quality(pool, &symbols).await?;
+    features::refresh_all_medians(pool, &symbols, medians_from).await?;
     Ok(Some((from, to)))
 }
 

@@ -4,6 +4,7 @@ use crate::cli::GlobalArgs;
 use crate::output;
 use crate::report::catalog::{self, Report};
 use crate::report::render::{self, ReportFormat};
+use crate::report::run;
 use crate::{analytics, db};
 use anyhow::{Result, bail};
 use comfy_table::Cell;
@@ -44,7 +45,8 @@ pub struct Args {
     /// A directory of extra .sql reports; a name there overrides a shipped report.
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
-    /// Print the query's own time (without start-up and printing) to stderr.
+    /// Print the query's own time to stderr (CSV and JSON: to the first row and to the last,
+    /// printing included, as they stream; other formats: without printing).
     #[arg(long)]
     pub timing: bool,
 }
@@ -85,11 +87,28 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         eprintln!("warning: {warning}");
     }
     let started = std::time::Instant::now();
-    let result = crate::report::run::run(&mut conn, &report, given).await?;
+    let ms = |t: std::time::Instant| (t - started).as_secs_f64() * 1000.0;
+    if args.format.streams() {
+        // CSV and JSON go out row by row: a market-wide result starts at once and is never held.
+        let out = std::io::BufWriter::new(std::io::stdout());
+        let mut sink = render::Streamed::new(args.format, out)?;
+        let rows = run::stream(&mut conn, &report, given, &mut sink).await?;
+        let first = sink.first_row();
+        sink.finish()?;
+        if args.timing {
+            let first = first.map_or("none".to_string(), |t| format!("{:.3} ms", ms(t)));
+            let all = ms(std::time::Instant::now());
+            eprintln!(
+                "query: first row {first}, all {rows} rows {all:.3} ms (printed as they came)"
+            );
+        }
+        return Ok(());
+    }
+    let result = run::run(&mut conn, &report, given).await?;
     if args.timing {
         eprintln!(
             "query: {:.3} ms, {} rows",
-            started.elapsed().as_secs_f64() * 1000.0,
+            ms(std::time::Instant::now()),
             result.rows.len()
         );
     }

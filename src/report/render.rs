@@ -1,9 +1,11 @@
 //! Printing a result: a comfy-table for people (numbers right-aligned and rounded), and
 //! exact CSV, JSON and Markdown for other tools.
 
-use super::run::{ResultSet, Value};
+use super::run::{ResultSet, RowSink, Value};
 use crate::output;
 use comfy_table::{Cell, CellAlignment};
+use std::io::Write;
+use std::time::Instant;
 
 /// Output formats of `stockdb report`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -17,6 +19,13 @@ pub enum ReportFormat {
     Json,
     /// A Markdown table (exact values).
     Markdown,
+}
+
+impl ReportFormat {
+    /// True for the formats printed row by row as they arrive ([`Streamed`]).
+    pub fn streams(self) -> bool {
+        matches!(self, ReportFormat::Csv | ReportFormat::Json)
+    }
 }
 
 /// Renders the result in the format.
@@ -88,43 +97,116 @@ fn table(rs: &ResultSet) -> String {
 }
 
 fn csv(rs: &ResultSet) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&rs.columns)?;
-    for row in &rs.rows {
-        w.write_record(row.iter().map(exact))?;
-    }
-    Ok(String::from_utf8(w.into_inner()?)?.trim_end().to_string())
+    streamed_text(rs, ReportFormat::Csv)
 }
 
 fn json(rs: &ResultSet) -> anyhow::Result<String> {
+    streamed_text(rs, ReportFormat::Json)
+}
+
+/// A collected result through the same writer that streams (one definition of each format).
+fn streamed_text(rs: &ResultSet, format: ReportFormat) -> anyhow::Result<String> {
+    let mut w = Streamed::new(format, Vec::new())?;
+    w.columns(rs.columns.clone())?;
+    for row in &rs.rows {
+        w.row(row.clone())?;
+    }
+    Ok(String::from_utf8(w.finish()?)?.trim_end().to_string())
+}
+
+/// CSV or JSON written row by row as a report's rows arrive: the formats that need no column
+/// widths, so `weekly_average` over every symbol starts printing at once and holds no result.
+pub struct Streamed<W: Write> {
+    out: Writer<W>,
+    columns: Vec<String>,
+    rows: u64,
+    first_row: Option<Instant>,
+}
+
+enum Writer<W: Write> {
+    Csv(Box<csv::Writer<W>>),
+    Json(W),
+}
+
+impl<W: Write> Streamed<W> {
+    /// A writer of `format`, which must be CSV or JSON.
+    pub fn new(format: ReportFormat, out: W) -> anyhow::Result<Self> {
+        let out = match format {
+            ReportFormat::Csv => Writer::Csv(Box::new(csv::Writer::from_writer(out))),
+            ReportFormat::Json => Writer::Json(out),
+            other => anyhow::bail!("{other:?} needs the whole result to align its columns"),
+        };
+        Ok(Self {
+            out,
+            columns: Vec::new(),
+            rows: 0,
+            first_row: None,
+        })
+    }
+
+    /// When the first row arrived (for `--timing`).
+    pub fn first_row(&self) -> Option<Instant> {
+        self.first_row
+    }
+
+    /// Ends the output (JSON's closing bracket) and hands back the writer, flushed.
+    pub fn finish(self) -> anyhow::Result<W> {
+        let mut out = match self.out {
+            Writer::Csv(w) => w.into_inner().map_err(|e| e.into_error())?,
+            Writer::Json(mut w) => {
+                w.write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })?;
+                w
+            }
+        };
+        out.flush()?;
+        Ok(out)
+    }
+}
+
+impl<W: Write> RowSink for Streamed<W> {
+    fn columns(&mut self, columns: Vec<String>) -> anyhow::Result<()> {
+        if let Writer::Csv(w) = &mut self.out {
+            w.write_record(&columns)?;
+        }
+        self.columns = columns;
+        Ok(())
+    }
+
+    fn row(&mut self, row: Vec<Value>) -> anyhow::Result<()> {
+        self.first_row.get_or_insert_with(Instant::now);
+        match &mut self.out {
+            Writer::Csv(w) => w.write_record(row.iter().map(exact))?,
+            Writer::Json(w) => {
+                // Laid out as serde_json pretty-prints an array of these objects.
+                let object = serde_json::to_string_pretty(&json_object(&self.columns, row))?;
+                let sep = if self.rows == 0 { "[\n  " } else { ",\n  " };
+                write!(w, "{sep}{}", object.replace('\n', "\n  "))?;
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+}
+
+fn json_object(columns: &[String], row: Vec<Value>) -> serde_json::Value {
     use serde_json::{Map, Value as J};
-    let rows: Vec<J> = rs
-        .rows
+    let obj: Map<String, J> = columns
         .iter()
-        .map(|row| {
-            let obj: Map<String, J> = rs
-                .columns
-                .iter()
-                .zip(row)
-                .map(|(c, v)| {
-                    let j = match v {
-                        Value::Null => J::Null,
-                        Value::Bool(b) => J::Bool(*b),
-                        Value::Int(i) => J::from(*i),
-                        Value::Float(f) => {
-                            serde_json::Number::from_f64(*f).map_or(J::Null, J::Number)
-                        }
-                        // A decimal keeps every digit as a string; a float would round it.
-                        Value::Numeric(d) => J::String(d.to_string()),
-                        other => J::String(exact(other)),
-                    };
-                    (c.clone(), j)
-                })
-                .collect();
-            J::Object(obj)
+        .zip(row)
+        .map(|(c, v)| {
+            let j = match v {
+                Value::Null => J::Null,
+                Value::Bool(b) => J::Bool(b),
+                Value::Int(i) => J::from(i),
+                Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+                // A decimal keeps every digit as a string; a float would round it.
+                Value::Numeric(d) => J::String(d.to_string()),
+                other => J::String(exact(&other)),
+            };
+            (c.clone(), j)
         })
         .collect();
-    Ok(serde_json::to_string_pretty(&rows)?)
+    J::Object(obj)
 }
 
 fn markdown(rs: &ResultSet) -> String {
@@ -177,6 +259,29 @@ mod tests {
         let j: serde_json::Value = serde_json::from_str(&json(&rs()).unwrap()).unwrap();
         assert_eq!(j[0]["avg_high"], 101.123456789);
         assert_eq!(j[0]["note"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn streamed_json_is_laid_out_as_a_pretty_printed_array() {
+        let mut two = rs();
+        two.rows.push(two.rows[0].clone());
+        for set in [
+            two,
+            ResultSet {
+                rows: vec![],
+                ..rs()
+            },
+        ] {
+            let objects: Vec<serde_json::Value> = set
+                .rows
+                .iter()
+                .map(|r| json_object(&set.columns, r.clone()))
+                .collect();
+            assert_eq!(
+                json(&set).unwrap(),
+                serde_json::to_string_pretty(&objects).unwrap()
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::catalog::{ParamType, Report};
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::Query;
@@ -115,40 +116,77 @@ fn bind<'q>(
     q
 }
 
+/// Where a report's rows go as they arrive: the column names first, then each row.
+pub trait RowSink {
+    /// The result's column names, given once before the first row (or alone, with no rows).
+    fn columns(&mut self, columns: Vec<String>) -> Result<()>;
+    /// One row, in the query's order.
+    fn row(&mut self, row: Vec<Value>) -> Result<()>;
+}
+
+impl RowSink for ResultSet {
+    fn columns(&mut self, columns: Vec<String>) -> Result<()> {
+        self.columns = columns;
+        Ok(())
+    }
+    fn row(&mut self, row: Vec<Value>) -> Result<()> {
+        self.rows.push(row);
+        Ok(())
+    }
+}
+
 /// Runs the report with the given parameter values in a READ ONLY transaction.
 pub async fn run(
     conn: &mut PgConnection,
     report: &Report,
     given: BTreeMap<String, String>,
 ) -> Result<ResultSet> {
+    let mut result = ResultSet::default();
+    stream(conn, report, given, &mut result).await?;
+    Ok(result)
+}
+
+/// Runs the report like [`run`] but hands each row to `sink` as the server sends it, so a
+/// result of millions of rows is never held. Returns the number of rows.
+pub async fn stream(
+    conn: &mut PgConnection,
+    report: &Report,
+    given: BTreeMap<String, String>,
+    sink: &mut impl RowSink,
+) -> Result<u64> {
     let values = bind_values(report, given)?;
     let mut tx = conn.begin().await?;
     sqlx::query("SET TRANSACTION READ ONLY")
         .execute(&mut *tx)
         .await?;
     let sql = report.sql.trim().trim_end_matches(';').to_string();
-    let rows = bind(sqlx::query(AssertSqlSafe(sql)), &values)
-        .fetch_all(&mut *tx)
-        .await
-        .with_context(|| format!("report {} ({}) failed", report.name, report.source))?;
-    let columns = match rows.first() {
-        Some(row) => row.columns().iter().map(|c| c.name().to_string()).collect(),
+    let failed = || format!("report {} ({}) failed", report.name, report.source);
+    let mut n = 0u64;
+    {
+        let mut rows = bind(sqlx::query(AssertSqlSafe(sql.clone())), &values).fetch(&mut *tx);
+        while let Some(row) = rows.try_next().await.with_context(failed)? {
+            if n == 0 {
+                sink.columns(row.columns().iter().map(|c| c.name().to_string()).collect())?;
+            }
+            sink.row(decode_row(&row)?)?;
+            n += 1;
+        }
+    }
+    if n == 0 {
         // No row to read the names from: ask the server (CSV and tables still get a header).
-        None => {
-            let sql = report.sql.trim().trim_end_matches(';').to_string();
-            let statement = (&mut *tx)
-                .prepare(AssertSqlSafe(sql).into_sql_str())
-                .await?;
+        let statement = (&mut *tx)
+            .prepare(AssertSqlSafe(sql).into_sql_str())
+            .await?;
+        sink.columns(
             statement
                 .columns()
                 .iter()
                 .map(|c| c.name().to_string())
-                .collect()
-        }
-    };
+                .collect(),
+        )?;
+    }
     tx.rollback().await.ok();
-    let rows = rows.iter().map(decode_row).collect::<Result<Vec<_>>>()?;
-    Ok(ResultSet { columns, rows })
+    Ok(n)
 }
 
 fn decode_row(row: &PgRow) -> Result<Vec<Value>> {

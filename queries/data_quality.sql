@@ -10,7 +10,11 @@ SELECT symbol, rows, first_day, last_day, zero_volume, price_not_positive,
 FROM market.symbol_stats
 WHERE ($1::text IS NULL OR symbol = $1)
 UNION ALL
-SELECT s.symbol, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 'listed, no prices'
+SELECT s.symbol, 0, NULL, NULL, 0, 0, 0, 0, 0, 0,
+       CASE WHEN EXISTS (SELECT 1 FROM market.daily_prices p WHERE p.symbol = s.symbol)
+            THEN 'prices written by another tool, not counted: run stockdb refresh'
+            ELSE 'listed, no prices'
+       END
 FROM market.symbols s
 WHERE ($1::text IS NULL OR s.symbol = $1)
   AND NOT EXISTS (SELECT 1 FROM market.symbol_stats p WHERE p.symbol = s.symbol)

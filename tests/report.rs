@@ -556,6 +556,30 @@ async fn returns_crosses_and_quality_match_reference() {
     assert_eq!(beta["rows"], 250);
     let delt = rows.iter().find(|r| r["symbol"] == "DELT").unwrap();
     assert_eq!(delt["note"], "listed, no prices");
+    // Prices another tool wrote are not counted until `stockdb refresh`, and say so.
+    let mut conn = db.conn().await;
+    sqlx::query(
+        "INSERT INTO market.daily_prices (symbol, day, open, high, low, close, volume)
+         VALUES ('DELT', '2023-03-01', 10, 11, 9, 10, 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let rows = report(&db, &["data_quality", "--symbol", "DELT"]);
+    assert!(
+        rows[0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("run stockdb refresh"),
+        "{rows:?}"
+    );
+    db.run(&["refresh", "-q"]).expect_code(0);
+    let rows = report(&db, &["data_quality", "--symbol", "DELT"]);
+    assert_eq!(
+        (rows[0]["rows"].as_i64(), rows[0]["zero_volume"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(rows[0]["note"], "");
     // Load history.
     let rows = report(&db, &["load_history", "-p", "limit=2"]);
     assert_eq!(rows.len(), 2);

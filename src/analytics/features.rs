@@ -144,14 +144,71 @@ pub fn is_gap(prev: chrono::NaiveDate, day: chrono::NaiveDate) -> bool {
             > 5
 }
 
-/// Sets a symbol's quality counts in `market.symbol_stats` (`add`: adds to them, for days
-/// appended after the last), inside the load's transaction.
+/// What a file's write does to its symbol's quality counts in `market.symbol_stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QualityWrite {
+    /// The symbol's first rows, all counted here: the counts are these.
+    Set(Quality),
+    /// Days appended after the symbol's last, counted here: add these.
+    Add(Quality),
+    /// Rows changed where counting the sent rows cannot tell the new counts: recount in SQL.
+    Recount,
+    /// Nothing to change (no row written, or clean days appended).
+    Keep,
+}
+
+impl QualityCounter {
+    /// How to keep the stored counts after a write. `is_new`: the symbol had no rows;
+    /// `appended`: every changed day was inserted after `last_before`, the symbol's last day
+    /// before the write; `written`: rows were inserted or updated.
+    pub fn write(
+        &self,
+        is_new: bool,
+        appended: bool,
+        written: bool,
+        last_before: Option<chrono::NaiveDate>,
+    ) -> QualityWrite {
+        if self.out_of_order {
+            return if written || is_new {
+                QualityWrite::Recount
+            } else {
+                QualityWrite::Keep
+            };
+        }
+        if is_new {
+            return QualityWrite::Set(self.counts);
+        }
+        if !appended {
+            return if written {
+                QualityWrite::Recount
+            } else {
+                QualityWrite::Keep
+            };
+        }
+        let mut counts = self.counts;
+        if let (Some(last), Some(first)) = (last_before, self.first_day) {
+            counts.gaps_over_5_weekdays += i64::from(is_gap(last, first));
+        }
+        if counts == Quality::default() {
+            QualityWrite::Keep
+        } else {
+            QualityWrite::Add(counts)
+        }
+    }
+}
+
+/// Applies a [`QualityWrite`] to a symbol's counts, inside the load's transaction.
 pub async fn store_quality(
     conn: &mut sqlx::PgConnection,
     symbol: &str,
-    add: bool,
-    q: Quality,
+    write: QualityWrite,
 ) -> anyhow::Result<()> {
+    let (add, q) = match write {
+        QualityWrite::Set(q) => (false, q),
+        QualityWrite::Add(q) => (true, q),
+        QualityWrite::Recount => return recount_quality(conn, &[symbol.to_string()]).await,
+        QualityWrite::Keep => return Ok(()),
+    };
     sqlx::query(include_str!("sql/quality_store.sql"))
         .bind(symbol)
         .bind(add)
@@ -241,6 +298,62 @@ mod tests {
         assert_eq!(q.first_day, Some(d(1, 4)));
         q.add(d(1, 10), 0);
         assert!(q.out_of_order);
+    }
+
+    #[test]
+    fn each_kind_of_write_keeps_the_counts_the_cheapest_exact_way() {
+        use crate::load::parse::warn;
+        let d = |m, n| chrono::NaiveDate::from_ymd_opt(2024, m, n).unwrap();
+        let counted = |days: &[(u32, u32, u8)]| {
+            let mut q = QualityCounter::default();
+            for &(m, n, flags) in days {
+                q.add(d(m, n), flags);
+            }
+            q
+        };
+        let clean = counted(&[(1, 16, 0), (1, 17, 0)]);
+        let zero = Quality::default();
+        // A first load sets, even to zero.
+        assert_eq!(
+            clean.write(true, false, true, None),
+            QualityWrite::Set(zero)
+        );
+        // Clean days appended: nothing to store (the regression that cost 56 s a new day).
+        assert_eq!(
+            clean.write(false, true, true, Some(d(1, 15))),
+            QualityWrite::Keep
+        );
+        // Appended after a gap from the last stored day, or with a flagged row: add.
+        let gap = Quality {
+            gaps_over_5_weekdays: 1,
+            ..zero
+        };
+        assert_eq!(
+            clean.write(false, true, true, Some(d(1, 2))),
+            QualityWrite::Add(gap)
+        );
+        let flagged = counted(&[(1, 16, warn::ZERO_VOLUME)]);
+        assert_eq!(
+            flagged.write(false, true, true, Some(d(1, 15))),
+            QualityWrite::Add(Quality {
+                zero_volume: 1,
+                ..zero
+            })
+        );
+        // Corrections and days out of order: recount; an unchanged file: keep.
+        assert_eq!(
+            clean.write(false, false, true, Some(d(1, 31))),
+            QualityWrite::Recount
+        );
+        let reversed = counted(&[(1, 17, 0), (1, 16, 0)]);
+        assert_eq!(
+            reversed.write(true, false, true, None),
+            QualityWrite::Recount
+        );
+        assert_eq!(
+            QualityCounter::default().write(false, false, false, Some(d(1, 31))),
+            QualityWrite::Keep
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@ use std::time::Instant;
 ///
 /// `stockdb load` already does this for the days it loads; use this after changing
 /// market.daily_prices by other means, or when `status` reports stale aggregates. It also
-/// recounts the rows and days per symbol that `status` shows.
+/// recounts the rows and days per symbol that `status` shows, the counts `data_quality` shows,
+/// and recomputes the stored 30-day medians `volume_features` reads (from --from on).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb refresh

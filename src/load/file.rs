@@ -6,7 +6,7 @@ use super::copy;
 use super::discover::PriceFile;
 use super::parse::{BadRow, FileError, Item, ParseOptions, PriceReader, Row};
 use super::verify::{self, FileCounts};
-use crate::analytics::features::{self, Quality, QualityCounter, RollingMedian};
+use crate::analytics::features::{self, QualityCounter, RollingMedian};
 use crate::analytics::periods::{PeriodRows, Prices};
 use crate::analytics::{self, Aggregates};
 use chrono::NaiveDate;
@@ -1068,33 +1068,16 @@ where
     }
     // The quality counts: as counted in the rows sent, where those were all of the symbol's
     // rows (a first load) or days appended after its last; otherwise recounted in SQL.
-    let q = &parsed.quality;
     let first_changed = parsed.changed_days.iter().min().copied();
-    let appended = !is_new
-        && updated == 0
+    let appended = updated == 0
         && inserted as usize == parsed.changed_days.len()
         && first_changed.is_none_or(|f| last_before.is_some_and(|l| f > l));
-    let quality = match (q.out_of_order, is_new, appended) {
-        (false, true, _) => Some((false, q.counts)),
-        (false, false, true) => {
-            let mut counts = q.counts;
-            if let (Some(last), Some(first)) = (last_before, q.first_day) {
-                counts.gaps_over_5_weekdays += i64::from(features::is_gap(last, first));
-            }
-            Some((true, counts))
-        }
-        _ => None,
-    };
-    match quality {
-        // Adding nothing: the common case of clean days appended.
-        Some((true, counts)) if counts == Quality::default() => Ok(()),
-        Some((add, counts)) => features::store_quality(&mut *tx, symbol, add, counts).await,
-        None if inserted + updated > 0 || is_new => {
-            features::recount_quality(&mut *tx, &[symbol.to_string()]).await
-        }
-        None => Ok(()),
-    }
-    .map_err(|e| Failure::any(file, e))?;
+    let write = parsed
+        .quality
+        .write(is_new, appended, inserted + updated > 0, last_before);
+    features::store_quality(&mut *tx, symbol, write)
+        .await
+        .map_err(|e| Failure::any(file, e))?;
     // The stored medians: streamed in with a new symbol's rows when its days came in order;
     // otherwise recomputed here from the first changed day (its window reaches back 29 days).
     let medians_from = if is_new {

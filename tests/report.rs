@@ -1189,9 +1189,48 @@ async fn quality_mismatches(db: &TestDb) -> (i64, i64) {
     (wrong, flagged)
 }
 
-/// The stored medians and quality counts both equal their definitions.
+/// Crosses stored in market.moving_average_crosses that differ from the definition (the query
+/// golden_cross ran over market.moving_averages before they were stored) or are missing, plus
+/// symbols whose stored running sums differ from the view's; and the number of crosses stored.
+async fn cross_mismatches(db: &TestDb) -> (i64, i64) {
+    let definition =
+        "SELECT symbol, day, CASE WHEN diff > 0 THEN 'up' ELSE 'down' END AS direction,
+               close, sma_20, sma_200
+        FROM (SELECT symbol, day, close, sma_20, sma_200, sma_20 - sma_200 AS diff,
+                     lag(sma_20 - sma_200) OVER (PARTITION BY symbol ORDER BY day) AS prev_diff
+              FROM market.moving_averages) s
+        WHERE (prev_diff <= 0 AND diff > 0) OR (prev_diff >= 0 AND diff < 0)";
+    let stored = "SELECT symbol, day, direction, close, sma_20, sma_200
+        FROM market.moving_average_crosses";
+    let sums = "SELECT symbol, array_agg(running ORDER BY day) AS sums
+        FROM (SELECT symbol, day, running,
+                     row_number() OVER (PARTITION BY symbol ORDER BY day DESC) AS back
+              FROM (SELECT symbol, day,
+                           sum(close) OVER (PARTITION BY symbol ORDER BY day ROWS UNBOUNDED PRECEDING) AS running
+                    FROM market.daily_prices) r) n
+        WHERE back <= 201 GROUP BY symbol";
+    let wrong = db
+        .count(&format!(
+            "SELECT (SELECT count(*) FROM ({definition} EXCEPT {stored}) a)
+                  + (SELECT count(*) FROM ({stored} EXCEPT {definition}) b)
+                  + (SELECT count(*) FROM ({sums}) d FULL JOIN market.symbol_stats s USING (symbol)
+                     WHERE d.sums IS DISTINCT FROM s.close_running_sums)"
+        ))
+        .await;
+    let found = db
+        .count("SELECT count(*) FROM market.moving_average_crosses")
+        .await;
+    (wrong, found)
+}
+
+/// The stored medians, quality counts and moving-average crosses equal their definitions.
 async fn assert_stored_features(db: &TestDb, after: &str) {
     assert_eq!(median_mismatches(db).await.0, 0, "medians, after {after}");
+    assert_eq!(
+        cross_mismatches(db).await.0,
+        0,
+        "moving-average crosses, after {after}"
+    );
     assert_eq!(
         quality_mismatches(db).await.0,
         0,
@@ -1259,6 +1298,8 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
         flagged >= 6,
         "only {flagged} suspicious rows or gaps counted"
     );
+    let (_, crosses) = cross_mismatches(&db).await;
+    assert!(crosses > 40, "only {crosses} moving-average crosses");
 
     // Files newest day first (Nasdaq and Investing.com order), as new symbols: the medians and
     // counts are computed in SQL before commit.
@@ -1285,11 +1326,18 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
         3
     );
 
-    // A corrected re-load: adjusted closes changed on scattered days, and a volume set to 0.
+    // A corrected re-load: closes and adjusted closes changed on scattered days (which moves
+    // the averages and so the crosses from the first of them on), and a volume set to 0.
     let symbol = longest.file_stem().unwrap().to_str().unwrap().to_string();
+    let crosses_of = format!(
+        "SELECT hashtext(string_agg(concat_ws(' ', day, direction, sma_20, sma_200), ',' ORDER BY day))::bigint
+         FROM market.moving_average_crosses WHERE symbol = '{symbol}'"
+    );
+    let crosses_before = db.count(&crosses_of).await;
     let mut corrected: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    for line in corrected.iter_mut().step_by(97) {
+    for line in corrected.iter_mut().skip(300).step_by(97) {
         let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
+        f[4] = format!("{}", f[4].parse::<f64>().unwrap() * 1.5);
         f[5] = format!("{}", f[5].parse::<f64>().unwrap() * 1.5);
         f[6] = "0".into();
         *line = f.join(",");
@@ -1304,6 +1352,11 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
         run.describe()
     );
     assert_stored_features(&db, "a corrected re-load").await;
+    assert_ne!(
+        db.count(&crosses_of).await,
+        crosses_before,
+        "the corrections moved the crosses"
+    );
     // Appended days: counted as they stream, the first gap measured from the last day before.
     let appended = [refs.as_slice(), &["2031-01-02,10,11,9,10.5,10.5,1000"]].concat();
     let path = write_lines(edits.path(), &symbol, header, &appended);
@@ -1332,6 +1385,7 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
         "the other tool's rows are not counted yet"
     );
     assert!(quality_mismatches(&db).await.0 > 0);
+    assert!(cross_mismatches(&db).await.0 > 0);
     db.run(&["refresh", "-q"]).expect_code(0);
     assert_stored_features(&db, "stockdb refresh").await;
 }

@@ -2,6 +2,7 @@
 //! after a load commits (timescale tier), or tables written inside each file's
 //! transaction (apache and postgres tiers).
 
+pub mod crosses;
 pub mod features;
 pub mod periods;
 
@@ -508,6 +509,7 @@ pub async fn refresh(
             .await?;
     features::recount_quality(pool, &symbols).await?;
     features::refresh_all_medians(pool, &symbols, medians_from).await?;
+    crosses::refresh_all(pool, &symbols).await?;
     Ok(Some((from, to)))
 }
 

@@ -6,6 +6,7 @@ use super::copy;
 use super::discover::PriceFile;
 use super::parse::{BadRow, FileError, Item, ParseOptions, PriceReader, Row};
 use super::verify::{self, FileCounts};
+use crate::analytics::crosses::{self, CrossFinder};
 use crate::analytics::features::{self, QualityCounter, RollingMedian};
 use crate::analytics::periods::{PeriodRows, Prices};
 use crate::analytics::{self, Aggregates};
@@ -162,6 +163,8 @@ struct Parsed {
     medians: RollingMedian,
     /// Suspicious rows and gaps among the rows sent (all of them on a first load).
     quality: QualityCounter,
+    /// The moving-average crosses of rows going straight into the table (a symbol's first load).
+    crosses: CrossFinder,
 }
 
 /// What the parse thread sends to the server.
@@ -318,6 +321,7 @@ impl Parsed {
                     .push(row.day, row.adj_close.unwrap_or(row.close));
                 self.digests
                     .push(copy::encode_row_of(buf, symbol, row, median));
+                self.crosses.push(row.day, row.close);
                 self.changed_days.push(row.day);
                 self.quality.add(row.day, row.warnings());
             }
@@ -937,17 +941,23 @@ where
         .await
         .map_err(|e| Failure::db(file, e))?;
     // Asked after the symbol's row lock is held: no other load of the symbol runs until commit.
-    let (in_table, last_before): (i64, Option<NaiveDate>) =
-        sqlx::query_as("SELECT count(*), max(day) FROM market.daily_prices WHERE symbol = $1")
-            .bind(symbol)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| Failure::db(file, e))?;
-    let is_new = in_table == 0;
+    // `counted`: the rows stockdb counted at its last write of the symbol; another tool wrote
+    // rows since when it differs from `rows_before`.
+    let (rows_before, last_before, counted): (i64, Option<NaiveDate>, Option<i64>) =
+        sqlx::query_as(
+            "SELECT count(*), max(day), \
+                    (SELECT rows FROM market.symbol_stats WHERE symbol = $1) \
+             FROM market.daily_prices WHERE symbol = $1",
+        )
+        .bind(symbol)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    let is_new = rows_before == 0;
 
     let mode = if is_new {
         Mode::Direct(symbol.to_string())
-    } else if appends(file, in_table) {
+    } else if appends(file, rows_before) {
         // Every row goes to staging and the upsert sorts new from unchanged.
         Mode::Changes(HashMap::new())
     } else {
@@ -1090,6 +1100,23 @@ where
             .await
             .map_err(|e| Failure::any(file, e))?;
     }
+    // The moving-average crosses: found as a new symbol's rows streamed in when its days came
+    // in order; continued from the stored running sums when days were appended after rows
+    // only stockdb wrote; otherwise recomputed in SQL from the first changed day.
+    let crossed = match last_before {
+        _ if is_new && !parsed.crosses.out_of_order => {
+            crosses::store(&mut *tx, symbol, &parsed.crosses).await
+        }
+        Some(last) if appended && inserted > 0 && counted == Some(rows_before) => {
+            crosses::append(&mut *tx, symbol, last, rows_before).await
+        }
+        _ if inserted + updated > 0 => {
+            let from = if is_new { None } else { first_changed };
+            crosses::refresh(&mut *tx, symbol, from).await
+        }
+        _ => Ok(()),
+    };
+    crossed.map_err(|e| Failure::any(file, e))?;
     if inserted + updated > 0 {
         let done = match (aggregates, is_new, parsed.periods.finished()) {
             (Aggregates::Tables, true, Some(rows)) => {

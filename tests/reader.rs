@@ -52,7 +52,7 @@ async fn loaded_with_reader(password: &str, extra: &[&str]) -> (TestDb, String) 
     (db, name)
 }
 
-const READABLE: [&str; 8] = [
+const READABLE: [&str; 10] = [
     "market.symbols",
     "market.daily_prices",
     "market.moving_averages",
@@ -61,6 +61,8 @@ const READABLE: [&str; 8] = [
     "market.quarterly_prices",
     "market.yearly_prices",
     "market.stale_ranges",
+    "market.moving_average_crosses",
+    "market.daily_return_counts",
 ];
 
 async fn try_sql(conn: &mut PgConnection, sql: &str) -> Result<(), String> {

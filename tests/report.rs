@@ -1223,8 +1223,94 @@ async fn cross_mismatches(db: &TestDb) -> (i64, i64) {
     (wrong, found)
 }
 
-/// The stored medians, quality counts and moving-average crosses equal their definitions.
+/// (symbol, quarter, return bucket) counts in market.daily_return_counts that differ from the
+/// definition (the returns returns_distribution computed before they were stored) or are
+/// missing; and the days counted.
+async fn return_count_mismatches(db: &TestDb) -> (i64, i64) {
+    let definition = "SELECT symbol, date_trunc('quarter', day::timestamp)::date AS quarter,
+               floor((price / prev - 1) / 0.01::float8) AS return_bucket, count(*)::integer AS days
+        FROM (SELECT symbol, day, coalesce(adj_close, close) AS price,
+                     lag(coalesce(adj_close, close)) OVER (PARTITION BY symbol ORDER BY day) AS prev
+              FROM market.daily_prices) p
+        WHERE prev > 0
+        GROUP BY 1, 2, 3";
+    let wrong = db
+        .count(&format!(
+            "SELECT count(*) FROM ({definition}) d
+             FULL JOIN market.daily_return_counts s USING (symbol, quarter, return_bucket)
+             WHERE d.days IS DISTINCT FROM s.days"
+        ))
+        .await;
+    let days = db
+        .count("SELECT coalesce(sum(days), 0)::bigint FROM market.daily_return_counts")
+        .await;
+    (wrong, days)
+}
+
+/// returns_distribution's rows (from the kept counts and the prices) differ from the query it
+/// was before the counts were kept, for one set of parameters; panics with both on a mismatch.
+async fn assert_returns_distribution(
+    db: &TestDb,
+    symbol: Option<&str>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    width: f64,
+) {
+    let definition = "WITH priced AS (
+            SELECT symbol, day, coalesce(adj_close, close) AS price,
+                   lag(coalesce(adj_close, close)) OVER (PARTITION BY symbol ORDER BY day) AS prev
+            FROM market.daily_prices
+            WHERE ($1::text IS NULL OR symbol = $1)),
+        returns AS (
+            SELECT price / prev - 1 AS r FROM priced
+            WHERE prev > 0 AND ($2::date IS NULL OR day >= $2) AND ($3::date IS NULL OR day <= $3))
+        SELECT floor(r / $4::float8) * $4::float8, (floor(r / $4::float8) + 1) * $4::float8,
+               count(*), count(*)::float8 / sum(count(*)) OVER ()
+        FROM returns GROUP BY floor(r / $4::float8) ORDER BY 1";
+    let report = include_str!("../queries/returns_distribution.sql");
+    let mut conn = db.conn().await;
+    let mut rows = Vec::new();
+    for sql in [definition, report] {
+        let got: Vec<(f64, f64, i64, f64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(symbol)
+            .bind(from)
+            .bind(to)
+            .bind(width)
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        rows.push(got);
+    }
+    assert!(
+        !rows[0].is_empty(),
+        "{symbol:?} {from:?} {to:?}: no returns"
+    );
+    assert_eq!(
+        rows[1], rows[0],
+        "returns_distribution {symbol:?} {from:?} {to:?} width {width}"
+    );
+}
+
+/// The stored medians, quality counts, moving-average crosses and return counts equal their
+/// definitions, and so does returns_distribution over whole and partial quarters.
 async fn assert_stored_features(db: &TestDb, after: &str) {
+    assert_eq!(
+        return_count_mismatches(db).await.0,
+        0,
+        "daily-return counts, after {after}"
+    );
+    let d = |y, m, n| NaiveDate::from_ymd_opt(y, m, n);
+    for (from, to) in [
+        (None, None),
+        (d(2005, 1, 1), d(2014, 12, 31)),
+        (d(2005, 2, 14), d(2014, 11, 30)),
+        (d(2009, 3, 31), None),
+        (None, d(2010, 4, 1)),
+        (d(2012, 5, 2), d(2012, 6, 29)),
+    ] {
+        assert_returns_distribution(db, None, from, to, 0.01).await;
+    }
+    assert_returns_distribution(db, None, d(2005, 2, 14), None, 0.025).await;
     assert_eq!(median_mismatches(db).await.0, 0, "medians, after {after}");
     assert_eq!(
         cross_mismatches(db).await.0,
@@ -1300,6 +1386,8 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
     );
     let (_, crosses) = cross_mismatches(&db).await;
     assert!(crosses > 40, "only {crosses} moving-average crosses");
+    let (_, days) = return_count_mismatches(&db).await;
+    assert!(days > 10_000, "only {days} daily returns counted");
 
     // Files newest day first (Nasdaq and Investing.com order), as new symbols: the medians and
     // counts are computed in SQL before commit.
@@ -1352,6 +1440,10 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
         run.describe()
     );
     assert_stored_features(&db, "a corrected re-load").await;
+    let d = |y, m, n| NaiveDate::from_ymd_opt(y, m, n);
+    for (from, width) in [(None, 0.01), (d(2008, 8, 8), 0.01), (None, 0.005)] {
+        assert_returns_distribution(&db, Some(&symbol), from, None, width).await;
+    }
     assert_ne!(
         db.count(&crosses_of).await,
         crosses_before,
@@ -1386,6 +1478,7 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
     );
     assert!(quality_mismatches(&db).await.0 > 0);
     assert!(cross_mismatches(&db).await.0 > 0);
+    assert!(return_count_mismatches(&db).await.0 > 0);
     db.run(&["refresh", "-q"]).expect_code(0);
     assert_stored_features(&db, "stockdb refresh").await;
 }

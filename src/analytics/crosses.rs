@@ -137,14 +137,15 @@ pub async fn store(
 }
 
 /// After days were appended to `symbol` (its last day before was `last_before`, when it had
-/// `rows_before` rows): continues from its stored running sums over the new rows. Recomputes
-/// the symbol in SQL instead when the stored sums do not match those rows (written before
-/// V10, or by another tool).
+/// `rows_before` rows): continues from its stored running sums over the new rows' closes.
+/// Recomputes the symbol in SQL instead when the stored sums do not match those rows (written
+/// before V10, or by another tool).
 pub async fn append(
     conn: &mut sqlx::PgConnection,
     symbol: &str,
     last_before: NaiveDate,
     rows_before: i64,
+    closes: &[(NaiveDate, f64)],
 ) -> Result<()> {
     let sums: Option<Vec<f64>> =
         sqlx::query_scalar("SELECT close_running_sums FROM market.symbol_stats WHERE symbol = $1")
@@ -154,17 +155,10 @@ pub async fn append(
             .flatten();
     let expected = rows_before.clamp(0, KEPT_SUMS as i64) as usize;
     let Some(sums) = sums.filter(|s| s.len() == expected) else {
-        return refresh(conn, symbol, Some(last_before)).await;
+        return refresh(conn, symbol, None).await;
     };
-    let rows: Vec<(NaiveDate, f64)> = sqlx::query_as(
-        "SELECT day, close FROM market.daily_prices WHERE symbol = $1 AND day > $2 ORDER BY day",
-    )
-    .bind(symbol)
-    .bind(last_before)
-    .fetch_all(&mut *conn)
-    .await?;
     let mut finder = CrossFinder::resume(sums, last_before);
-    for (day, close) in rows {
+    for &(day, close) in closes {
         finder.push(day, close);
     }
     store(conn, symbol, &finder).await
@@ -184,19 +178,6 @@ pub async fn refresh(
         .await
         .with_context(|| format!("finding the moving-average crosses of {symbol}"))?;
     Ok(())
-}
-
-/// `stockdb refresh`: every given symbol's crosses recomputed, two symbols at a time.
-pub async fn refresh_all(pool: &sqlx::PgPool, symbols: &[String]) -> Result<()> {
-    use futures_util::{StreamExt, TryStreamExt};
-    futures_util::stream::iter(symbols)
-        .map(|symbol| async move {
-            let mut conn = pool.acquire().await?;
-            refresh(&mut conn, symbol, None).await
-        })
-        .buffer_unordered(2)
-        .try_collect::<()>()
-        .await
 }
 
 #[cfg(test)]

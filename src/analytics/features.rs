@@ -67,24 +67,6 @@ pub async fn refresh_medians(
     Ok(())
 }
 
-/// `stockdb refresh`: these symbols' stored medians recomputed from `from` on (None: every
-/// day), for rows written by other tools; two symbols at a time.
-pub async fn refresh_all_medians(
-    pool: &sqlx::PgPool,
-    symbols: &[String],
-    from: Option<chrono::NaiveDate>,
-) -> anyhow::Result<()> {
-    use futures_util::{StreamExt, TryStreamExt};
-    futures_util::stream::iter(symbols)
-        .map(|symbol| async move {
-            let mut conn = pool.acquire().await?;
-            refresh_medians(&mut conn, symbol, from).await
-        })
-        .buffer_unordered(2)
-        .try_collect::<()>()
-        .await
-}
-
 /// A symbol's suspicious rows and gaps, as `data_quality` shows them (their definition is
 /// src/analytics/sql/quality_recount.sql).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -5,9 +5,11 @@
 pub mod crosses;
 pub mod features;
 pub mod periods;
+pub mod returns;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
+use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
@@ -508,8 +510,17 @@ pub async fn refresh(
             .fetch_all(pool)
             .await?;
     features::recount_quality(pool, &symbols).await?;
-    features::refresh_all_medians(pool, &symbols, medians_from).await?;
-    crosses::refresh_all(pool, &symbols).await?;
+    // What the loader keeps per symbol, recomputed with the definitions, two symbols at a time.
+    futures_util::stream::iter(&symbols)
+        .map(|symbol| async move {
+            let mut conn = pool.acquire().await?;
+            features::refresh_medians(&mut conn, symbol, medians_from).await?;
+            crosses::refresh(&mut conn, symbol, None).await?;
+            returns::refresh(&mut conn, symbol, None).await
+        })
+        .buffer_unordered(2)
+        .try_collect::<()>()
+        .await?;
     Ok(Some((from, to)))
 }
 

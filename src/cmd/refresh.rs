@@ -11,7 +11,9 @@ use std::time::Instant;
 /// `stockdb load` already does this for the days it loads; use this after changing
 /// market.daily_prices by other means, or when `status` reports stale aggregates. It also
 /// recounts the rows and days per symbol that `status` shows, the counts `data_quality` shows,
-/// and recomputes the stored 30-day medians `volume_features` reads (from --from on).
+/// and recomputes the stored 30-day medians `volume_features` reads (from --from on), the
+/// moving-average crosses `golden_cross` reads and the return counts `returns_distribution`
+/// reads (every day).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb refresh

@@ -9,6 +9,7 @@ use super::verify::{self, FileCounts};
 use crate::analytics::crosses::{self, CrossFinder};
 use crate::analytics::features::{self, QualityCounter, RollingMedian};
 use crate::analytics::periods::{PeriodRows, Prices};
+use crate::analytics::returns::{self, ReturnCounter};
 use crate::analytics::{self, Aggregates};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -165,6 +166,8 @@ struct Parsed {
     quality: QualityCounter,
     /// The moving-average crosses of rows going straight into the table (a symbol's first load).
     crosses: CrossFinder,
+    /// Their daily-return counts.
+    returns: ReturnCounter,
 }
 
 /// What the parse thread sends to the server.
@@ -322,6 +325,8 @@ impl Parsed {
                 self.digests
                     .push(copy::encode_row_of(buf, symbol, row, median));
                 self.crosses.push(row.day, row.close);
+                self.returns
+                    .push(row.day, row.adj_close.unwrap_or(row.close));
                 self.changed_days.push(row.day);
                 self.quality.add(row.day, row.warnings());
             }
@@ -1100,23 +1105,24 @@ where
             .await
             .map_err(|e| Failure::any(file, e))?;
     }
-    // The moving-average crosses: found as a new symbol's rows streamed in when its days came
-    // in order; continued from the stored running sums when days were appended after rows
-    // only stockdb wrote; otherwise recomputed in SQL from the first changed day.
-    let crossed = match last_before {
+    // The moving-average crosses and daily-return counts: found as a new symbol's rows streamed
+    // in when its days came in order; continued from the symbol's last row when days were
+    // appended after rows only stockdb wrote; otherwise recomputed in SQL from the first
+    // changed day.
+    let kept = match last_before {
         _ if is_new && !parsed.crosses.out_of_order => {
-            crosses::store(&mut *tx, symbol, &parsed.crosses).await
+            store_streamed(&mut *tx, symbol, &parsed).await
         }
         Some(last) if appended && inserted > 0 && counted == Some(rows_before) => {
-            crosses::append(&mut *tx, symbol, last, rows_before).await
+            continue_appended(&mut *tx, symbol, last, rows_before).await
         }
         _ if inserted + updated > 0 => {
             let from = if is_new { None } else { first_changed };
-            crosses::refresh(&mut *tx, symbol, from).await
+            recompute_kept(&mut *tx, symbol, from).await
         }
         _ => Ok(()),
     };
-    crossed.map_err(|e| Failure::any(file, e))?;
+    kept.map_err(|e| Failure::any(file, e))?;
     if inserted + updated > 0 {
         let done = match (aggregates, is_new, parsed.periods.finished()) {
             (Aggregates::Tables, true, Some(rows)) => {
@@ -1142,6 +1148,54 @@ where
 /// compare a few rows costs more than staging them all (one new day for 2,642 symbols on
 /// plain PostgreSQL: 18.7 s against 13.1 s). Either way every row is verified; this only
 /// chooses the cheaper way.
+/// A new symbol's crosses and return counts, as its rows streamed in.
+async fn store_streamed(
+    conn: &mut PgConnection,
+    symbol: &str,
+    parsed: &Parsed,
+) -> anyhow::Result<()> {
+    crosses::store(&mut *conn, symbol, &parsed.crosses).await?;
+    returns::store(conn, symbol, &parsed.returns, false).await
+}
+
+/// Days appended after `last_before`: the crosses and return counts continue from the
+/// symbol's last rows (the new rows and the one before them, read back).
+async fn continue_appended(
+    conn: &mut PgConnection,
+    symbol: &str,
+    last_before: NaiveDate,
+    rows_before: i64,
+) -> anyhow::Result<()> {
+    let rows: Vec<(NaiveDate, f64, f64)> = sqlx::query_as(
+        "SELECT day, close, coalesce(adj_close, close) FROM market.daily_prices \
+         WHERE symbol = $1 AND day >= $2 ORDER BY day",
+    )
+    .bind(symbol)
+    .bind(last_before)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(((_, _, last_price), new)) = rows.split_first() else {
+        return recompute_kept(conn, symbol, None).await;
+    };
+    let closes: Vec<(NaiveDate, f64)> = new.iter().map(|&(d, c, _)| (d, c)).collect();
+    crosses::append(&mut *conn, symbol, last_before, rows_before, &closes).await?;
+    let mut counter = ReturnCounter::resume(last_before, *last_price);
+    for &(day, _, price) in new {
+        counter.push(day, price);
+    }
+    returns::store(conn, symbol, &counter, true).await
+}
+
+/// The crosses and return counts recomputed in SQL from `from` on (None: every day).
+async fn recompute_kept(
+    conn: &mut PgConnection,
+    symbol: &str,
+    from: Option<NaiveDate>,
+) -> anyhow::Result<()> {
+    crosses::refresh(&mut *conn, symbol, from).await?;
+    returns::refresh(conn, symbol, from).await
+}
+
 fn appends(file: &PriceFile, in_table: i64) -> bool {
     let bytes = std::fs::metadata(&file.path).map_or(0, |m| m.len());
     bytes < (in_table.max(0) as u64) * 20

@@ -16,14 +16,15 @@
 -- used, over timestamp (immutable, unlike timestamptz), so the planner sees constants and
 -- skips those quarters' chunks and index ranges.
 WITH kept AS (
-    SELECT return_bucket AS bucket, days::bigint AS days
-    FROM market.daily_return_counts
+    -- unnest in the select list streams; in FROM it fills a tuplestore per row (2x slower).
+    SELECT unnest(c.return_buckets) AS bucket, unnest(c.days)::bigint AS days
+    FROM market.daily_return_counts AS c
     WHERE $4::float8 = 0.01
-      AND ($1::text IS NULL OR symbol = $1)
-      AND quarter >= CASE WHEN $2::date IS NULL THEN '-infinity'::date
+      AND ($1::text IS NULL OR c.symbol = $1)
+      AND c.quarter >= CASE WHEN $2::date IS NULL THEN '-infinity'::date
                           WHEN $2::date = date_trunc('quarter', $2::date::timestamp) THEN $2::date
                           ELSE (date_trunc('quarter', $2::date::timestamp) + interval '3 months')::date END
-      AND quarter < coalesce(date_trunc('quarter', ($3::date + 1)::timestamp)::date, 'infinity'::date)
+      AND c.quarter < coalesce(date_trunc('quarter', ($3::date + 1)::timestamp)::date, 'infinity'::date)
 ),
 ends AS (
     -- The days outside those quarters: the previous day of a quarter's first one may lie in

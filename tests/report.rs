@@ -1237,12 +1237,17 @@ async fn return_count_mismatches(db: &TestDb) -> (i64, i64) {
     let wrong = db
         .count(&format!(
             "SELECT count(*) FROM ({definition}) d
-             FULL JOIN market.daily_return_counts s USING (symbol, quarter, return_bucket)
+             FULL JOIN (SELECT c.symbol, c.quarter, b.return_bucket, b.days
+                        FROM market.daily_return_counts c,
+                             unnest(c.return_buckets, c.days) AS b (return_bucket, days)) s
+             USING (symbol, quarter, return_bucket)
              WHERE d.days IS DISTINCT FROM s.days"
         ))
         .await;
     let days = db
-        .count("SELECT coalesce(sum(days), 0)::bigint FROM market.daily_return_counts")
+        .count(
+            "SELECT coalesce(sum(n), 0)::bigint FROM market.daily_return_counts, unnest(days) AS n",
+        )
         .await;
     (wrong, days)
 }

@@ -1,7 +1,22 @@
--- Return counts the loader made from a file's rows for symbol $1: ($2 quarter, $3 return bucket, $4 days)
--- as arrays. $5 false: the symbol's first rows (the counts are these); true: days appended
--- after its last (added to the counts).
-INSERT INTO market.daily_return_counts AS c (symbol, quarter, return_bucket, days)
-SELECT $1, * FROM unnest($2::date[], $3::float8[], $4::integer[])
-ON CONFLICT (symbol, quarter, return_bucket) DO UPDATE
-    SET days = CASE WHEN $5 THEN c.days ELSE 0 END + EXCLUDED.days
+-- Return counts the loader made from a file's rows for symbol $1, one element per (quarter,
+-- bucket): $2 quarters, $3 buckets, $4 days. $5 false: the symbol's first rows (the counts
+-- are these); true: days appended after its last (added to the counts of their quarters).
+WITH sent AS (
+    SELECT * FROM unnest($2::date[], $3::float8[], $4::integer[]) AS s (quarter, return_bucket, days)
+),
+merged AS (
+    SELECT quarter, return_bucket, sum(days)::integer AS days
+    FROM (SELECT quarter, return_bucket, days FROM sent
+          UNION ALL
+          SELECT c.quarter, b.return_bucket, b.days
+          FROM market.daily_return_counts AS c,
+               unnest(c.return_buckets, c.days) AS b (return_bucket, days)
+          WHERE $5 AND c.symbol = $1 AND c.quarter IN (SELECT quarter FROM sent)) AS u
+    GROUP BY quarter, return_bucket
+)
+INSERT INTO market.daily_return_counts AS c (symbol, quarter, return_buckets, days)
+SELECT $1, quarter, array_agg(return_bucket ORDER BY return_bucket), array_agg(days ORDER BY return_bucket)
+FROM merged
+GROUP BY quarter
+ON CONFLICT (symbol, quarter) DO UPDATE
+    SET return_buckets = EXCLUDED.return_buckets, days = EXCLUDED.days

@@ -171,13 +171,15 @@ pub async fn refresh(
     symbol: &str,
     from: Option<NaiveDate>,
 ) -> Result<()> {
-    sqlx::query(include_str!("sql/crosses_refresh.sql"))
-        .bind(symbol)
-        .bind(from)
-        .execute(conn)
-        .await
-        .with_context(|| format!("finding the moving-average crosses of {symbol}"))?;
-    Ok(())
+    let sql = include_str!("sql/crosses_refresh.sql");
+    super::recompute_symbol(
+        conn,
+        sql,
+        symbol,
+        from,
+        "finding the moving-average crosses",
+    )
+    .await
 }
 
 #[cfg(test)]

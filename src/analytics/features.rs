@@ -57,14 +57,8 @@ pub async fn refresh_medians(
     symbol: &str,
     from: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<()> {
-    use anyhow::Context;
-    sqlx::query(include_str!("sql/refresh_medians.sql"))
-        .bind(symbol)
-        .bind(from)
-        .execute(conn)
-        .await
-        .with_context(|| format!("computing the 30-day medians of {symbol}"))?;
-    Ok(())
+    let sql = include_str!("sql/refresh_medians.sql");
+    super::recompute_symbol(conn, sql, symbol, from, "computing the 30-day medians").await
 }
 
 /// A symbol's suspicious rows and gaps, as `data_quality` shows them (their definition is

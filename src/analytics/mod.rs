@@ -31,6 +31,24 @@ pub enum Aggregates {
     Tables,
 }
 
+/// Runs a stored feature's SQL definition for one symbol from a day on (None: every day):
+/// `sql` takes the symbol as $1 and the day as $2; `doing` names it in errors.
+async fn recompute_symbol(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    symbol: &str,
+    from: Option<NaiveDate>,
+    doing: &str,
+) -> Result<()> {
+    sqlx::query(sql)
+        .bind(symbol)
+        .bind(from)
+        .execute(conn)
+        .await
+        .with_context(|| format!("{doing} of {symbol}"))?;
+    Ok(())
+}
+
 /// Reads how migration V2 created the aggregates on this database.
 pub async fn detect(conn: &mut PgConnection) -> Result<Aggregates> {
     // relkind is PostgreSQL's one-byte "char", which sqlx decodes as i8.

@@ -91,13 +91,8 @@ pub async fn refresh(
     symbol: &str,
     from: Option<NaiveDate>,
 ) -> Result<()> {
-    sqlx::query(include_str!("sql/returns_refresh.sql"))
-        .bind(symbol)
-        .bind(from)
-        .execute(conn)
-        .await
-        .with_context(|| format!("counting the daily returns of {symbol}"))?;
-    Ok(())
+    let sql = include_str!("sql/returns_refresh.sql");
+    super::recompute_symbol(conn, sql, symbol, from, "counting the daily returns").await
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 -- The TimescaleDB refresh policy of one continuous aggregate in market_agg ($1, e.g. 'weekly';
 -- the jobs view names the aggregate itself): its schedule and the end of its last successful
--- run; no row when there is none.
-SELECT j.schedule_interval::text AS schedule, s.last_successful_finish
+-- run (NULL until one finished: TimescaleDB says '-infinity', which chrono cannot hold); no row
+-- when there is none.
+SELECT j.schedule_interval::text AS schedule,
+       CASE WHEN isfinite(s.last_successful_finish) THEN s.last_successful_finish END AS last_successful_finish
 FROM timescaledb_information.jobs j
 LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
 WHERE j.proc_name = 'policy_refresh_continuous_aggregate'

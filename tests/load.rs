@@ -315,6 +315,10 @@ async fn each_bad_input_is_refused_with_its_location_and_nothing_is_loaded() {
         0
     );
     assert_eq!(
+        db.count("SELECT count(*) FROM market.intraday_bars").await,
+        0
+    );
+    assert_eq!(
         db.count(
             "SELECT count(*) FROM market.load_runs WHERE status = 'failed' AND error IS NOT NULL"
         )

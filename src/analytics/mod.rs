@@ -4,6 +4,7 @@
 
 pub mod crosses;
 pub mod features;
+pub mod intraday;
 pub mod periods;
 pub mod returns;
 

@@ -49,6 +49,9 @@ pub struct Args {
     /// Date format (chrono strftime syntax) when dates are neither YYYY-MM-DD nor M/D/YYYY.
     #[arg(long, value_name = "FMT")]
     pub date_format: Option<String>,
+    /// Exchange time zone of intraday files' naive timestamps (tz database name); offsets in the file win.
+    #[arg(long, value_name = "TZ", default_value = None, value_parser = parse_zone)]
+    pub timezone: Option<chrono_tz::Tz>,
     /// Parse and validate everything, and show each file's format, columns, dates, symbol and days; connect to no database, write no table.
     #[arg(long)]
     pub dry_run: bool,
@@ -76,6 +79,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
             parse: ParseOptions {
                 date_format: args.date_format,
                 strict: args.strict,
+                timezone: args.timezone,
             },
             max_bad_rows: args.max_bad_rows,
             rejects_dir: args.rejects,
@@ -277,4 +281,10 @@ fn render_text(summary: &Summary, table: comfy_table::Table) -> String {
         ));
     }
     text
+}
+
+/// A tz database name such as `America/New_York` or `Europe/London`.
+fn parse_zone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.parse()
+        .map_err(|_| format!("{name:?} is not a tz database time zone (e.g. America/New_York)"))
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 /// recounts the rows and days per symbol that `status` shows, the counts `data_quality` shows,
 /// and recomputes the stored 30-day medians `volume_features` reads (from --from on), the
 /// moving-average crosses `golden_cross` reads and the return counts `returns_distribution`
-/// reads (every day).
+/// reads (every day), and the intraday roll-ups (5-minute to daily) over all intraday bars.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb refresh
@@ -63,6 +63,16 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let pool = db::pool(&database.url, 2, None).await?;
     let started = Instant::now();
     let range = analytics::refresh(&pool, database.aggregates, args.from, args.to).await?;
+    // The intraday roll-ups are few beside the bars: always recomputed whole.
+    let intraday = Instant::now();
+    analytics::intraday::refresh_all(&pool, database.aggregates).await?;
+    if !global.quiet {
+        println!(
+            "refreshed the {} intraday roll-ups in {:.2} s",
+            analytics::intraday::LEVELS.len(),
+            intraday.elapsed().as_secs_f64()
+        );
+    }
     if !global.quiet {
         match range {
             Some((from, to)) => println!(

@@ -3,6 +3,7 @@
 //! Binary rather than text: no float formatting or parsing on either side, and the values
 //! arrive bit for bit, which the sanity check's exact comparison relies on.
 
+use super::intraday::parse::Bar;
 use super::parse::Row;
 use crate::analytics::periods::Bucket;
 use chrono::NaiveDate;
@@ -170,6 +171,35 @@ pub fn encode_period_row(
     put_i64(buf, volume);
     for v in [b.avg_high(), b.avg_low(), b.avg_close(), b.avg_volume()] {
         put_f64(buf, v);
+    }
+}
+
+/// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01 (UTC).
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// Appends one intraday bar as a tuple of `market.intraday_bars` (symbol, resolution, ts,
+/// open, high, low, close, volume); `resolution` in microseconds.
+pub fn encode_bar(buf: &mut Vec<u8>, symbol: &str, resolution: i64, bar: &Bar) {
+    buf.extend_from_slice(&8i16.to_be_bytes());
+    put_text(buf, symbol);
+    // An interval: microseconds, days, months.
+    buf.extend_from_slice(&16i32.to_be_bytes());
+    buf.extend_from_slice(&resolution.to_be_bytes());
+    buf.extend_from_slice(&0i32.to_be_bytes());
+    buf.extend_from_slice(&0i32.to_be_bytes());
+    put_i64(buf, bar.ts - PG_EPOCH_MICROS);
+    for v in [bar.open, bar.high, bar.low, bar.close] {
+        put_f64(buf, v);
+    }
+    put_i64(buf, bar.volume);
+}
+
+/// A resolution in microseconds as the interval [`encode_bar`] writes.
+pub fn interval_of(resolution: i64) -> sqlx::postgres::types::PgInterval {
+    sqlx::postgres::types::PgInterval {
+        months: 0,
+        days: 0,
+        microseconds: resolution,
     }
 }
 

@@ -39,6 +39,16 @@ pub struct PriceFile {
     pub symbol_in_file: bool,
     /// True when the file names a symbol on each row and may hold several symbols.
     pub symbol_per_row: bool,
+    /// Daily prices or intraday bars, recognised from the first lines.
+    pub kind: Kind,
+}
+
+/// What a price file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Daily,
+    /// Bars with a time of day (`market.intraday_bars`).
+    Intraday,
 }
 
 /// Everything one load run reads.
@@ -160,6 +170,33 @@ fn folder_class(dir: &Path) -> Option<AssetClass> {
 /// column), else the file name's; `symbol_given` (`--symbol`) spares the file name.
 fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Result<PriceFile> {
     let class = class.or_else(|| path.parent().and_then(folder_class));
+    if let Some(symbol) = intraday_symbol(path) {
+        let symbol = match symbol {
+            Some(s) => {
+                Some(check_symbol(&s).with_context(|| format!("{}: symbol", path.display()))?)
+            }
+            None => None,
+        };
+        let in_file = symbol.is_some();
+        let symbol = match symbol {
+            Some(s) => s,
+            None if symbol_given => String::new(),
+            None => symbol_from_file_name(&file_name(path)).with_context(|| {
+                format!(
+                    "{}: cannot take a symbol from the file name; give --symbol",
+                    path.display()
+                )
+            })?,
+        };
+        return Ok(PriceFile {
+            path: path.to_path_buf(),
+            symbol,
+            asset_class: class,
+            symbol_in_file: in_file,
+            symbol_per_row: false,
+            kind: Kind::Intraday,
+        });
+    }
     let (in_file, symbol_per_row) = content_symbol(path);
     let symbol = match &in_file {
         Some(s) => check_symbol(s).with_context(|| format!("{}: symbol", path.display()))?,
@@ -177,7 +214,34 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
         asset_class: class,
         symbol_in_file: in_file.is_some(),
         symbol_per_row,
+        kind: Kind::Daily,
     })
+}
+
+/// `Some` when the file's first lines are an intraday file's, with the symbol they name (a
+/// yfinance ticker line, the first row of a Symbol column), if any.
+fn intraday_symbol(path: &Path) -> Option<Option<String>> {
+    let file = std::fs::File::open(path).ok()?;
+    let reader: Box<dyn std::io::Read> = if super::file::is_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        )))
+    } else {
+        Box::new(file)
+    };
+    let head = super::intraday::parse::read_head(reader).ok()?;
+    // A file that looks intraday but cannot be read goes the intraday way, which says why.
+    let layout = match super::intraday::parse::sniff(&head)? {
+        Ok(layout) => layout,
+        Err(_) => return Some(None),
+    };
+    let from_column = layout.symbol_column.and_then(|c| {
+        head.get(layout.header_rows)
+            .and_then(|row| row.get(c))
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_uppercase())
+    });
+    Some(layout.ticker.or(from_column))
 }
 
 /// The symbol a file names in its first lines, if it does, and whether it names one on each
@@ -252,7 +316,10 @@ pub fn symbol_from_file_name(name: &str) -> Result<String> {
     let kept: Vec<&str> = words
         .iter()
         .copied()
-        .filter(|w| !SOURCE_WORDS.contains(&w.to_ascii_lowercase().as_str()))
+        .filter(|w| {
+            !SOURCE_WORDS.contains(&w.to_ascii_lowercase().as_str())
+                && !super::intraday::parse::is_intraday_word(w)
+        })
         .collect();
     if words.len() > 1 && !kept.is_empty() {
         return check_symbol(&kept.join("_"));

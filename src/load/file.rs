@@ -3,7 +3,7 @@
 //! and commits, all in one transaction (DESIGN.md §6).
 
 use super::copy;
-use super::discover::PriceFile;
+use super::discover::{Kind, PriceFile};
 use super::parse::{BadRow, FileError, Item, ParseOptions, PriceReader, Row};
 use super::verify::{self, FileCounts};
 use crate::analytics::crosses::{self, CrossFinder};
@@ -98,7 +98,7 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn new(file: &PriceFile) -> Self {
+    pub(super) fn new(file: &PriceFile) -> Self {
         FileReport {
             path: file.path.clone(),
             symbol: file.symbol.clone(),
@@ -183,7 +183,7 @@ enum Mode {
 
 /// Why the parse thread stopped before the end.
 #[derive(Debug)]
-enum Stop {
+pub(super) enum Stop {
     /// One bad row more than `--max-bad-rows` allows.
     TooManyBadRows {
         row: Box<BadRow>,
@@ -198,9 +198,9 @@ enum Stop {
 
 /// Feeds every byte read to a SHA-256 shared with the caller (the reader ends up boxed
 /// inside the csv and gzip readers, out of reach).
-struct HashingReader<R> {
-    inner: R,
-    hasher: Rc<RefCell<Sha256>>,
+pub(super) struct HashingReader<R> {
+    pub(super) inner: R,
+    pub(super) hasher: Rc<RefCell<Sha256>>,
 }
 
 impl<R: Read> Read for HashingReader<R> {
@@ -447,7 +447,7 @@ fn encode_rows(rows: &[(Row, u8)], mode: &Mode, tx: mpsc::Sender<Vec<u8>>) -> Re
     Ok(parsed)
 }
 
-fn refusal_message(stop: &Stop, path: &Path) -> String {
+pub(super) fn refusal_message(stop: &Stop, path: &Path) -> String {
     match stop {
         Stop::TooManyBadRows { row, limit } => {
             let hint = if *limit == 0 {
@@ -583,6 +583,11 @@ pub async fn load(
 
 /// `--dry-run`: parse and validate only.
 async fn validate(file: &PriceFile, settings: &Settings) -> FileReport {
+    if file.kind == Kind::Intraday {
+        let (mut report, rejected) = super::intraday::validate(file, settings).await;
+        keep_rejects(settings, &mut report, &rejected);
+        return report;
+    }
     let mut report = FileReport::new(file);
     if file.symbol_per_row {
         let (path, owned) = (file.path.clone(), settings.clone());
@@ -715,7 +720,7 @@ async fn attempt_load(
 
 /// How a database error bears on what to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ErrorKind {
+pub(super) enum ErrorKind {
     /// Deadlock or serialization failure: the whole file may be tried again.
     Retry,
     /// The server or the network went away: start no more files.
@@ -723,7 +728,7 @@ enum ErrorKind {
     Other,
 }
 
-fn classify(e: &sqlx::Error) -> ErrorKind {
+pub(super) fn classify(e: &sqlx::Error) -> ErrorKind {
     match e {
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some("40001" | "40P01") => ErrorKind::Retry,
@@ -741,14 +746,14 @@ fn classify(e: &sqlx::Error) -> ErrorKind {
     }
 }
 
-struct Failure {
-    outcome: Outcome,
-    message: String,
-    kind: ErrorKind,
+pub(super) struct Failure {
+    pub(super) outcome: Outcome,
+    pub(super) message: String,
+    pub(super) kind: ErrorKind,
 }
 
 impl Failure {
-    fn db(file: &PriceFile, err: sqlx::Error) -> Self {
+    pub(super) fn db(file: &PriceFile, err: sqlx::Error) -> Self {
         Failure {
             outcome: Outcome::Failed,
             message: format!(
@@ -759,7 +764,7 @@ impl Failure {
         }
     }
 
-    fn any(file: &PriceFile, err: anyhow::Error) -> Self {
+    pub(super) fn any(file: &PriceFile, err: anyhow::Error) -> Self {
         match err.downcast::<sqlx::Error>() {
             Ok(e) => Failure::db(file, e),
             Err(other) => Failure {
@@ -805,7 +810,9 @@ async fn write(
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
     let mut tx = conn.begin().await.map_err(|e| Failure::db(file, e))?;
-    let rejected = if file.symbol_per_row {
+    let rejected = if file.kind == Kind::Intraday {
+        super::intraday::write(&mut tx, file, settings, aggregates, run, report).await?
+    } else if file.symbol_per_row {
         write_grouped(&mut tx, file, settings, aggregates, run, report).await?
     } else {
         let (chunks, rx) = mpsc::channel::<Vec<u8>>(4);
@@ -982,30 +989,14 @@ where
         .copy_in_raw(copy_sql)
         .await
         .map_err(|e| Failure::db(file, e))?;
-    let mut send_error = None;
-    // Ctrl-C is heeded only here, between chunks: once the rows are in, the rest of the file
-    // takes milliseconds, and cancelling during COMMIT could not stop the server committing.
-    loop {
-        let chunk = tokio::select! {
-            chunk = rx.recv() => chunk,
-            () = run.wait_cancelled() => {
-                copy_in.abort("stockdb: interrupted").await.ok();
-                return Err(Failure {
-                    outcome: Outcome::Interrupted,
-                    message: format!(
-                        "{}: interrupted; rolled back, nothing of this file was loaded",
-                        file.path.display()
-                    ),
-                    kind: ErrorKind::Other,
-                });
-            }
-        };
-        let Some(chunk) = chunk else { break };
-        if let Err(e) = copy_in.send(chunk).await {
-            send_error = Some(e);
-            break;
+    let send_error = match send_chunks(&mut copy_in, &mut rx, run).await {
+        Sent::All => None,
+        Sent::Failed(e) => Some(e),
+        Sent::Cancelled => {
+            copy_in.abort("stockdb: interrupted").await.ok();
+            return Err(interrupted(file));
         }
-    }
+    };
     // Closing our end stops the parse thread if it is still sending.
     drop(rx);
     let parsed = join(parse).await;
@@ -1141,6 +1132,48 @@ where
         updated: updated as u64,
         in_table,
     })
+}
+
+/// How streaming a file's COPY chunks ended.
+pub(super) enum Sent {
+    /// Every chunk went out.
+    All,
+    /// A send failed (the server said why).
+    Failed(sqlx::Error),
+    /// Ctrl-C: the caller aborts the COPY.
+    Cancelled,
+}
+
+/// Streams the parse thread's COPY chunks to the server. Ctrl-C is heeded only here, between
+/// chunks: once the rows are in, the rest of the file takes milliseconds, and cancelling
+/// during COMMIT could not stop the server committing.
+pub(super) async fn send_chunks(
+    copy_in: &mut sqlx::postgres::PgCopyIn<&mut PgConnection>,
+    rx: &mut mpsc::Receiver<Vec<u8>>,
+    run: &RunState,
+) -> Sent {
+    loop {
+        let chunk = tokio::select! {
+            chunk = rx.recv() => chunk,
+            () = run.wait_cancelled() => return Sent::Cancelled,
+        };
+        let Some(chunk) = chunk else { return Sent::All };
+        if let Err(e) = copy_in.send(chunk).await {
+            return Sent::Failed(e);
+        }
+    }
+}
+
+/// The failure of a load stopped by Ctrl-C.
+pub(super) fn interrupted(file: &PriceFile) -> Failure {
+    Failure {
+        outcome: Outcome::Interrupted,
+        message: format!(
+            "{}: interrupted; rolled back, nothing of this file was loaded",
+            file.path.display()
+        ),
+        kind: ErrorKind::Other,
+    }
 }
 
 /// A new symbol's crosses and return counts, as its rows streamed in.

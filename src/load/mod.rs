@@ -6,6 +6,7 @@ pub mod copy;
 pub mod discover;
 pub mod file;
 pub mod format;
+pub mod intraday;
 pub mod meta;
 pub mod parse;
 pub mod verify;
@@ -170,7 +171,11 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
                 "note: the aggregates were not refreshed because the connection was lost; run `stockdb refresh` once the server is back"
             );
         } else if database.aggregates == crate::analytics::Aggregates::Continuous {
-            let refreshed = crate::analytics::refresh_pending(&records, database.aggregates).await;
+            let refreshed = async {
+                crate::analytics::refresh_pending(&records, database.aggregates).await?;
+                crate::analytics::intraday::refresh_pending(&records, database.aggregates).await
+            }
+            .await;
             if let Err(e) = refreshed {
                 refresh_error = Some(format!(
                     "the loaded prices are committed, but refreshing the aggregates failed: {e:#}; run `stockdb refresh`"

@@ -380,6 +380,29 @@ pub enum Problem {
     Suspicious {
         what: String,
     },
+    /// Intraday: a second bar with the same timestamp.
+    DuplicateTime {
+        time: String,
+        first_line: u64,
+    },
+    /// Intraday: a bar off the file's resolution grid.
+    OffGrid {
+        column: String,
+        value: String,
+        grid: String,
+    },
+    /// Intraday: a naive time that the exchange's clock shows twice or never (DST).
+    LocalTime {
+        column: String,
+        value: String,
+        reason: String,
+    },
+    /// Intraday: a row naming another symbol than the file's first row.
+    OtherSymbol {
+        column: String,
+        value: String,
+        symbol: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -437,6 +460,32 @@ impl fmt::Display for Problem {
             Problem::Suspicious { what } => {
                 write!(f, "{what} (suspicious; refused because of --strict)")
             }
+            Problem::DuplicateTime { time, first_line } => {
+                write!(
+                    f,
+                    "second bar for {time} (the first is on line {first_line})"
+                )
+            }
+            Problem::OffGrid {
+                column,
+                value,
+                grid,
+            } => {
+                write!(f, "{column}: {value:?} is off the file's grid of {grid}")
+            }
+            Problem::LocalTime {
+                column,
+                value,
+                reason,
+            } => write!(f, "{column}: {value:?} {reason}"),
+            Problem::OtherSymbol {
+                column,
+                value,
+                symbol,
+            } => write!(
+                f,
+                "{column}: {value:?} is not {symbol}, the symbol of the file's first bar (one symbol per intraday file)"
+            ),
         }
     }
 }
@@ -469,6 +518,8 @@ pub struct ParseOptions {
     pub date_format: Option<String>,
     /// Treat suspicious rows as bad rows (`--strict`).
     pub strict: bool,
+    /// The exchange time zone of naive intraday timestamps (`--timezone`); None: America/New_York.
+    pub timezone: Option<chrono_tz::Tz>,
 }
 
 /// Parses one row against a header; `Err` carries the 0-based field index at fault.
@@ -673,7 +724,7 @@ fn digits(b: &[u8]) -> Option<u32> {
 
 /// A finite decimal number; `NaN`, `inf` and overflow (`1e400`) are refused. A `$` prefix
 /// (Nasdaq.com) and thousands separators (`1,234.56`, quoted in the file) are allowed.
-fn parse_price(s: &str) -> Option<f64> {
+pub(crate) fn parse_price(s: &str) -> Option<f64> {
     let v: f64 = match s.parse() {
         Ok(v) => v,
         // The plain number is the hot path; the rest only when it fails.
@@ -718,7 +769,7 @@ fn plain_number(s: &str) -> Option<String> {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum VolumeError {
+pub(crate) enum VolumeError {
     NotANumber,
     Fractional,
     Negative,
@@ -728,7 +779,7 @@ enum VolumeError {
 /// An integer volume; `1225700.0` is accepted because Kaggle files write volumes as floats,
 /// `1,234,567` and `20.58M` / `870.5K` / `1.2B` (exactly, Investing.com) too, and `-` as 0
 /// where the format says so.
-fn parse_volume(s: &str, dash_is_zero: bool) -> Result<i64, VolumeError> {
+pub(crate) fn parse_volume(s: &str, dash_is_zero: bool) -> Result<i64, VolumeError> {
     let v = match s.parse::<i64>() {
         Ok(v) => v,
         Err(_) if dash_is_zero && s == "-" => 0,

@@ -244,6 +244,9 @@ mod tests {
             "volume_features",
             "load_history",
             "data_quality",
+            "intraday_bars",
+            "vwap_daily",
+            "intraday_vs_daily",
         ] {
             assert!(
                 names.contains(&expected),

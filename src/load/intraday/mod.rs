@@ -1,0 +1,416 @@
+//! Intraday bar files (issue 11): one file's transaction. A blocking thread parses the bars
+//! (`parse`), decides the resolution from a sample and streams binary COPY chunks; the bars
+//! go straight into `market.intraday_bars` when the symbol has none at that resolution, else
+//! through a staging table and an upsert. Then the sanity check, the roll-ups (tables tiers)
+//! or their stale range (timescale tier), all before the commit that `file::write` makes.
+
+pub mod parse;
+
+use super::copy;
+use super::discover::PriceFile;
+use super::file::{
+    Failure, FileReport, HashingReader, Outcome, RunState, Sent, Settings, Stop, interrupted,
+    is_gzip, refusal_message, send_chunks,
+};
+use super::parse::BadRow;
+use super::verify::{self, FileCounts, TableCounts};
+use crate::analytics::Aggregates;
+use chrono::{DateTime, NaiveDate, Utc};
+use parse::{BarReader, Grid, Item};
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use std::cell::RefCell;
+use std::io::Read;
+use std::path::Path;
+use std::rc::Rc;
+use tokio::sync::{mpsc, oneshot};
+
+/// Bytes per COPY message.
+const CHUNK: usize = 256 * 1024;
+
+/// What the parse thread found in an intraday file.
+#[derive(Debug, Default)]
+pub struct ParsedBars {
+    pub rows: u64,
+    pub accepted: u64,
+    pub warned: u64,
+    pub rejected: Vec<BadRow>,
+    /// First and last bar (UTC microseconds).
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    /// Sum of the accepted volumes, for the check of a COPY straight into the table.
+    pub volume: i128,
+    pub sha256: String,
+    pub format: String,
+    pub columns: String,
+    pub resolution: String,
+    pub symbol: Option<String>,
+    /// First and last exchange day.
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+}
+
+impl From<parse::FileError> for Stop {
+    fn from(e: parse::FileError) -> Stop {
+        use crate::load::parse::{FileError as DailyError, HeaderError};
+        Stop::File(match e {
+            parse::FileError::Layout(m) => DailyError::Header(HeaderError::Layout(m)),
+            parse::FileError::Csv { line, message } => DailyError::Csv { line, message },
+            parse::FileError::Io(e) => DailyError::Io(e),
+        })
+    }
+}
+
+/// Opens the file (gzip too), hashing every byte read.
+fn open(path: &Path, hasher: &Rc<RefCell<Sha256>>) -> std::io::Result<Box<dyn Read>> {
+    let raw = HashingReader {
+        inner: std::fs::File::open(path)?,
+        hasher: Rc::clone(hasher),
+    };
+    Ok(if is_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            raw,
+        )))
+    } else {
+        Box::new(raw)
+    })
+}
+
+/// The resolution a file name gives (`MSFT_15min.csv`), if any.
+fn named_resolution(path: &Path) -> Option<i64> {
+    let stem = path.file_name()?.to_string_lossy().to_string();
+    stem.split(['_', ' ', '.', '-'])
+        .find_map(parse::resolution_word)
+}
+
+/// The parse thread: reads the file, sends its grid once decided, then COPY chunks of
+/// `market.intraday_bars` tuples for `symbol`.
+fn parse_bars(
+    path: &Path,
+    symbol: &str,
+    settings: &Settings,
+    grid_tx: oneshot::Sender<Grid>,
+    tx: mpsc::Sender<Vec<u8>>,
+) -> Result<ParsedBars, Stop> {
+    let hasher = Rc::new(RefCell::new(Sha256::new()));
+    let watch = std::fs::File::open(path).map_err(|e| Stop::from(parse::FileError::Io(e)))?;
+    let before = watch
+        .metadata()
+        .map(|m| (m.len(), m.modified().ok()))
+        .map_err(|e| Stop::from(parse::FileError::Io(e)))?;
+    let mut first_open = true;
+    let mut reader = BarReader::open(
+        || {
+            // The first opening only recognises the layout: hash the second, read whole.
+            if first_open {
+                first_open = false;
+                return open(path, &Rc::new(RefCell::new(Sha256::new())));
+            }
+            open(path, &hasher)
+        },
+        settings.parse.timezone,
+        settings.parse.strict,
+        named_resolution(path),
+    )
+    .map_err(Stop::from)?;
+    let grid = reader.decide_grid().map_err(Stop::from)?;
+    let zone = reader.zone();
+    let layout = reader.layout().clone();
+    let mut parsed = ParsedBars {
+        format: layout.source.label().to_string(),
+        columns: layout.mapping(),
+        resolution: grid.label(),
+        ..ParsedBars::default()
+    };
+    // The async side waits for the grid before choosing where the COPY goes.
+    if grid_tx.send(grid).is_err() {
+        return Err(Stop::Cancelled);
+    }
+    let mut buf = Vec::with_capacity(CHUNK + 256);
+    buf.extend_from_slice(copy::HEADER);
+    while let Some(item) = reader.next_item().map_err(Stop::from)? {
+        match item {
+            Item::Bar(bar, warned) => {
+                copy::encode_bar(&mut buf, symbol, grid.resolution, &bar);
+                parsed.accepted += 1;
+                parsed.warned += u64::from(warned);
+                parsed.volume += i128::from(bar.volume);
+                parsed.first = Some(parsed.first.map_or(bar.ts, |f| f.min(bar.ts)));
+                parsed.last = Some(parsed.last.map_or(bar.ts, |l| l.max(bar.ts)));
+            }
+            Item::Bad(row) => {
+                if parsed.rejected.len() as u64 >= settings.max_bad_rows {
+                    return Err(Stop::TooManyBadRows {
+                        row: Box::new(row),
+                        limit: settings.max_bad_rows,
+                    });
+                }
+                parsed.rejected.push(row);
+            }
+        }
+        if buf.len() >= CHUNK {
+            let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 256));
+            tx.blocking_send(full).map_err(|_| Stop::Cancelled)?;
+        }
+    }
+    buf.extend_from_slice(copy::TRAILER);
+    tx.blocking_send(buf).map_err(|_| Stop::Cancelled)?;
+    parsed.rows = reader.rows;
+    parsed.symbol = reader.row_symbol.clone();
+    let day = |ts: i64| {
+        DateTime::<Utc>::from_timestamp_micros(ts).map(|t| t.with_timezone(&zone).date_naive())
+    };
+    parsed.first_day = parsed.first.and_then(day);
+    parsed.last_day = parsed.last.and_then(day);
+    drop(reader);
+    let after = watch
+        .metadata()
+        .map(|m| (m.len(), m.modified().ok()))
+        .map_err(|e| Stop::from(parse::FileError::Io(e)))?;
+    if after != before {
+        return Err(Stop::Changed);
+    }
+    parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
+    Ok(parsed)
+}
+
+fn spawn(
+    file: &PriceFile,
+    settings: &Settings,
+    grid_tx: oneshot::Sender<Grid>,
+    tx: mpsc::Sender<Vec<u8>>,
+) -> tokio::task::JoinHandle<Result<ParsedBars, Stop>> {
+    let (path, symbol, settings) = (file.path.clone(), file.symbol.clone(), settings.clone());
+    tokio::task::spawn_blocking(move || parse_bars(&path, &symbol, &settings, grid_tx, tx))
+}
+
+async fn join(
+    handle: tokio::task::JoinHandle<Result<ParsedBars, Stop>>,
+) -> Result<ParsedBars, Stop> {
+    match handle.await {
+        Ok(result) => result,
+        Err(e) => Err(Stop::from(parse::FileError::Io(std::io::Error::other(
+            format!("parser thread failed: {e}"),
+        )))),
+    }
+}
+
+impl FileReport {
+    fn take_bars(&mut self, parsed: &ParsedBars) {
+        self.rows_in_file = parsed.rows;
+        self.accepted = parsed.accepted;
+        self.rejected = parsed.rejected.len() as u64;
+        self.warnings = parsed.warned;
+        self.first_day = parsed.first_day;
+        self.last_day = parsed.last_day;
+        self.sha256 = Some(parsed.sha256.clone());
+        self.format = Some(format!("{} ({} bars)", parsed.format, parsed.resolution));
+        self.columns = Some(parsed.columns.clone());
+        self.dates = Some("exchange time".into());
+    }
+}
+
+fn refused(file: &PriceFile, stop: &Stop) -> Failure {
+    Failure {
+        outcome: Outcome::Refused,
+        message: refusal_message(stop, &file.path),
+        kind: super::file::ErrorKind::Other,
+    }
+}
+
+/// `--dry-run` of an intraday file: parse and judge every row, write nothing.
+pub async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
+    let mut report = FileReport::new(file);
+    let (grid_tx, _grid_rx) = oneshot::channel();
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(4);
+    let parse = spawn(file, settings, grid_tx, tx);
+    while rx.recv().await.is_some() {}
+    match join(parse).await {
+        Ok(parsed) => {
+            report.take_bars(&parsed);
+            report.outcome = Outcome::Validated;
+            report.check_passed = parsed.rows == parsed.accepted + parsed.rejected.len() as u64;
+            (report, parsed.rejected)
+        }
+        Err(stop) => {
+            report.outcome = Outcome::Refused;
+            report.error = Some(refusal_message(&stop, &file.path));
+            (report, Vec::new())
+        }
+    }
+}
+
+/// One intraday file inside its transaction (begun and committed by the caller).
+pub(super) async fn write(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    settings: &Settings,
+    aggregates: Aggregates,
+    run: &RunState,
+    report: &mut FileReport,
+) -> Result<Vec<BadRow>, Failure> {
+    let db = |e| Failure::db(file, e);
+    sqlx::query(include_str!("../sql/symbol_upsert.sql"))
+        .bind(&file.symbol)
+        .bind(file.asset_class.map(|c| c.as_str()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let (grid_tx, grid_rx) = oneshot::channel();
+    let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
+    let parse = spawn(file, settings, grid_tx, chunks);
+    let Ok(grid) = grid_rx.await else {
+        // The file was refused before its grid was known.
+        drop(rx);
+        return Err(match join(parse).await {
+            Err(stop) => refused(file, &stop),
+            Ok(_) => refused(file, &Stop::Cancelled),
+        });
+    };
+    let resolution = copy::interval_of(grid.resolution);
+    // Asked with the symbol's row lock held (symbol_upsert): no other load of it runs now.
+    let direct: bool = !sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM market.intraday_bars WHERE symbol = $1 AND resolution = $2)",
+    )
+    .bind(&file.symbol)
+    .bind(resolution)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let copy_sql = if direct {
+        "COPY market.intraday_bars (symbol, resolution, ts, open, high, low, close, volume) FROM STDIN (FORMAT binary)"
+    } else {
+        "COPY pg_temp.stockdb_intraday_staging (symbol, resolution, ts, open, high, low, close, volume) FROM STDIN (FORMAT binary)"
+    };
+    let mut copy_in = tx.copy_in_raw(copy_sql).await.map_err(db)?;
+    let sent = send_chunks(&mut copy_in, &mut rx, run).await;
+    drop(rx);
+    let parsed = join(parse).await;
+    let parsed = match (parsed, sent) {
+        (_, Sent::Cancelled) => {
+            copy_in.abort("stockdb: interrupted").await.ok();
+            return Err(interrupted(file));
+        }
+        (_, Sent::Failed(e)) => {
+            copy_in.abort("stockdb: send failed").await.ok();
+            return Err(db(e));
+        }
+        (Err(stop), Sent::All) => {
+            copy_in.abort("stockdb: file refused").await.ok();
+            return Err(refused(file, &stop));
+        }
+        (Ok(parsed), Sent::All) => parsed,
+    };
+    let copied = copy_in.finish().await.map_err(db)?;
+    report.take_bars(&parsed);
+    if let Some(s) = &parsed.symbol
+        && *s != file.symbol
+        && !file.symbol_in_file
+    {
+        tracing::info!(
+            "{}: the Symbol column says {s}; loaded as {}",
+            file.path.display(),
+            file.symbol
+        );
+    }
+
+    let (inserted, updated, changed): (i64, i64, Option<(i64, i64)>) = if direct {
+        let range = parsed.first.zip(parsed.last);
+        (copied as i64, 0, range)
+    } else {
+        let (ins, upd, from, to): (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+            sqlx::query_as(include_str!("sql/merge.sql"))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        let micros = |t: DateTime<Utc>| t.timestamp_micros();
+        (ins, upd, from.map(micros).zip(to.map(micros)))
+    };
+    let table = if direct {
+        direct_counts(&mut *tx, &file.symbol, resolution, &parsed)
+            .await
+            .map_err(db)?
+    } else {
+        let (staged, matching, in_table): (i64, i64, i64) =
+            sqlx::query_as(include_str!("sql/verify.sql"))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        TableCounts {
+            staged: staged as u64,
+            matching: matching as u64,
+            in_table: in_table as u64,
+        }
+    };
+    let counts = FileCounts {
+        rows_in_file: parsed.rows,
+        accepted: parsed.accepted,
+        rejected: parsed.rejected.len() as u64,
+        copied,
+    };
+    if let Err(msg) = verify::check(counts, table) {
+        return Err(Failure {
+            outcome: Outcome::RolledBack,
+            message: format!(
+                "{}: {}; the file was rolled back",
+                file.path.display(),
+                msg.replace("market.daily_prices", "market.intraday_bars")
+            ),
+            kind: super::file::ErrorKind::Other,
+        });
+    }
+    if let Some((from, to)) = changed {
+        let at = |t: i64| DateTime::<Utc>::from_timestamp_micros(t);
+        let sql = match aggregates {
+            Aggregates::Tables => "SELECT market.refresh_intraday_tables($1, $2, $3)",
+            Aggregates::Continuous => {
+                "INSERT INTO market.intraday_stale_ranges (symbol, from_ts, to_ts) VALUES ($1, $2, $3)"
+            }
+        };
+        sqlx::query(sql)
+            .bind(&file.symbol)
+            .bind(at(from))
+            .bind(at(to))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    report.inserted = inserted as u64;
+    report.updated = updated as u64;
+    report.unchanged = parsed.accepted.saturating_sub((inserted + updated) as u64);
+    report.in_table = table.in_table;
+    report.check_passed = true;
+    Ok(parsed.rejected)
+}
+
+/// Count, volume sum (text), first and last bar of a symbol at one resolution.
+type DirectCounts = (
+    i64,
+    Option<String>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
+/// The table side after a COPY straight into the table (the symbol had no bars at this
+/// resolution): the count, the volume sum and the first and last bar must be the file's.
+async fn direct_counts(
+    conn: &mut PgConnection,
+    symbol: &str,
+    resolution: sqlx::postgres::types::PgInterval,
+    parsed: &ParsedBars,
+) -> sqlx::Result<TableCounts> {
+    let (count, volume, first, last): DirectCounts =
+        sqlx::query_as(include_str!("sql/direct_counts.sql"))
+            .bind(symbol)
+            .bind(resolution)
+            .fetch_one(conn)
+            .await?;
+    let same = volume.as_deref() == Some(parsed.volume.to_string().as_str())
+        && first.map(|t| t.timestamp_micros()) == parsed.first
+        && last.map(|t| t.timestamp_micros()) == parsed.last;
+    Ok(TableCounts {
+        staged: count as u64,
+        matching: if same || count == 0 { count as u64 } else { 0 },
+        in_table: count as u64,
+    })
+}

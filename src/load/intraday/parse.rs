@@ -1,0 +1,945 @@
+//! Reading one intraday bar file: which shape it is (Alpha Vantage, yfinance 1-minute, a
+//! generic `datetime` or `Date`+`Time` header), timestamps to UTC in the exchange's time zone
+//! (DST from the tz database), the resolution detected from the timestamps, and each row
+//! judged as daily rows are (DESIGN.md §6). Database-free and synchronous.
+
+use crate::load::parse::{
+    BadRow, Problem, VolumeError, normalize, parse_date, parse_price, parse_volume,
+};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike};
+use chrono_tz::Tz;
+use csv::ByteRecord;
+use std::collections::{HashMap, VecDeque};
+use std::io::Read;
+
+/// Exchange time when neither the file nor `--timezone` says otherwise.
+pub const DEFAULT_ZONE: Tz = chrono_tz::America::New_York;
+
+/// Rows read before the resolution and the grid are decided (then every row is checked).
+const SAMPLE: usize = 1000;
+
+const MICROS: i64 = 1_000_000;
+
+/// Which site's export an intraday file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// `timestamp,open,high,low,close,volume`, newest first.
+    AlphaVantage,
+    /// Three header lines, `Datetime` index with an offset.
+    YFinance,
+    /// A `datetime` / `timestamp` column or `Date` and `Time` columns, any order.
+    Generic,
+}
+
+impl Source {
+    /// The source as users know it, for `--dry-run`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::AlphaVantage => "Alpha Vantage intraday",
+            Source::YFinance => "yfinance intraday",
+            Source::Generic => "intraday with a datetime header",
+        }
+    }
+}
+
+/// Where each field of an intraday file sits (0-based columns).
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub source: Source,
+    /// Lines before the first bar.
+    pub header_rows: usize,
+    /// Column names as the messages call them.
+    pub names: Vec<String>,
+    /// The date and time, or the date when `clock` holds the time.
+    pub time: usize,
+    pub clock: Option<usize>,
+    /// Open, high, low, close, volume.
+    pub values: [usize; 5],
+    pub symbol_column: Option<usize>,
+    /// The ticker a yfinance header line names.
+    pub ticker: Option<String>,
+}
+
+impl Layout {
+    /// `Time=timestamp, Open=open, …`, for `--dry-run`.
+    pub fn mapping(&self) -> String {
+        let time = match self.clock {
+            Some(c) => format!("Time={}+{}", self.names[self.time], self.names[c]),
+            None => format!("Time={}", self.names[self.time]),
+        };
+        let fields = ["Open", "High", "Low", "Close", "Volume"]
+            .iter()
+            .zip(self.values)
+            .map(|(f, i)| format!("{f}={}", self.names[i]));
+        std::iter::once(time)
+            .chain(fields)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+const VALUE_ALIASES: [&[&str]; 5] = [
+    &["open"],
+    &["high"],
+    &["low"],
+    &["close", "closelast"],
+    &["volume", "vol"],
+];
+
+/// The layout when the first lines are an intraday file's, None when they are not (a daily
+/// file, or no known shape), `Err` for an intraday file that cannot be read.
+pub fn sniff(head: &[Vec<String>]) -> Option<Result<Layout, String>> {
+    let first = |row: usize| head.get(row).and_then(|r| r.first()).map(|n| normalize(n));
+    let yfinance = match (first(0).as_deref(), first(1).as_deref()) {
+        (Some("price"), Some("ticker")) => Some((0, 1)),
+        (Some("ticker"), Some("price")) => Some((1, 0)),
+        _ => None,
+    };
+    if let Some((fields, tickers)) = yfinance {
+        if first(2).as_deref() != Some("datetime") {
+            return None;
+        }
+        return Some(yfinance_layout(&head[fields], &head[tickers]));
+    }
+    let names = head.first()?;
+    let norm: Vec<String> = names.iter().map(|n| normalize(n)).collect();
+    let pos = |aliases: &[&str]| norm.iter().position(|n| aliases.contains(&n.as_str()));
+    let (time, clock) = match (
+        pos(&["datetime", "timestamp", "date/time"]),
+        pos(&["date", "day"]),
+        pos(&["time"]),
+    ) {
+        (Some(t), _, _) => (t, None),
+        (None, Some(d), Some(c)) => (d, Some(c)),
+        (None, Some(d), None) => (d, None),
+        _ => return None,
+    };
+    // Intraday when a first row has a time of day other than midnight.
+    let has_time = head.iter().skip(1).take(20).any(|row| {
+        let stamp = match clock {
+            Some(c) => row
+                .get(time)
+                .zip(row.get(c))
+                .and_then(|(d, t)| parse_date_time(d, t)),
+            None => row.get(time).and_then(|v| parse_stamp(v)),
+        };
+        stamp.is_some_and(|s| s.local.time() != NaiveTime::MIN)
+    });
+    if !has_time {
+        return None;
+    }
+    let mut values = [0; 5];
+    for (slot, aliases) in values.iter_mut().zip(VALUE_ALIASES) {
+        match pos(aliases) {
+            Some(i) => *slot = i,
+            None => {
+                return Some(Err(format!(
+                    "an intraday file needs a column named {}; the header has {}",
+                    aliases[0],
+                    names.join(", ")
+                )));
+            }
+        }
+    }
+    let source = if norm[time] == "timestamp" {
+        Source::AlphaVantage
+    } else {
+        Source::Generic
+    };
+    Some(Ok(Layout {
+        source,
+        header_rows: 1,
+        names: names.clone(),
+        time,
+        clock,
+        values,
+        symbol_column: pos(&["symbol", "ticker"]),
+        ticker: None,
+    }))
+}
+
+fn yfinance_layout(fields: &[String], tickers: &[String]) -> Result<Layout, String> {
+    let mut ticker: Option<String> = None;
+    for t in tickers.iter().skip(1).filter(|t| !t.is_empty()) {
+        let t = t.to_uppercase();
+        match &ticker {
+            Some(first) if *first != t => {
+                return Err(format!(
+                    "a yfinance intraday file with several tickers side by side ({first}, {t}): load one ticker per file"
+                ));
+            }
+            _ => ticker = Some(t),
+        }
+    }
+    let norm: Vec<String> = fields.iter().map(|n| normalize(n)).collect();
+    let mut values = [0; 5];
+    for (slot, aliases) in values.iter_mut().zip(VALUE_ALIASES) {
+        *slot = norm
+            .iter()
+            .position(|n| aliases.contains(&n.as_str()))
+            .ok_or_else(|| format!("the yfinance Price line has no {} column", aliases[0]))?;
+    }
+    let mut names: Vec<String> = fields.to_vec();
+    names[0] = "Datetime".into();
+    Ok(Layout {
+        source: Source::YFinance,
+        header_rows: 3,
+        names,
+        time: 0,
+        clock: None,
+        values,
+        symbol_column: None,
+        ticker,
+    })
+}
+
+/// A timestamp as a file writes it: the wall-clock time, and the offset from UTC (seconds
+/// east) when the file gives one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub local: NaiveDateTime,
+    pub offset: Option<i32>,
+}
+
+/// `2018-06-05 16:00:00`, `2018-06-05T16:00`, `2025-07-23 13:30:00+00:00`, `…Z`,
+/// `06/05/2018 16:00`; a bare date is midnight.
+pub fn parse_stamp(s: &str) -> Option<Stamp> {
+    let s = s.trim();
+    let (date, rest) = match s.find([' ', 'T']) {
+        Some(i) => (&s[..i], s[i + 1..].trim_start()),
+        None => (s, ""),
+    };
+    let day = parse_date(date, None)?;
+    if rest.is_empty() {
+        return Some(Stamp {
+            local: day.and_time(NaiveTime::MIN),
+            offset: None,
+        });
+    }
+    let (time, rest) = parse_clock(rest)?;
+    let offset = parse_offset(rest.trim_start())?;
+    Some(Stamp {
+        local: day.and_time(time),
+        offset,
+    })
+}
+
+/// A `Date` and a `Time` column: `2020-01-02` or `01/02/2020` or `20200102`, and `09:30`,
+/// `09:30:00` or `093000`.
+pub fn parse_date_time(date: &str, time: &str) -> Option<Stamp> {
+    let date = date.trim();
+    let day = parse_date(date, None).or_else(|| {
+        (date.len() == 8)
+            .then(|| NaiveDate::parse_from_str(date, "%Y%m%d").ok())
+            .flatten()
+    })?;
+    let (clock, rest) = parse_clock(time.trim())?;
+    let offset = parse_offset(rest.trim_start())?;
+    Some(Stamp {
+        local: day.and_time(clock),
+        offset,
+    })
+}
+
+fn two(b: &[u8]) -> Option<u32> {
+    match b {
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+        }
+        _ => None,
+    }
+}
+
+/// `HH:MM[:SS[.ffffff]]` or `HHMM[SS]`, and what follows it.
+fn parse_clock(s: &str) -> Option<(NaiveTime, &str)> {
+    let b = s.as_bytes();
+    let (h, m, mut at, colons) = if b.len() >= 5 && b[2] == b':' {
+        (two(b.get(0..2)?)?, two(b.get(3..5)?)?, 5, true)
+    } else {
+        (two(b.get(0..2)?)?, two(b.get(2..4)?)?, 4, false)
+    };
+    let mut sec = 0;
+    let mut micro = 0;
+    let has_seconds = if colons {
+        b.get(at) == Some(&b':')
+    } else {
+        b.get(at..at + 2)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    if has_seconds {
+        let from = if colons { at + 1 } else { at };
+        sec = two(b.get(from..from + 2)?)?;
+        at = from + 2;
+        if b.get(at) == Some(&b'.') {
+            let digits = b[at + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if digits == 0 {
+                return None;
+            }
+            let frac = &s[at + 1..at + 1 + digits];
+            let padded = format!("{:0<6}", &frac[..digits.min(6)]);
+            micro = padded.parse().ok()?;
+            at += 1 + digits;
+        }
+    }
+    let time = NaiveTime::from_hms_micro_opt(h, m, sec, micro)?;
+    Some((time, &s[at..]))
+}
+
+/// `Z`, `+00:00`, `-0400`, `+05`, or nothing.
+fn parse_offset(s: &str) -> Option<Option<i32>> {
+    if s.is_empty() {
+        return Some(None);
+    }
+    if s == "Z" || s == "UTC" {
+        return Some(Some(0));
+    }
+    let sign = match s.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let digits: String = s[1..].chars().filter(|c| *c != ':').collect();
+    let (h, m) = match digits.len() {
+        2 => (two(digits.as_bytes())?, 0),
+        4 => (two(&digits.as_bytes()[..2])?, two(&digits.as_bytes()[2..])?),
+        _ => return None,
+    };
+    (h <= 23 && m <= 59).then_some(Some(sign * (h as i32 * 3600 + m as i32 * 60)))
+}
+
+/// Seconds of one resolution word in a file name (`1min`, `15min`, `60min`, `5m`, `1h`,
+/// `30sec`), None for any other word.
+pub fn resolution_word(word: &str) -> Option<i64> {
+    let w = word.to_ascii_lowercase();
+    let digits = w.chars().take_while(char::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let n: i64 = w[..digits].parse().ok()?;
+    let unit = match &w[digits..] {
+        "s" | "sec" | "secs" | "second" | "seconds" => 1,
+        "m" | "min" | "mins" | "minute" | "minutes" => 60,
+        "h" | "hr" | "hour" | "hours" => 3600,
+        _ => return None,
+    };
+    (n > 0 && n * unit < 86_400).then_some(n * unit)
+}
+
+/// Words of an intraday file's name that say what it is, not whose: `intraday_1min_MSFT`.
+pub fn is_intraday_word(word: &str) -> bool {
+    resolution_word(word).is_some()
+        || matches!(
+            word.to_ascii_lowercase().as_str(),
+            "intraday" | "extended" | "minute" | "bars" | "ohlcv"
+        )
+}
+
+/// A bar as stored: start time in microseconds since 1970 (UTC).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bar {
+    pub ts: i64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: i64,
+}
+
+/// The resolution of a file's bars and where its grid starts within the day (microseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grid {
+    pub resolution: i64,
+    pub phase: i64,
+}
+
+impl Grid {
+    /// `1 minute`, `15 minutes`, `30 seconds`: the resolution as PostgreSQL and people read it.
+    pub fn label(&self) -> String {
+        label_of(self.resolution)
+    }
+}
+
+/// Microseconds as `1 minute` / `15 minutes` / `1 hour` / `30 seconds`.
+pub fn label_of(micros: i64) -> String {
+    let secs = micros / MICROS;
+    let (n, unit) = if secs % 3600 == 0 {
+        (secs / 3600, "hour")
+    } else if secs % 60 == 0 {
+        (secs / 60, "minute")
+    } else {
+        (secs, "second")
+    };
+    if micros % MICROS != 0 {
+        return format!("{micros} microseconds");
+    }
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// One item read from an intraday file.
+#[derive(Debug)]
+pub enum Item {
+    /// An accepted bar; true when it is suspicious (counted as a warning).
+    Bar(Bar, bool),
+    Bad(BadRow),
+}
+
+/// A row read but not yet judged against the grid (the sample, or the current row).
+#[derive(Debug)]
+enum Pending {
+    Bar {
+        line: u64,
+        bar: Bar,
+        /// Microseconds since local midnight, exchange time.
+        of_day: i64,
+        day: NaiveDate,
+        warned: bool,
+        text: String,
+        value: String,
+    },
+    Bad(Box<BadRow>),
+}
+
+/// Why an intraday file cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{0}")]
+    Layout(String),
+    #[error("line {line}: {message}")]
+    Csv { line: u64, message: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Streams the bars of one intraday file, after a sample that decides the grid.
+pub struct BarReader<R: Read> {
+    csv: csv::Reader<R>,
+    layout: Layout,
+    zone: Tz,
+    strict: bool,
+    record: ByteRecord,
+    /// Data rows read so far.
+    pub rows: u64,
+    grid: Option<Grid>,
+    /// The resolution a file name gives (`MSFT_15min.csv`), for files of one bar a day.
+    named: Option<i64>,
+    pending: VecDeque<Pending>,
+    seen: HashMap<i64, u64>,
+    /// Offset (seconds) of the last local day with no clock change.
+    day_offset: Option<(NaiveDate, i32)>,
+    /// The symbol a symbol column gives on the first bar.
+    pub row_symbol: Option<String>,
+    done: bool,
+}
+
+impl BarReader<Box<dyn Read>> {
+    /// Opens `make()` twice: once to recognise the layout from the first lines, once to read.
+    pub fn open(
+        mut make: impl FnMut() -> std::io::Result<Box<dyn Read>>,
+        zone: Option<Tz>,
+        strict: bool,
+        named: Option<i64>,
+    ) -> Result<Self, FileError> {
+        let head = read_head(make()?)?;
+        let layout = match sniff(&head) {
+            Some(Ok(layout)) => layout,
+            Some(Err(e)) => return Err(FileError::Layout(e)),
+            None => {
+                return Err(FileError::Layout(
+                    "not an intraday file: no date-and-time column with a time of day".into(),
+                ));
+            }
+        };
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(make()?);
+        let mut record = ByteRecord::new();
+        for _ in 0..layout.header_rows {
+            csv.read_byte_record(&mut record).map_err(csv_error)?;
+        }
+        Ok(BarReader {
+            csv,
+            layout,
+            zone: zone.unwrap_or(DEFAULT_ZONE),
+            strict,
+            record,
+            rows: 0,
+            grid: None,
+            named,
+            pending: VecDeque::new(),
+            seen: HashMap::new(),
+            day_offset: None,
+            row_symbol: None,
+            done: false,
+        })
+    }
+}
+
+/// The first lines of a file as trimmed text, for recognising its shape.
+pub fn read_head(reader: impl Read) -> Result<Vec<Vec<String>>, FileError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut head = Vec::new();
+    let mut record = ByteRecord::new();
+    while head.len() < 24 && csv.read_byte_record(&mut record).map_err(csv_error)? {
+        head.push(
+            record
+                .iter()
+                .map(|f| {
+                    String::from_utf8_lossy(f)
+                        .trim_start_matches('\u{feff}')
+                        .trim()
+                        .to_string()
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    Ok(head)
+}
+
+fn csv_error(err: csv::Error) -> FileError {
+    let line = err.position().map_or(0, |p| p.line());
+    match err.into_kind() {
+        csv::ErrorKind::Io(e) => FileError::Io(e),
+        other => FileError::Csv {
+            line,
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+fn record_text(record: &ByteRecord) -> String {
+    record
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl<R: Read> BarReader<R> {
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The grid, once decided (after the sample).
+    pub fn grid(&self) -> Option<Grid> {
+        self.grid
+    }
+
+    pub fn zone(&self) -> Tz {
+        self.zone
+    }
+
+    /// Reads up to the sample and decides the grid; `Err` when no resolution can be told.
+    pub fn decide_grid(&mut self) -> Result<Grid, FileError> {
+        if let Some(grid) = self.grid {
+            return Ok(grid);
+        }
+        let mut bars = 0;
+        while bars < SAMPLE {
+            match self.read_row()? {
+                Some(p) => {
+                    if matches!(p, Pending::Bar { .. }) {
+                        bars += 1;
+                    }
+                    self.pending.push_back(p);
+                }
+                None => break,
+            }
+        }
+        let grid = self.grid_of_sample()?;
+        self.grid = Some(grid);
+        Ok(grid)
+    }
+
+    fn grid_of_sample(&self) -> Result<Grid, FileError> {
+        let mut gaps: HashMap<i64, usize> = HashMap::new();
+        let mut last: Option<(NaiveDate, i64)> = None;
+        for p in &self.pending {
+            if let Pending::Bar { bar, day, .. } = p {
+                if let Some((d, ts)) = last
+                    && d == *day
+                    && bar.ts != ts
+                {
+                    *gaps.entry((bar.ts - ts).abs()).or_default() += 1;
+                }
+                last = Some((*day, bar.ts));
+            }
+        }
+        let resolution = gaps
+            .iter()
+            .max_by_key(|(gap, n)| (**n, std::cmp::Reverse(**gap)))
+            .map(|(gap, _)| *gap)
+            .or(self.named.map(|s| s * MICROS));
+        let Some(resolution) = resolution else {
+            return Err(FileError::Layout(
+                "cannot tell the bars' resolution: no day has two bars; name it in the file name (e.g. MSFT_15min.csv)".into(),
+            ));
+        };
+        if resolution >= 86_400 * MICROS {
+            return Err(FileError::Layout(
+                "bars a day or more apart: a daily file, not an intraday one".into(),
+            ));
+        }
+        let mut phases: HashMap<i64, usize> = HashMap::new();
+        for p in &self.pending {
+            if let Pending::Bar { of_day, .. } = p {
+                *phases.entry(of_day % resolution).or_default() += 1;
+            }
+        }
+        let phase = phases
+            .iter()
+            .max_by_key(|(phase, n)| (**n, std::cmp::Reverse(**phase)))
+            .map_or(0, |(phase, _)| *phase);
+        Ok(Grid { resolution, phase })
+    }
+
+    /// The next bar or bad row, judged against the grid; None at the end.
+    pub fn next_item(&mut self) -> Result<Option<Item>, FileError> {
+        let grid = self.decide_grid()?;
+        let pending = match self.pending.pop_front() {
+            Some(p) => p,
+            None => match self.read_row()? {
+                Some(p) => p,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(self.judge(pending, grid)))
+    }
+
+    fn judge(&mut self, pending: Pending, grid: Grid) -> Item {
+        match pending {
+            Pending::Bad(bad) => Item::Bad(*bad),
+            Pending::Bar {
+                line,
+                bar,
+                of_day,
+                warned,
+                text,
+                value,
+                ..
+            } => {
+                let column = Some(self.layout.time + 1);
+                let column_name = self.layout.names[self.layout.time].clone();
+                if of_day % grid.resolution != grid.phase {
+                    return Item::Bad(BadRow {
+                        line,
+                        column,
+                        problem: Problem::OffGrid {
+                            column: column_name,
+                            value,
+                            grid: grid.label(),
+                        },
+                        text,
+                    });
+                }
+                if let Some(first_line) = self.seen.insert(bar.ts, line) {
+                    self.seen.insert(bar.ts, first_line);
+                    return Item::Bad(BadRow {
+                        line,
+                        column,
+                        problem: Problem::DuplicateTime {
+                            time: value,
+                            first_line,
+                        },
+                        text,
+                    });
+                }
+                Item::Bar(bar, warned)
+            }
+        }
+    }
+
+    /// Reads and parses one row (not yet judged against the grid).
+    fn read_row(&mut self) -> Result<Option<Pending>, FileError> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            if !self
+                .csv
+                .read_byte_record(&mut self.record)
+                .map_err(csv_error)?
+            {
+                self.done = true;
+                return Ok(None);
+            }
+            if self
+                .record
+                .iter()
+                .all(|f| f.iter().all(u8::is_ascii_whitespace))
+                && self.record.len() <= 1
+            {
+                continue;
+            }
+            self.rows += 1;
+            return Ok(Some(self.parse_record()));
+        }
+    }
+
+    fn parse_record(&mut self) -> Pending {
+        let record = &self.record;
+        let layout = &self.layout;
+        let (zone, strict) = (self.zone, self.strict);
+        let day_offset = &mut self.day_offset;
+        let row_symbol = &mut self.row_symbol;
+        let line = record.position().map_or(0, |p| p.line());
+        let text = record_text(record);
+        let bad = |column: Option<usize>, problem: Problem| {
+            Box::new(BadRow {
+                line,
+                column: column.map(|c| c + 1),
+                problem,
+                text: text.clone(),
+            })
+        };
+        let width = layout.names.len();
+        if record.len() != width {
+            return Pending::Bad(bad(
+                None,
+                Problem::FieldCount {
+                    expected: width,
+                    found: record.len(),
+                    multiline: false,
+                },
+            ));
+        }
+        let field = |i: usize| -> Result<&str, Box<BadRow>> {
+            std::str::from_utf8(&record[i]).map(str::trim).map_err(|_| {
+                bad(
+                    Some(i),
+                    Problem::NotUtf8 {
+                        column: layout.names[i].clone(),
+                    },
+                )
+            })
+        };
+        let parsed = (|| -> Result<Pending, Box<BadRow>> {
+            if (0..width).all(|i| record[i].iter().all(u8::is_ascii_whitespace)) {
+                return Err(bad(None, Problem::Blank));
+            }
+            let t = layout.time;
+            let value = field(t)?;
+            let stamp = match layout.clock {
+                Some(c) => {
+                    let clock = field(c)?;
+                    parse_date_time(value, clock).ok_or_else(|| {
+                        bad(
+                            Some(c),
+                            Problem::NotADate {
+                                column: format!("{}+{}", layout.names[t], layout.names[c]),
+                                value: format!("{value} {clock}"),
+                                expected: "a date and a time such as 2020-01-02 and 09:30".into(),
+                            },
+                        )
+                    })?
+                }
+                None => parse_stamp(value).ok_or_else(|| {
+                    bad(
+                        Some(t),
+                        Problem::NotADate {
+                            column: layout.names[t].clone(),
+                            value: value.to_string(),
+                            expected: "a date and time such as 2018-06-05 16:00:00 or 2025-07-23 13:30:00+00:00".into(),
+                        },
+                    )
+                })?,
+            };
+            let shown = match layout.clock {
+                Some(c) => format!("{value} {}", field(c)?),
+                None => value.to_string(),
+            };
+            let values: Vec<&str> = self
+                .layout
+                .values
+                .iter()
+                .map(|&i| field(i))
+                .collect::<Result<_, _>>()?;
+            if values.iter().all(|v| v.is_empty()) {
+                return Err(bad(None, Problem::NoValues));
+            }
+            let mut prices = [0.0; 4];
+            for k in 0..4 {
+                let i = layout.values[k];
+                let column = layout.names[i].clone();
+                if values[k].is_empty() {
+                    return Err(bad(Some(i), Problem::Missing { column }));
+                }
+                prices[k] = parse_price(values[k]).ok_or_else(|| {
+                    bad(
+                        Some(i),
+                        Problem::NotANumber {
+                            column: column.clone(),
+                            value: values[k].to_string(),
+                        },
+                    )
+                })?;
+            }
+            let vi = layout.values[4];
+            let vcol = layout.names[vi].clone();
+            if values[4].is_empty() {
+                return Err(bad(Some(vi), Problem::Missing { column: vcol }));
+            }
+            let volume = parse_volume(values[4], false).map_err(|e| {
+                let (column, value) = (vcol.clone(), values[4].to_string());
+                bad(
+                    Some(vi),
+                    match e {
+                        VolumeError::NotANumber => Problem::NotANumber { column, value },
+                        VolumeError::Fractional => Problem::FractionalVolume { column, value },
+                        VolumeError::Negative => Problem::NegativeVolume { column, value },
+                        VolumeError::OutOfRange => Problem::VolumeOutOfRange { column, value },
+                    },
+                )
+            })?;
+            if let Some(sc) = layout.symbol_column {
+                let s = field(sc)?.to_uppercase();
+                match &*row_symbol {
+                    Some(first) if *first != s => {
+                        return Err(bad(
+                            Some(sc),
+                            Problem::OtherSymbol {
+                                column: layout.names[sc].clone(),
+                                value: s,
+                                symbol: first.clone(),
+                            },
+                        ));
+                    }
+                    Some(_) => {}
+                    None => *row_symbol = Some(s),
+                }
+            }
+            let (ts, local) = to_utc(zone, day_offset, stamp).map_err(|reason| {
+                bad(
+                    Some(t),
+                    Problem::LocalTime {
+                        column: layout.names[t].clone(),
+                        value: shown.clone(),
+                        reason,
+                    },
+                )
+            })?;
+            let [open, high, low, close] = prices;
+            let suspicious = suspicion(open, high, low, close);
+            if let (Some(what), true) = (&suspicious, strict) {
+                return Err(bad(None, Problem::Suspicious { what: what.clone() }));
+            }
+            let of_day = i64::from(local.num_seconds_from_midnight()) * MICROS
+                + i64::from(local.nanosecond() / 1000);
+            Ok(Pending::Bar {
+                line,
+                bar: Bar {
+                    ts,
+                    open,
+                    high,
+                    low,
+                    close,
+                    volume,
+                },
+                of_day,
+                day: local.date(),
+                warned: suspicious.is_some(),
+                text: String::new(),
+                value: shown,
+            })
+        })();
+        match parsed {
+            Ok(Pending::Bar {
+                line,
+                bar,
+                of_day,
+                day,
+                warned,
+                value,
+                ..
+            }) => Pending::Bar {
+                line,
+                bar,
+                of_day,
+                day,
+                warned,
+                text,
+                value,
+            },
+            Ok(other) => other,
+            Err(bad) => Pending::Bad(bad),
+        }
+    }
+}
+
+/// UTC microseconds and exchange wall-clock time of a stamp; `Err` says why a naive time
+/// has no single instant in the exchange's zone.
+fn to_utc(
+    zone: Tz,
+    day_offset: &mut Option<(NaiveDate, i32)>,
+    stamp: Stamp,
+) -> Result<(i64, NaiveDateTime), String> {
+    {
+        if let Some(offset) = stamp.offset {
+            let utc = stamp.local - chrono::TimeDelta::seconds(i64::from(offset));
+            let local = zone.from_utc_datetime(&utc).naive_local();
+            return Ok((micros_of(utc), local));
+        }
+        let day = stamp.local.date();
+        let offset = match *day_offset {
+            Some((d, off)) if d == day => off,
+            _ => match steady_offset(zone, day) {
+                Some(off) => {
+                    *day_offset = Some((day, off));
+                    off
+                }
+                None => match zone.from_local_datetime(&stamp.local) {
+                    chrono::LocalResult::Single(dt) => dt.offset().fix().local_minus_utc(),
+                    chrono::LocalResult::Ambiguous(..) => {
+                        return Err(format!(
+                            "happens twice in {zone} (the clocks go back that night): write the UTC offset, or load with --timezone"
+                        ));
+                    }
+                    chrono::LocalResult::None => {
+                        return Err(format!(
+                            "does not exist in {zone} (the clocks go forward that night)"
+                        ));
+                    }
+                },
+            },
+        };
+        let utc = stamp.local - chrono::TimeDelta::seconds(i64::from(offset));
+        Ok((micros_of(utc), stamp.local))
+    }
+}
+
+/// The zone's offset on a day when its clocks do not change, None on a change day.
+fn steady_offset(zone: Tz, day: NaiveDate) -> Option<i32> {
+    let at = |t: NaiveTime| match zone.from_local_datetime(&day.and_time(t)) {
+        chrono::LocalResult::Single(dt) => Some(dt.offset().fix().local_minus_utc()),
+        _ => None,
+    };
+    let start = at(NaiveTime::MIN)?;
+    let end = at(NaiveTime::from_hms_opt(23, 59, 59)?)?;
+    (start == end).then_some(start)
+}
+
+fn micros_of(utc: NaiveDateTime) -> i64 {
+    utc.and_utc().timestamp_micros()
+}
+
+/// What is suspicious about a bar (as for daily rows), None when nothing is.
+fn suspicion(open: f64, high: f64, low: f64, close: f64) -> Option<String> {
+    if open <= 0.0 || high <= 0.0 || low <= 0.0 || close <= 0.0 {
+        Some("a price is 0 or below".into())
+    } else if high < low {
+        Some("high is below low".into())
+    } else if open < low || open > high || close < low || close > high {
+        Some("open or close outside [low, high]".into())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -197,9 +197,133 @@ pub fn generate(
     })
 }
 
+/// How a symbol trades in [`generate_intraday`]: what shapes minute files in real downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Activity {
+    /// A bar every regular-session minute (390 a day).
+    Liquid,
+    /// Regular minutes plus sparse pre- and post-market bars (Alpha Vantage "extended").
+    Extended,
+    /// Minutes without trades have no bar: about a third of the regular minutes.
+    Illiquid,
+}
+
+/// Writes `symbols` one-minute bar files of up to `days` weekdays from 2024-01-02 (across
+/// the March DST change) under `out/intraday`: most symbols liquid, a fifth with extended
+/// hours, a fifth illiquid, a tenth listed partway; half the files in Alpha Vantage's shape
+/// (`intraday_1min_SYM.csv`, newest first), half generic (`SYM_1min.csv`, oldest first).
+/// Times are naive New York exchange time.
+pub fn generate_intraday(out: &Path, symbols: usize, days: usize, seed: u64) -> Result<Generated> {
+    let dir = out.join("intraday");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut weekdays = Vec::with_capacity(days);
+    let mut day = NaiveDate::from_ymd_opt(2024, 1, 2).expect("valid date");
+    while weekdays.len() < days {
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            weekdays.push(day);
+        }
+        day = day + Days::new(1);
+    }
+    let mut rows = 0;
+    for i in 0..symbols {
+        let mut rng = Rng(seed ^ (i as u64).wrapping_mul(0x9E6C_63D0_676A_9A99));
+        let sym = symbol(i);
+        let activity = match i % 5 {
+            1 => Activity::Extended,
+            3 => Activity::Illiquid,
+            _ => Activity::Liquid,
+        };
+        let listed = if i % 10 == 7 {
+            (rng.unit() * days as f64) as usize
+        } else {
+            0
+        };
+        let newest_first = i % 2 == 0;
+        let mut price = 5.0 + rng.unit() * 400.0;
+        let base_volume = 10f64.powf(2.0 + rng.unit() * 2.5);
+        let mut bars: Vec<String> = Vec::new();
+        for day in &weekdays[listed..] {
+            let (from, to) = match activity {
+                Activity::Extended => (4 * 60, 20 * 60),
+                _ => (9 * 60 + 30, 16 * 60),
+            };
+            for minute in from..to {
+                let regular = (9 * 60 + 30..16 * 60).contains(&minute);
+                let present = match activity {
+                    Activity::Liquid => true,
+                    Activity::Extended => regular || rng.unit() < 0.3,
+                    Activity::Illiquid => rng.unit() < 0.35,
+                };
+                if !present {
+                    continue;
+                }
+                let open = price;
+                let close = (open * (1.0 + 0.0008 * rng.normal())).max(0.01);
+                let high = open.max(close) * (1.0 + 0.0004 * rng.unit());
+                let low = open.min(close) * (1.0 - 0.0004 * rng.unit());
+                let volume = if rng.unit() < 0.02 {
+                    0
+                } else {
+                    (base_volume * (0.2 + 1.6 * rng.unit()) * if regular { 1.0 } else { 0.05 })
+                        as u64
+                };
+                bars.push(format!(
+                    "{day} {:02}:{:02}:00,{open:.4},{high:.4},{low:.4},{close:.4},{volume}",
+                    minute / 60,
+                    minute % 60
+                ));
+                price = close;
+            }
+        }
+        if newest_first {
+            bars.reverse();
+        }
+        let (name, header) = if newest_first {
+            (format!("intraday_1min_{sym}.csv"), "timestamp")
+        } else {
+            (format!("{sym}_1min.csv"), "datetime")
+        };
+        let mut w =
+            std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(dir.join(name))?);
+        writeln!(w, "{header},open,high,low,close,volume")?;
+        for bar in &bars {
+            writeln!(w, "{bar}")?;
+        }
+        w.flush()?;
+        rows += bars.len() as u64;
+    }
+    Ok(Generated {
+        files: symbols,
+        rows,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn intraday_files_have_the_real_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = generate_intraday(dir.path(), 10, 3, 5).unwrap();
+        assert_eq!(g.files, 10);
+        let read =
+            |name: &str| std::fs::read_to_string(dir.path().join("intraday").join(name)).unwrap();
+        let liquid = read("intraday_1min_AAAA.csv");
+        assert!(liquid.starts_with("timestamp,open,high,low,close,volume\n2024-01-04 15:59:00,"));
+        assert_eq!(liquid.lines().count(), 1 + 3 * 390);
+        let extended = read("AAAB_1min.csv");
+        assert!(extended.starts_with("datetime,"));
+        assert!(
+            extended.lines().count() > 1 + 3 * 390,
+            "pre- and post-market bars"
+        );
+        let illiquid = read("AAAD_1min.csv");
+        assert!(
+            illiquid.lines().count() < 1 + 3 * 200,
+            "most minutes have no bar"
+        );
+    }
 
     #[test]
     fn symbols_are_distinct_letters() {

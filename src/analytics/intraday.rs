@@ -5,9 +5,12 @@
 //! (each level reads the one below).
 
 use super::Aggregates;
+use crate::load::intraday::parse::Bar;
 use anyhow::{Context, Result};
-use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::America::New_York;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::{PgConnection, PgPool};
 
 /// The roll-up storage, finest first (each built on the one before).
 pub const LEVELS: [&str; 4] = [
@@ -38,19 +41,56 @@ pub fn merge(
     runs
 }
 
-/// Refreshes every level over [from, to] (bar start times), finest first.
-async fn refresh_levels(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
-    let mut conn = pool.acquire().await?;
+/// The exchange's midnight starting `day`.
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    // Midnight exists on every New York day (the clocks change at 2:00).
+    New_York
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .earliest()
+        .map_or_else(
+            || day.and_time(NaiveTime::MIN).and_utc(),
+            |t| t.with_timezone(&Utc),
+        )
+}
+
+/// Windows of whole New York days covering [from, to] (bar start times), cut into up to
+/// `pieces` of about equal length.
+pub fn windows(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    pieces: usize,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let first = from.with_timezone(&New_York).date_naive();
+    let last = to.with_timezone(&New_York).date_naive();
+    let days = (last - first).num_days() + 1;
+    let pieces = (pieces.max(1) as i64).min(days);
+    (0..pieces)
+        .map(|i| {
+            let start = first + chrono::Days::new((days * i / pieces) as u64);
+            let end = first + chrono::Days::new((days * (i + 1) / pieces) as u64);
+            (midnight(start), midnight(end))
+        })
+        .collect()
+}
+
+/// Refreshes every level over one window, finest first (each level reads the one below).
+async fn refresh_window(
+    conn: &mut PgConnection,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<()> {
+    // Without it TimescaleDB aggregates each chunk apart and combines the partial first()
+    // and last() states: 48 s against 92 s for the 5-minute level of 10.6M bars.
+    sqlx::query("SET timescaledb.enable_chunkwise_aggregation = off")
+        .execute(&mut *conn)
+        .await?;
     for level in LEVELS {
-        // The window is widened to whole buckets of the level (whole exchange days for the
-        // daily one), so no changed bucket is left half inside it.
         let mut delay = std::time::Duration::from_millis(100);
         let mut waited = std::time::Duration::ZERO;
         loop {
             let result = sqlx::query(include_str!("sql/intraday_refresh.sql"))
                 .bind(level)
-                .bind(from)
-                .bind(to)
+                .bind(start)
+                .bind(end)
                 .execute(&mut *conn)
                 .await;
             match result {
@@ -66,10 +106,176 @@ async fn refresh_levels(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -
                 }
                 Err(e) => {
                     return Err(e)
-                        .with_context(|| format!("refreshing {level} from {from} to {to}"));
+                        .with_context(|| format!("refreshing {level} from {start} to {end}"));
                 }
             }
         }
+    }
+    sqlx::query("RESET timescaledb.enable_chunkwise_aggregation")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Refreshes every level over [from, to], in two windows at once (separate days, separate
+/// connections): the refresh is CPU-bound, and TimescaleDB runs refreshes of windows that
+/// do not overlap side by side (5-minute level of 10.6M bars: 33 s instead of 52-68 s).
+async fn refresh_levels(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
+    futures_util::stream::iter(windows(from, to, 2))
+        .map(|window| async move {
+            let mut conn = pool.acquire().await?;
+            refresh_window(&mut conn, window).await
+        })
+        .buffer_unordered(2)
+        .try_collect::<()>()
+        .await
+}
+
+/// One bucket of a roll-up level, as [`RollUps`] builds it in the parse thread.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bucket {
+    pub first_ts: i64,
+    pub open: f64,
+    pub last_ts: i64,
+    pub close: f64,
+    pub high: f64,
+    pub low: f64,
+    pub volume: i64,
+    pub price_volume: f64,
+    pub bars: i64,
+}
+
+impl Bucket {
+    fn of_bar(bar: &Bar) -> Bucket {
+        Bucket {
+            first_ts: bar.ts,
+            open: bar.open,
+            last_ts: bar.ts,
+            close: bar.close,
+            high: bar.high,
+            low: bar.low,
+            volume: bar.volume,
+            price_volume: (bar.high + bar.low + bar.close) / 3.0 * bar.volume as f64,
+            bars: 1,
+        }
+    }
+
+    fn merge(&mut self, other: &Bucket) {
+        if other.first_ts < self.first_ts {
+            self.first_ts = other.first_ts;
+            self.open = other.open;
+        }
+        if other.last_ts > self.last_ts {
+            self.last_ts = other.last_ts;
+            self.close = other.close;
+        }
+        self.high = self.high.max(other.high);
+        self.low = self.low.min(other.low);
+        self.volume = self.volume.saturating_add(other.volume);
+        self.price_volume += other.price_volume;
+        self.bars += other.bars;
+    }
+}
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+
+/// Bytes per COPY message of roll-up rows.
+const CHUNK: usize = 64 * 1024;
+
+/// The roll-ups of one file's bars (one symbol, one resolution), computed as they stream in,
+/// for a symbol's first load at that resolution on the tables tiers: written with COPY
+/// instead of recomputed in SQL (the SQL function is the definition; tests compare both).
+#[derive(Debug, Default)]
+pub struct RollUps {
+    /// 5-minute buckets in the bars' order, a bucket merged with the last when they meet
+    /// (files are sorted, either way); sorted and merged again at the end.
+    five: Vec<(i64, Bucket)>,
+    /// The New York day holding the last bar: [start, end) in UTC microseconds, and its start.
+    day: Option<(i64, i64)>,
+}
+
+impl RollUps {
+    /// Adds one bar.
+    pub fn push(&mut self, bar: &Bar) {
+        let width = 300 * MICROS_PER_SECOND;
+        let bucket = bar.ts - bar.ts.rem_euclid(width);
+        let b = Bucket::of_bar(bar);
+        match self.five.last_mut() {
+            Some((k, agg)) if *k == bucket => agg.merge(&b),
+            _ => self.five.push((bucket, b)),
+        }
+    }
+
+    /// The four levels, finest first: (bucket start in UTC microseconds, bucket). Each level
+    /// is folded from the one below, as the SQL definition builds it.
+    pub fn levels(&mut self) -> [Vec<(i64, Bucket)>; 4] {
+        let fold = |below: &[(i64, Bucket)], bucket_of: &mut dyn FnMut(i64) -> i64| {
+            let mut out: Vec<(i64, Bucket)> = Vec::new();
+            for (start, b) in below {
+                let key = bucket_of(*start);
+                match out.last_mut() {
+                    Some((k, agg)) if *k == key => agg.merge(b),
+                    _ => out.push((key, *b)),
+                }
+            }
+            out
+        };
+        let mut sorted = std::mem::take(&mut self.five);
+        sorted.sort_by_key(|(k, _)| *k);
+        let five = fold(&sorted, &mut |t| t);
+        let fifteen = fold(&five, &mut |t| t - t.rem_euclid(900 * MICROS_PER_SECOND));
+        let hourly = fold(&fifteen, &mut |t| {
+            t - t.rem_euclid(3600 * MICROS_PER_SECOND)
+        });
+        let daily = fold(&hourly, &mut |t| self.day_start(t));
+        [five, fifteen, hourly, daily]
+    }
+
+    /// The New York midnight starting the day that holds `t` (UTC microseconds).
+    fn day_start(&mut self, t: i64) -> i64 {
+        if let Some((start, end)) = self.day
+            && (start..end).contains(&t)
+        {
+            return start;
+        }
+        let at = DateTime::<Utc>::from_timestamp_micros(t).unwrap_or_default();
+        let day = at.with_timezone(&New_York).date_naive();
+        let start = midnight(day).timestamp_micros();
+        let end = midnight(day + chrono::Days::new(1)).timestamp_micros();
+        self.day = Some((start, end));
+        start
+    }
+}
+
+/// Writes a new (symbol, resolution)'s roll-ups with COPY, inside the file's transaction
+/// (tables tiers; the symbol had no bars at this resolution, so it has no such rows).
+pub async fn write_tables(
+    conn: &mut PgConnection,
+    symbol: &str,
+    resolution: i64,
+    rollups: &mut RollUps,
+) -> Result<()> {
+    for (level, rows) in LEVELS.iter().zip(rollups.levels()) {
+        if rows.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "COPY {level} (symbol, source_resolution, bucket, open, high, low, close, volume, \
+             price_volume, bars) FROM STDIN (FORMAT binary)"
+        );
+        let mut copy = conn.copy_in_raw(&sql).await?;
+        // Sent in pieces: the connection's write buffer keeps the size of the largest message.
+        let mut buf = Vec::with_capacity(CHUNK + 256);
+        buf.extend_from_slice(crate::load::copy::HEADER);
+        for (bucket, b) in &rows {
+            crate::load::copy::encode_rollup(&mut buf, symbol, resolution, *bucket, b);
+            if buf.len() >= CHUNK {
+                copy.send(std::mem::take(&mut buf)).await?;
+            }
+        }
+        buf.extend_from_slice(crate::load::copy::TRAILER);
+        copy.send(buf).await?;
+        copy.finish().await?;
     }
     Ok(())
 }
@@ -150,5 +356,25 @@ mod tests {
             (t(25, 13), t(26, 20)),
         ]);
         assert_eq!(runs, vec![(t(1, 13), t(11, 20)), (t(25, 13), t(26, 20))]);
+    }
+
+    #[test]
+    fn windows_are_whole_new_york_days_and_meet() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // 2024-03-08 (EST) to 2024-03-11 (EDT): four days, midnights at 05:00 and 04:00 UTC.
+        let w = windows(at("2024-03-08T14:30:00Z"), at("2024-03-11T20:00:00Z"), 2);
+        assert_eq!(
+            w,
+            vec![
+                (at("2024-03-08T05:00:00Z"), at("2024-03-10T05:00:00Z")),
+                (at("2024-03-10T05:00:00Z"), at("2024-03-12T04:00:00Z")),
+            ]
+        );
+        // A bar after 19:00 New York on a winter day is the next day in UTC, not in New York.
+        let w = windows(at("2024-01-03T00:30:00Z"), at("2024-01-03T00:30:00Z"), 2);
+        assert_eq!(
+            w,
+            vec![(at("2024-01-02T05:00:00Z"), at("2024-01-03T05:00:00Z"))]
+        );
     }
 }

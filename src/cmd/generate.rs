@@ -5,11 +5,13 @@ use crate::output;
 use anyhow::Result;
 use std::path::PathBuf;
 
-/// Write a deterministic synthetic tree (stocks/, etfs/, symbols_valid_meta.csv) of any size.
+/// Write a deterministic synthetic tree (stocks/, etfs/, symbols_valid_meta.csv) of any size,
+/// or one-minute bar files (--intraday).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb generate --symbols 2642 --out /tmp/real                     # ~8.7M rows, shaped like Kaggle
-  stockdb generate --symbols 100 --shape uniform --years 5 --out /tmp/tree   # ~130k rows")]
+  stockdb generate --symbols 100 --shape uniform --years 5 --out /tmp/tree   # ~130k rows
+  stockdb generate --intraday --symbols 500 --days 60 --out /tmp/minutes     # ~11M one-minute bars")]
 pub struct Args {
     /// Number of symbols (files); every fifth is an ETF.
     #[arg(long, default_value_t = 100)]
@@ -24,6 +26,12 @@ pub struct Args {
     /// Output directory (created).
     #[arg(long)]
     pub out: PathBuf,
+    /// One-minute bar files (under OUT/intraday) instead of a daily tree.
+    #[arg(long)]
+    pub intraday: bool,
+    /// Weekdays of minute bars per symbol with --intraday (from 2024-01-02).
+    #[arg(long, default_value_t = 60)]
+    pub days: usize,
     /// Seed: the same seed gives the same files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -33,7 +41,11 @@ pub struct Args {
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let out = args.out.clone();
     let g = tokio::task::spawn_blocking(move || {
-        crate::generate::generate(&out, args.symbols, args.shape, args.years, args.seed)
+        if args.intraday {
+            crate::generate::generate_intraday(&out, args.symbols, args.days, args.seed)
+        } else {
+            crate::generate::generate(&out, args.symbols, args.shape, args.years, args.seed)
+        }
     })
     .await??;
     if !global.quiet {

@@ -182,16 +182,41 @@ const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 pub fn encode_bar(buf: &mut Vec<u8>, symbol: &str, resolution: i64, bar: &Bar) {
     buf.extend_from_slice(&8i16.to_be_bytes());
     put_text(buf, symbol);
-    // An interval: microseconds, days, months.
-    buf.extend_from_slice(&16i32.to_be_bytes());
-    buf.extend_from_slice(&resolution.to_be_bytes());
-    buf.extend_from_slice(&0i32.to_be_bytes());
-    buf.extend_from_slice(&0i32.to_be_bytes());
+    put_interval(buf, resolution);
     put_i64(buf, bar.ts - PG_EPOCH_MICROS);
     for v in [bar.open, bar.high, bar.low, bar.close] {
         put_f64(buf, v);
     }
     put_i64(buf, bar.volume);
+}
+
+/// Appends one row of an intraday roll-up table (symbol, source_resolution, bucket, open,
+/// high, low, close, volume, price_volume, bars); times in microseconds since 1970 (UTC).
+pub fn encode_rollup(
+    buf: &mut Vec<u8>,
+    symbol: &str,
+    resolution: i64,
+    bucket: i64,
+    b: &crate::analytics::intraday::Bucket,
+) {
+    buf.extend_from_slice(&10i16.to_be_bytes());
+    put_text(buf, symbol);
+    put_interval(buf, resolution);
+    put_i64(buf, bucket - PG_EPOCH_MICROS);
+    for v in [b.open, b.high, b.low, b.close] {
+        put_f64(buf, v);
+    }
+    put_i64(buf, b.volume);
+    put_f64(buf, b.price_volume);
+    put_i64(buf, b.bars);
+}
+
+fn put_interval(buf: &mut Vec<u8>, micros: i64) {
+    // An interval: microseconds, days, months.
+    buf.extend_from_slice(&16i32.to_be_bytes());
+    buf.extend_from_slice(&micros.to_be_bytes());
+    buf.extend_from_slice(&0i32.to_be_bytes());
+    buf.extend_from_slice(&0i32.to_be_bytes());
 }
 
 /// A resolution in microseconds as the interval [`encode_bar`] writes.

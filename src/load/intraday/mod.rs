@@ -15,6 +15,7 @@ use super::file::{
 use super::parse::BadRow;
 use super::verify::{self, FileCounts, TableCounts};
 use crate::analytics::Aggregates;
+use crate::analytics::intraday::{self, RollUps};
 use chrono::{DateTime, NaiveDate, Utc};
 use parse::{BarReader, Grid, Item};
 use sha2::{Digest, Sha256};
@@ -48,6 +49,10 @@ pub struct ParsedBars {
     /// First and last exchange day.
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
+    /// The roll-ups of the accepted bars (written when they go straight into the table).
+    pub rollups: RollUps,
+    /// The resolution in microseconds.
+    pub resolution_micros: i64,
 }
 
 impl From<parse::FileError> for Stop {
@@ -120,6 +125,7 @@ fn parse_bars(
         format: layout.source.label().to_string(),
         columns: layout.mapping(),
         resolution: grid.label(),
+        resolution_micros: grid.resolution,
         ..ParsedBars::default()
     };
     // The async side waits for the grid before choosing where the COPY goes.
@@ -135,6 +141,7 @@ fn parse_bars(
                 parsed.accepted += 1;
                 parsed.warned += u64::from(warned);
                 parsed.volume += i128::from(bar.volume);
+                parsed.rollups.push(&bar);
                 parsed.first = Some(parsed.first.map_or(bar.ts, |f| f.min(bar.ts)));
                 parsed.last = Some(parsed.last.map_or(bar.ts, |l| l.max(bar.ts)));
             }
@@ -286,7 +293,7 @@ pub(super) async fn write(
     let sent = send_chunks(&mut copy_in, &mut rx, run).await;
     drop(rx);
     let parsed = join(parse).await;
-    let parsed = match (parsed, sent) {
+    let mut parsed = match (parsed, sent) {
         (_, Sent::Cancelled) => {
             copy_in.abort("stockdb: interrupted").await.ok();
             return Err(interrupted(file));
@@ -359,7 +366,17 @@ pub(super) async fn write(
             kind: super::file::ErrorKind::Other,
         });
     }
-    if let Some((from, to)) = changed {
+    if direct && aggregates == Aggregates::Tables {
+        // A new (symbol, resolution): its roll-ups as they streamed in, with COPY.
+        intraday::write_tables(
+            &mut *tx,
+            &file.symbol,
+            parsed.resolution_micros,
+            &mut parsed.rollups,
+        )
+        .await
+        .map_err(|e| Failure::any(file, e))?;
+    } else if let Some((from, to)) = changed {
         let at = |t: i64| DateTime::<Utc>::from_timestamp_micros(t);
         let sql = match aggregates {
             Aggregates::Tables => "SELECT market.refresh_intraday_tables($1, $2, $3)",

@@ -396,8 +396,9 @@ enum Pending {
         of_day: i64,
         day: NaiveDate,
         warned: bool,
-        text: String,
-        value: String,
+        /// The row's text and timestamp as written, kept for the sample's rows only (a later
+        /// row is judged while its record is still at hand).
+        texts: Option<Box<(String, String)>>,
     },
     Bad(Box<BadRow>),
 }
@@ -543,9 +544,10 @@ impl<R: Read> BarReader<R> {
         let mut bars = 0;
         while bars < SAMPLE {
             match self.read_row()? {
-                Some(p) => {
-                    if matches!(p, Pending::Bar { .. }) {
+                Some(mut p) => {
+                    if let Pending::Bar { texts, .. } = &mut p {
                         bars += 1;
+                        *texts = Some(Box::new(self.texts()));
                     }
                     self.pending.push_back(p);
                 }
@@ -612,6 +614,21 @@ impl<R: Read> BarReader<R> {
         Ok(Some(self.judge(pending, grid)))
     }
 
+    /// The current record's text and its timestamp as written (date and time joined).
+    fn texts(&self) -> (String, String) {
+        let field = |i: usize| {
+            self.record
+                .get(i)
+                .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                .unwrap_or_default()
+        };
+        let value = match self.layout.clock {
+            Some(c) => format!("{} {}", field(self.layout.time), field(c)),
+            None => field(self.layout.time),
+        };
+        (record_text(&self.record), value)
+    }
+
     fn judge(&mut self, pending: Pending, grid: Grid) -> Item {
         match pending {
             Pending::Bad(bad) => Item::Bad(*bad),
@@ -620,13 +637,25 @@ impl<R: Read> BarReader<R> {
                 bar,
                 of_day,
                 warned,
-                text,
-                value,
+                texts,
                 ..
             } => {
                 let column = Some(self.layout.time + 1);
+                let off_grid = of_day % grid.resolution != grid.phase;
+                let first = if off_grid {
+                    None
+                } else {
+                    self.seen.insert(bar.ts, line)
+                };
+                if !off_grid && first.is_none() {
+                    return Item::Bar(bar, warned);
+                }
+                let (text, value) = match texts {
+                    Some(t) => *t,
+                    None => self.texts(),
+                };
                 let column_name = self.layout.names[self.layout.time].clone();
-                if of_day % grid.resolution != grid.phase {
+                if off_grid {
                     return Item::Bad(BadRow {
                         line,
                         column,
@@ -638,19 +667,17 @@ impl<R: Read> BarReader<R> {
                         text,
                     });
                 }
-                if let Some(first_line) = self.seen.insert(bar.ts, line) {
-                    self.seen.insert(bar.ts, first_line);
-                    return Item::Bad(BadRow {
-                        line,
-                        column,
-                        problem: Problem::DuplicateTime {
-                            time: value,
-                            first_line,
-                        },
-                        text,
-                    });
-                }
-                Item::Bar(bar, warned)
+                let first_line = first.unwrap_or(line);
+                self.seen.insert(bar.ts, first_line);
+                Item::Bad(BadRow {
+                    line,
+                    column,
+                    problem: Problem::DuplicateTime {
+                        time: value,
+                        first_line,
+                    },
+                    text,
+                })
             }
         }
     }
@@ -689,13 +716,12 @@ impl<R: Read> BarReader<R> {
         let day_offset = &mut self.day_offset;
         let row_symbol = &mut self.row_symbol;
         let line = record.position().map_or(0, |p| p.line());
-        let text = record_text(record);
         let bad = |column: Option<usize>, problem: Problem| {
             Box::new(BadRow {
                 line,
                 column: column.map(|c| c + 1),
                 problem,
-                text: text.clone(),
+                text: record_text(record),
             })
         };
         let width = layout.names.len();
@@ -750,16 +776,14 @@ impl<R: Read> BarReader<R> {
                     )
                 })?,
             };
-            let shown = match layout.clock {
-                Some(c) => format!("{value} {}", field(c)?),
+            let shown = || match layout.clock {
+                Some(c) => format!("{value} {}", field(c).unwrap_or_default()),
                 None => value.to_string(),
             };
-            let values: Vec<&str> = self
-                .layout
-                .values
-                .iter()
-                .map(|&i| field(i))
-                .collect::<Result<_, _>>()?;
+            let mut values = [""; 5];
+            for (slot, &i) in values.iter_mut().zip(&layout.values) {
+                *slot = field(i)?;
+            }
             if values.iter().all(|v| v.is_empty()) {
                 return Err(bad(None, Problem::NoValues));
             }
@@ -819,7 +843,7 @@ impl<R: Read> BarReader<R> {
                     Some(t),
                     Problem::LocalTime {
                         column: layout.names[t].clone(),
-                        value: shown.clone(),
+                        value: shown(),
                         reason,
                     },
                 )
@@ -844,31 +868,10 @@ impl<R: Read> BarReader<R> {
                 of_day,
                 day: local.date(),
                 warned: suspicious.is_some(),
-                text: String::new(),
-                value: shown,
+                texts: None,
             })
         })();
-        match parsed {
-            Ok(Pending::Bar {
-                line,
-                bar,
-                of_day,
-                day,
-                warned,
-                value,
-                ..
-            }) => Pending::Bar {
-                line,
-                bar,
-                of_day,
-                day,
-                warned,
-                text,
-                value,
-            },
-            Ok(other) => other,
-            Err(bad) => Pending::Bad(bad),
-        }
+        parsed.unwrap_or_else(Pending::Bad)
     }
 }
 

@@ -76,7 +76,7 @@ BEGIN
                    max(high) AS high,
                    min(low) AS low,
                    last(close, ts) AS close,
-                   sum(volume) AS volume,
+                   sum(volume)::bigint AS volume,
                    sum((high + low + close) / 3 * volume) AS price_volume,
                    count(*) AS bars
             FROM market.intraday_bars
@@ -99,9 +99,9 @@ BEGIN
                        max(high) AS high,
                        min(low) AS low,
                        last(close, bucket) AS close,
-                       sum(volume) AS volume,
+                       sum(volume)::bigint AS volume,
                        sum(price_volume) AS price_volume,
-                       sum(bars) AS bars
+                       sum(bars)::bigint AS bars
                 FROM market.%I
                 GROUP BY symbol, source_resolution, time_bucket(%s)
                 WITH NO DATA $sql$, p.name, p.bucket_args, p.below, p.bucket_args);

@@ -19,8 +19,8 @@ pub struct Args {
     pub fixtures: PathBuf,
 }
 
-/// The fixture sets the demo loads: a Yahoo-style file and a Kaggle-style tree.
-const SETS: [&str; 2] = ["yahoo", "kaggle"];
+/// The fixture sets the demo loads: a Yahoo-style file, a Kaggle-style tree and intraday bars.
+const SETS: [&str; 3] = ["yahoo", "kaggle", "intraday"];
 
 /// Loads the fixtures and prints the load summary and the status.
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
@@ -53,22 +53,34 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     println!();
     super::status::run(global, status).await?;
     // The headline reports, as a user would run them.
-    for (title, name, from) in [
-        ("Quarterly averages of ACME", "quarterly_average", None),
+    for (title, name, symbol, from) in [
+        (
+            "Quarterly averages of ACME",
+            "quarterly_average",
+            "ACME",
+            None,
+        ),
         (
             "ACME moving averages in December 2023",
             "moving_averages",
+            "ACME",
             Some("2023-12-01"),
+        ),
+        (
+            "MSFT daily bars and VWAP from its intraday files",
+            "vwap_daily",
+            "MSFT",
+            None,
         ),
     ] {
         println!(
-            "\n{title} (stockdb report {name} --symbol ACME{}):",
+            "\n{title} (stockdb report {name} --symbol {symbol}{}):",
             from.map(|f| format!(" --from {f}")).unwrap_or_default()
         );
         let args = super::report::Args {
             name: Some(name.to_string()),
             file: None,
-            symbol: Some("ACME".to_string()),
+            symbol: Some(symbol.to_string()),
             from: from.map(str::to_string),
             to: None,
             params: Vec::new(),

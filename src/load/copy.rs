@@ -183,11 +183,27 @@ pub fn encode_bar(buf: &mut Vec<u8>, symbol: &str, resolution: i64, bar: &Bar) {
     buf.extend_from_slice(&8i16.to_be_bytes());
     put_text(buf, symbol);
     put_interval(buf, resolution);
+    put_bar_values(buf, bar);
+}
+
+/// A bar's values (ts, open, high, low, close, volume) as binary COPY writes them: the part
+/// of an [`encode_bar`] tuple that `intraday/sql/read_back.sql` reads back, for [`digest`].
+pub fn put_bar_values(buf: &mut Vec<u8>, bar: &Bar) {
     put_i64(buf, bar.ts - PG_EPOCH_MICROS);
     for v in [bar.open, bar.high, bar.low, bar.close] {
         put_f64(buf, v);
     }
     put_i64(buf, bar.volume);
+}
+
+/// The bar start (microseconds since 1970) of values as [`put_bar_values`] writes them.
+pub fn bar_ts_of(values: &[u8]) -> Option<i64> {
+    if values.len() < 12 || be_i32(&values[..4]) != 8 {
+        return None;
+    }
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&values[4..12]);
+    Some(i64::from_be_bytes(b) + PG_EPOCH_MICROS)
 }
 
 /// Appends one row of an intraday roll-up table (symbol, source_resolution, bucket, open,

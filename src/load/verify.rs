@@ -88,18 +88,56 @@ pub async fn known_rows(conn: &mut PgConnection, symbol: &str) -> Result<HashMap
 }
 
 /// Streams the symbol's rows from `market.daily_prices` in binary, each tuple's values to `each`.
-async fn each_row(
+async fn each_row(conn: &mut PgConnection, symbol: &str, each: impl FnMut(&[u8])) -> Result<()> {
+    each_tuple(conn, include_str!("sql/read_back.sql"), symbol, None, each).await
+}
+
+/// A symbol's intraday bars at one resolution already in the table, as bar start → digest of
+/// the values ([`copy::put_bar_values`]): a re-load sends only the bars that are new or differ.
+pub async fn known_bars(
     conn: &mut PgConnection,
     symbol: &str,
+    resolution: &str,
+) -> Result<HashMap<i64, u64>> {
+    let mut known = HashMap::new();
+    let mut bad = false;
+    let sql = include_str!("intraday/sql/read_back.sql");
+    each_tuple(
+        conn,
+        sql,
+        symbol,
+        Some(resolution),
+        |values| match copy::bar_ts_of(values) {
+            Some(ts) => {
+                known.insert(ts, copy::digest(values));
+            }
+            None => bad = true,
+        },
+    )
+    .await?;
+    anyhow::ensure!(!bad, "reading back {symbol}: a bar without a time");
+    Ok(known)
+}
+
+/// Streams the tuples of a `COPY ... TO STDOUT (FORMAT binary)` that reads the settings
+/// `stockdb.symbol` (and `stockdb.resolution`), each tuple's values to `each`.
+async fn each_tuple(
+    conn: &mut PgConnection,
+    sql: &str,
+    symbol: &str,
+    resolution: Option<&str>,
     mut each: impl FnMut(&[u8]),
 ) -> Result<()> {
-    // COPY takes no parameters: the symbol reaches it as a transaction-local setting.
-    sqlx::query("SELECT set_config('stockdb.symbol', $1, true)")
-        .bind(symbol)
-        .execute(&mut *conn)
-        .await?;
+    // COPY takes no parameters: they reach it as transaction-local settings.
+    sqlx::query(
+        "SELECT set_config('stockdb.symbol', $1, true), set_config('stockdb.resolution', $2, true)",
+    )
+    .bind(symbol)
+    .bind(resolution.unwrap_or(""))
+    .execute(&mut *conn)
+    .await?;
     let mut tuples = copy::TupleReader::default();
-    let mut stream = conn.copy_out_raw(include_str!("sql/read_back.sql")).await?;
+    let mut stream = conn.copy_out_raw(sql).await?;
     while let Some(chunk) = stream.try_next().await? {
         tuples.feed(&chunk, &mut each).map_err(anyhow::Error::msg)?;
     }

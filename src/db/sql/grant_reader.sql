@@ -8,7 +8,9 @@ GRANT USAGE ON SCHEMA market TO {role};
 GRANT SELECT ON market.symbols, market.daily_prices, market.moving_averages,
                 market.weekly_prices, market.monthly_prices, market.quarterly_prices,
                 market.yearly_prices, market.stale_ranges, market.symbol_stats,
-                market.moving_average_crosses, market.daily_return_counts
+                market.moving_average_crosses, market.daily_return_counts,
+                market.intraday_bars, market.intraday_5min, market.intraday_15min,
+                market.intraday_hourly, market.intraday_daily, market.intraday_stale_ranges
     TO {role};
 -- Tables and views that later migrations create stay readable.
 ALTER DEFAULT PRIVILEGES IN SCHEMA market GRANT SELECT ON TABLES TO {role};

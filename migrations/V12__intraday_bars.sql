@@ -118,6 +118,18 @@ BEGIN
             EXECUTE format('CREATE INDEX ON market.%I (symbol, bucket)', p.name);
             PERFORM set_chunk_time_interval(format('market.%I', p.name)::regclass, p.chunk::interval);
         END LOOP;
+        -- Nor the storage's own index on the bucket alone: a refresh deletes by bucket range
+        -- within week-sized chunks, and without it the 5-minute level of 10.6M bars
+        -- refreshed in 30 s instead of 34 s.
+        FOR p IN SELECT format('%I.%I', i.schemaname, i.indexname) AS idx
+                 FROM _timescaledb_catalog.continuous_agg c
+                 JOIN _timescaledb_catalog.hypertable h ON h.id = c.mat_hypertable_id
+                 JOIN pg_indexes i ON i.schemaname = h.schema_name AND i.tablename = h.table_name
+                 WHERE c.user_view_schema = 'market' AND c.user_view_name LIKE 'intraday\_%\_rollup'
+                   AND i.indexdef NOT LIKE '%(symbol, bucket)%'
+        LOOP
+            EXECUTE 'DROP INDEX ' || p.idx;
+        END LOOP;
     ELSE
         FOR p IN SELECT * FROM (VALUES ('intraday_5min_rollup'), ('intraday_15min_rollup'),
                                        ('intraday_hourly_rollup'), ('intraday_daily_rollup')) AS t(name)

@@ -83,6 +83,11 @@ async fn refresh_window(
     sqlx::query("SET timescaledb.enable_chunkwise_aggregation = off")
         .execute(&mut *conn)
         .await?;
+    // The hash aggregate of a first load's buckets spills to disk with the default 4 MB
+    // (5-minute level of 10.6M bars: 34 s instead of 39 s with 64 MB).
+    sqlx::query("SET work_mem = '64MB'")
+        .execute(&mut *conn)
+        .await?;
     for level in LEVELS {
         let mut delay = std::time::Duration::from_millis(100);
         let mut waited = std::time::Duration::ZERO;
@@ -114,6 +119,7 @@ async fn refresh_window(
     sqlx::query("RESET timescaledb.enable_chunkwise_aggregation")
         .execute(&mut *conn)
         .await?;
+    sqlx::query("RESET work_mem").execute(&mut *conn).await?;
     Ok(())
 }
 

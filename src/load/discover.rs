@@ -170,34 +170,14 @@ fn folder_class(dir: &Path) -> Option<AssetClass> {
 /// column), else the file name's; `symbol_given` (`--symbol`) spares the file name.
 fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Result<PriceFile> {
     let class = class.or_else(|| path.parent().and_then(folder_class));
-    if let Some(symbol) = intraday_symbol(path) {
-        let symbol = match symbol {
-            Some(s) => {
-                Some(check_symbol(&s).with_context(|| format!("{}: symbol", path.display()))?)
-            }
-            None => None,
-        };
-        let in_file = symbol.is_some();
-        let symbol = match symbol {
-            Some(s) => s,
-            None if symbol_given => String::new(),
-            None => symbol_from_file_name(&file_name(path)).with_context(|| {
-                format!(
-                    "{}: cannot take a symbol from the file name; give --symbol",
-                    path.display()
-                )
-            })?,
-        };
-        return Ok(PriceFile {
-            path: path.to_path_buf(),
-            symbol,
-            asset_class: class,
-            symbol_in_file: in_file,
-            symbol_per_row: false,
-            kind: Kind::Intraday,
-        });
-    }
-    let (in_file, symbol_per_row) = content_symbol(path);
+    // An intraday file names at most one symbol; a daily one may name one on each row.
+    let (kind, in_file, symbol_per_row) = match intraday_symbol(path) {
+        Some(symbol) => (Kind::Intraday, symbol, false),
+        None => {
+            let (symbol, per_row) = content_symbol(path);
+            (Kind::Daily, symbol, per_row)
+        }
+    };
     let symbol = match &in_file {
         Some(s) => check_symbol(s).with_context(|| format!("{}: symbol", path.display()))?,
         None if symbol_given => String::new(),
@@ -214,7 +194,7 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
         asset_class: class,
         symbol_in_file: in_file.is_some(),
         symbol_per_row,
-        kind: Kind::Daily,
+        kind,
     })
 }
 

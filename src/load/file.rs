@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{mpsc, watch};
 
 /// Bytes per COPY message; with the channel's 4 slots this bounds memory per job.
-const CHUNK: usize = 256 * 1024;
+pub(super) const CHUNK: usize = 256 * 1024;
 
 /// How files are read and judged.
 #[derive(Debug, Clone, Default)]

@@ -9,8 +9,8 @@ pub mod parse;
 use super::copy;
 use super::discover::PriceFile;
 use super::file::{
-    Failure, FileReport, HashingReader, Outcome, RunState, Sent, Settings, Stop, interrupted,
-    is_gzip, refusal_message, send_chunks,
+    CHUNK, Failure, FileReport, HashingReader, Outcome, RunState, Sent, Settings, Stop,
+    interrupted, is_gzip, refusal_message, send_chunks,
 };
 use super::parse::BadRow;
 use super::verify::{self, FileCounts, TableCounts};
@@ -26,9 +26,6 @@ use std::io::Read;
 use std::path::Path;
 use std::rc::Rc;
 use tokio::sync::{mpsc, oneshot};
-
-/// Bytes per COPY message.
-const CHUNK: usize = 256 * 1024;
 
 /// What the parse thread found in an intraday file.
 #[derive(Debug, Default)]

@@ -11,7 +11,7 @@ use anyhow::Result;
 use comfy_table::Cell;
 use std::path::PathBuf;
 
-/// Load daily OHLCV files (Yahoo, Kaggle trees, Alpha Vantage, Nasdaq.com, Investing.com, Stooq, yfinance, headerless rows) into market.daily_prices.
+/// Load daily OHLCV files (Yahoo, Kaggle trees, Alpha Vantage, Nasdaq.com, Investing.com, Stooq, yfinance, headerless rows) into market.daily_prices, and intraday bar files (Alpha Vantage intraday, yfinance 1-minute, a datetime column) into market.intraday_bars.
 ///
 /// Each file is one transaction with a sanity check: all its rows or none. Re-loading a file
 /// changes nothing; a corrected file updates only the days that changed.
@@ -22,6 +22,8 @@ use std::path::PathBuf;
   stockdb load kaggle/                        # stocks/, etfs/ and symbols_valid_meta.csv
   stockdb load kaggle/ --max-bad-rows 1 --jobs 4
   stockdb load data.csv --date-format '%d.%m.%Y' --dry-run
+  stockdb load intraday_1min_MSFT.csv SPY_15min.csv     # intraday bars, New York time
+  stockdb load minutes/ --timezone Europe/London        # naive times in another exchange's zone
 
 Exit codes: 0 all files loaded; 1 some file refused or failed (the others are loaded);
 3 a sanity check failed (that file was rolled back); 130 interrupted by Ctrl-C (files in

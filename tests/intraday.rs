@@ -348,6 +348,15 @@ async fn three_shapes_load_with_no_flags_and_the_rollups_are_exact() {
         bars.len() as i64
     );
     assert_rollups(&db, &bars).await;
+    // `stockdb status` says the roll-ups are fresh.
+    let status = db.run(&["status", "--format", "json"]);
+    status.expect_code(0);
+    assert_eq!(
+        status.json()["intraday_stale_ranges"],
+        0,
+        "{}",
+        status.describe()
+    );
     // The roll-ups a first load writes as the bars stream in equal the SQL definition
     // (tables tiers) or a full re-materialization (timescale tier): `stockdb refresh` redoes them.
     db.run(&["refresh", "-q"]).expect_code(0);

@@ -114,6 +114,10 @@ struct Status {
     recent_loads: Vec<LoadRow>,
     aggregates: crate::analytics::Aggregates,
     freshness: Vec<crate::analytics::Freshness>,
+    /// The planner's estimate of `market.intraday_bars` (a count would read every bar).
+    intraday_estimated_bars: Option<i64>,
+    /// Loaded intraday ranges not yet refreshed into the roll-ups (timescale tier).
+    intraday_stale_ranges: i64,
 }
 
 /// Prints the status.
@@ -137,6 +141,12 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         .fetch_all(&mut conn)
         .await?;
     let freshness = crate::analytics::freshness(&mut conn).await?;
+    let intraday_estimated_bars =
+        crate::analytics::estimated_rows(&mut conn, "market.intraday_bars").await?;
+    let intraday_stale_ranges: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM market.intraday_stale_ranges")
+            .fetch_one(&mut conn)
+            .await?;
     let status = Status {
         database: db::redact(&database.url),
         server: database.server,
@@ -149,6 +159,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         recent_loads,
         aggregates: database.aggregates,
         freshness,
+        intraday_estimated_bars,
+        intraday_stale_ranges,
     };
     match args.format {
         Format::Json => output::print(serde_json::to_string_pretty(&status)?)?,
@@ -201,6 +213,20 @@ fn render(s: &Status) -> String {
         output::group(s.rows as u64),
         output::group(s.symbols as u64),
         estimate_check(s.rows, s.estimated_rows)
+    ));
+    text.push_str(&format!(
+        "intraday: {} bars (planner estimate); roll-ups {}\n",
+        s.intraday_estimated_bars
+            .map(|n| format!("~{}", output::group(n.max(0) as u64)))
+            .unwrap_or_else(|| "? (not analyzed)".into()),
+        if s.intraday_stale_ranges == 0 {
+            "up to date".to_string()
+        } else {
+            format!(
+                "STALE: {} loaded range(s) not refreshed, run `stockdb refresh`",
+                s.intraday_stale_ranges
+            )
+        }
     ));
     let kind = match s.aggregates {
         crate::analytics::Aggregates::Continuous => {

@@ -47,7 +47,7 @@ pub struct ParsedBars {
     /// First and last exchange day.
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
-    /// The roll-ups of the accepted bars (written when they go straight into the table).
+    /// The roll-ups of the accepted bars, when the [`Plan`] asks for them.
     pub rollups: RollUps,
     /// The resolution in microseconds.
     pub resolution_micros: i64,
@@ -95,7 +95,7 @@ fn parse_bars(
     symbol: &str,
     settings: &Settings,
     grid_tx: oneshot::Sender<Grid>,
-    known_rx: oneshot::Receiver<Option<HashMap<i64, u64>>>,
+    plan_rx: oneshot::Receiver<Plan>,
     tx: mpsc::Sender<Vec<u8>>,
 ) -> Result<ParsedBars, Stop> {
     let hasher = Rc::new(RefCell::new(Sha256::new()));
@@ -134,7 +134,7 @@ fn parse_bars(
         return Err(Stop::Cancelled);
     }
     // Then tells which bars the table has already (a re-load), to send only the others.
-    let known = known_rx.blocking_recv().map_err(|_| Stop::Cancelled)?;
+    let Plan { known, rollups } = plan_rx.blocking_recv().map_err(|_| Stop::Cancelled)?;
     // Where a tuple's values start: field count, symbol, resolution (see copy::encode_bar).
     let values_offset = 2 + 4 + symbol.len() + 4 + 16;
     let mut buf = Vec::with_capacity(CHUNK + 256);
@@ -153,7 +153,9 @@ fn parse_bars(
                 parsed.accepted += 1;
                 parsed.warned += u64::from(warned);
                 parsed.volume += i128::from(bar.volume);
-                parsed.rollups.push(&bar);
+                if rollups {
+                    parsed.rollups.push(&bar);
+                }
                 parsed.first = Some(parsed.first.map_or(bar.ts, |f| f.min(bar.ts)));
                 parsed.last = Some(parsed.last.map_or(bar.ts, |l| l.max(bar.ts)));
             }
@@ -193,10 +195,18 @@ fn parse_bars(
     Ok(parsed)
 }
 
-/// The parse thread's side of the conversation: its grid, then which bars the table has.
+/// What the parse thread is told once its grid is known: the bars the table has already (a
+/// re-load sends only the others), and whether to build the roll-ups as the bars stream in
+/// (a first load at this resolution on the tables tiers; the only case that writes them).
+struct Plan {
+    known: Option<HashMap<i64, u64>>,
+    rollups: bool,
+}
+
+/// The parse thread's side of the conversation: its grid, then its [`Plan`].
 struct Channels {
     grid: oneshot::Sender<Grid>,
-    known: oneshot::Receiver<Option<HashMap<i64, u64>>>,
+    plan: oneshot::Receiver<Plan>,
     chunks: mpsc::Sender<Vec<u8>>,
 }
 
@@ -207,7 +217,7 @@ fn spawn(
 ) -> tokio::task::JoinHandle<Result<ParsedBars, Stop>> {
     let (path, symbol, settings) = (file.path.clone(), file.symbol.clone(), settings.clone());
     tokio::task::spawn_blocking(move || {
-        parse_bars(&path, &symbol, &settings, ch.grid, ch.known, ch.chunks)
+        parse_bars(&path, &symbol, &settings, ch.grid, ch.plan, ch.chunks)
     })
 }
 
@@ -249,18 +259,13 @@ fn refused(file: &PriceFile, stop: &Stop) -> Failure {
 pub async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
     let mut report = FileReport::new(file);
     let (grid, _grid_rx) = oneshot::channel();
-    let (known_tx, known) = oneshot::channel();
-    let _ = known_tx.send(None);
+    let (plan_tx, plan) = oneshot::channel();
+    let _ = plan_tx.send(Plan {
+        known: None,
+        rollups: false,
+    });
     let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
-    let parse = spawn(
-        file,
-        settings,
-        Channels {
-            grid,
-            known,
-            chunks,
-        },
-    );
+    let parse = spawn(file, settings, Channels { grid, plan, chunks });
     while rx.recv().await.is_some() {}
     match join(parse).await {
         Ok(parsed) => {
@@ -294,17 +299,9 @@ pub(super) async fn write(
         .await
         .map_err(db)?;
     let (grid, grid_rx) = oneshot::channel();
-    let (known_tx, known) = oneshot::channel();
+    let (plan_tx, plan) = oneshot::channel();
     let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
-    let parse = spawn(
-        file,
-        settings,
-        Channels {
-            grid,
-            known,
-            chunks,
-        },
-    );
+    let parse = spawn(file, settings, Channels { grid, plan, chunks });
     let Ok(grid) = grid_rx.await else {
         // The file was refused before its grid was known.
         drop(rx);
@@ -351,7 +348,10 @@ pub(super) async fn write(
         }
     };
     // The parse thread waits for this before it sends a bar; gone means it stopped already.
-    let _ = known_tx.send(known);
+    let _ = plan_tx.send(Plan {
+        known,
+        rollups: direct && aggregates == Aggregates::Tables,
+    });
     let copy_sql = if direct {
         "COPY market.intraday_bars (symbol, resolution, ts, open, high, low, close, volume) FROM STDIN (FORMAT binary)"
     } else {

@@ -268,7 +268,11 @@ async fn files_of_one_symbol_load_in_the_order_given_even_in_parallel() {
 fn bad_input_table() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(root().join("fixtures/bad/README.md")).unwrap();
     text.lines()
-        .filter(|l| l.starts_with("| ") && l.contains(".csv") && l.matches(" | ").count() == 2)
+        .filter(|l| {
+            l.starts_with("| ")
+                && [".csv", ".txt", ".jsonl"].iter().any(|e| l.contains(e))
+                && l.matches(" | ").count() == 2
+        })
         .map(|l| {
             let cells: Vec<&str> = l.split(" | ").collect();
             let file = cells[0].trim_start_matches("| ").to_string();
@@ -288,7 +292,7 @@ async fn each_bad_input_is_refused_with_its_location_and_nothing_is_loaded() {
     let mut on_disk: Vec<String> = std::fs::read_dir(root().join("fixtures/bad"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".csv") || n.ends_with(".csv.gz"))
+        .filter(|n| n != "README.md")
         .collect();
     on_disk.sort();
     let mut listed: Vec<String> = table.iter().map(|(f, _)| f.clone()).collect();
@@ -316,6 +320,13 @@ async fn each_bad_input_is_refused_with_its_location_and_nothing_is_loaded() {
     );
     assert_eq!(
         db.count("SELECT count(*) FROM market.intraday_bars").await,
+        0
+    );
+    assert_eq!(
+        db.count(
+            "SELECT (SELECT count(*) FROM market.trades) + (SELECT count(*) FROM market.quotes)"
+        )
+        .await,
         0
     );
     assert_eq!(

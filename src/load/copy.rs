@@ -227,6 +227,60 @@ pub fn encode_rollup(
     put_i64(buf, b.bars);
 }
 
+/// Appends one trade or quote record as a tuple of `stockdb_event_staging` (line, rec_type,
+/// trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size,
+/// bid_pr, bid_size, ask_pr, ask_size); no arrival time is `-infinity`.
+pub fn encode_event(buf: &mut Vec<u8>, e: &super::events::parse::Event) {
+    use super::events::parse::Values;
+    buf.extend_from_slice(&15i16.to_be_bytes());
+    put_i64(buf, e.line as i64);
+    let rec_type = match e.values {
+        Values::Trade { .. } => b'T',
+        Values::Quote { .. } => b'Q',
+    };
+    buf.extend_from_slice(&1i32.to_be_bytes());
+    buf.push(rec_type);
+    put_date(buf, e.trade_dt);
+    put_text(buf, &e.symbol);
+    put_text(buf, &e.exchange);
+    put_i64(buf, e.event_tm - PG_EPOCH_MICROS);
+    put_i64(buf, e.event_seq_nb);
+    // PostgreSQL's binary -infinity timestamp is i64::MIN.
+    put_i64(buf, e.arrival_tm.map_or(i64::MIN, |t| t - PG_EPOCH_MICROS));
+    const NULL: [u8; 4] = (-1i32).to_be_bytes();
+    match &e.values {
+        Values::Trade {
+            execution_id,
+            price,
+            size,
+        } => {
+            match execution_id {
+                Some(id) => put_text(buf, id),
+                None => buf.extend_from_slice(&NULL),
+            }
+            put_f64(buf, *price);
+            put_i64(buf, *size);
+            for _ in 0..4 {
+                buf.extend_from_slice(&NULL);
+            }
+        }
+        Values::Quote {
+            bid_pr,
+            bid_size,
+            ask_pr,
+            ask_size,
+        } => {
+            for _ in 0..3 {
+                buf.extend_from_slice(&NULL);
+            }
+            put_f64(buf, *bid_pr);
+            put_i64(buf, *bid_size);
+            put_f64(buf, *ask_pr);
+            put_i64(buf, *ask_size);
+        }
+    }
+}
+
 fn put_interval(buf: &mut Vec<u8>, micros: i64) {
     // An interval: microseconds, days, months.
     buf.extend_from_slice(&16i32.to_be_bytes());

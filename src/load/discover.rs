@@ -49,6 +49,8 @@ pub enum Kind {
     Daily,
     /// Bars with a time of day (`market.intraday_bars`).
     Intraday,
+    /// Trade and quote records (`market.trades`, `market.quotes`).
+    Events,
 }
 
 /// Everything one load run reads.
@@ -153,8 +155,16 @@ fn is_meta(path: &Path) -> bool {
 
 fn is_price_file(path: &Path) -> bool {
     let name = file_name(path).to_ascii_lowercase();
-    // `*.us.txt`: Stooq's bulk downloads (the Kaggle "Huge Stock Market Dataset").
-    (name.ends_with(".csv") || name.ends_with(".csv.gz") || name.ends_with(".us.txt"))
+    // `*.us.txt`: Stooq's bulk downloads (the Kaggle "Huge Stock Market Dataset");
+    // `part-*.txt`: Spark's output files (exchange event trees); JSON lines.
+    // Other `*.txt` files (the sectioned sample) when their content is events.
+    let events = [".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz"]
+        .iter()
+        .any(|e| name.ends_with(e))
+        || (name.ends_with(".txt")
+            && !name.ends_with(".us.txt")
+            && (name.starts_with("part-") || super::events::sniff_file(path).is_some()));
+    (name.ends_with(".csv") || name.ends_with(".csv.gz") || name.ends_with(".us.txt") || events)
         && !name.starts_with('.')
 }
 
@@ -170,6 +180,17 @@ fn folder_class(dir: &Path) -> Option<AssetClass> {
 /// column), else the file name's; `symbol_given` (`--symbol`) spares the file name.
 fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Result<PriceFile> {
     let class = class.or_else(|| path.parent().and_then(folder_class));
+    if super::events::sniff_file(path).is_some() {
+        // Many symbols, named on each record; the report lists them once the file is read.
+        return Ok(PriceFile {
+            path: path.to_path_buf(),
+            symbol: String::new(),
+            asset_class: None,
+            symbol_in_file: true,
+            symbol_per_row: true,
+            kind: Kind::Events,
+        });
+    }
     // An intraday file names at most one symbol; a daily one may name one on each row.
     let (kind, in_file, symbol_per_row) = match intraday_symbol(path) {
         Some(symbol) => (Kind::Intraday, symbol, false),

@@ -95,6 +95,9 @@ pub struct FileReport {
     pub columns: Option<String>,
     /// How the dates are written.
     pub dates: Option<String>,
+    /// Event files: records that repeat an event of the same file (the latest arrival kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicates: Option<u64>,
 }
 
 impl FileReport {
@@ -121,6 +124,7 @@ impl FileReport {
             format: None,
             columns: None,
             dates: None,
+            duplicates: None,
         }
     }
 
@@ -583,8 +587,12 @@ pub async fn load(
 
 /// `--dry-run`: parse and validate only.
 async fn validate(file: &PriceFile, settings: &Settings) -> FileReport {
-    if file.kind == Kind::Intraday {
-        let (mut report, rejected) = super::intraday::validate(file, settings).await;
+    if file.kind != Kind::Daily {
+        let (mut report, rejected) = if file.kind == Kind::Intraday {
+            super::intraday::validate(file, settings).await
+        } else {
+            super::events::validate(file, settings).await
+        };
         keep_rejects(settings, &mut report, &rejected);
         return report;
     }
@@ -812,6 +820,8 @@ async fn write(
     let mut tx = conn.begin().await.map_err(|e| Failure::db(file, e))?;
     let rejected = if file.kind == Kind::Intraday {
         super::intraday::write(&mut tx, file, settings, aggregates, run, report).await?
+    } else if file.kind == Kind::Events {
+        super::events::write(&mut tx, file, settings, run, report).await?
     } else if file.symbol_per_row {
         write_grouped(&mut tx, file, settings, aggregates, run, report).await?
     } else {
@@ -894,7 +904,7 @@ async fn write_grouped(
 }
 
 /// `AAL, AAPL` or `AAL … ZTS (505 symbols)`: the symbols of a grouped file, for the report.
-fn symbols_label<'a>(symbols: impl ExactSizeIterator<Item = &'a String>) -> String {
+pub(super) fn symbols_label<'a>(symbols: impl ExactSizeIterator<Item = &'a String>) -> String {
     let n = symbols.len();
     let all: Vec<&String> = symbols.collect();
     match all.as_slice() {

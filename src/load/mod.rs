@@ -4,6 +4,7 @@
 
 pub mod copy;
 pub mod discover;
+pub mod events;
 pub mod file;
 pub mod format;
 pub mod intraday;
@@ -233,7 +234,12 @@ fn by_symbol(files: &[discover::PriceFile]) -> Vec<Vec<(usize, &discover::PriceF
     let mut groups: Vec<Vec<(usize, &discover::PriceFile)>> = Vec::new();
     let mut slot: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, f) in files.iter().enumerate() {
-        let g = *slot.entry(f.symbol.as_str()).or_insert_with(|| {
+        // Event files name many symbols; their merges take turns on an advisory lock.
+        let key = match f.kind {
+            discover::Kind::Events => f.path.to_str().unwrap_or_default(),
+            _ => f.symbol.as_str(),
+        };
+        let g = *slot.entry(key).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
         });

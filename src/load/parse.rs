@@ -403,6 +403,25 @@ pub enum Problem {
         value: String,
         symbol: String,
     },
+    /// Events: a record type other than T or Q.
+    RecordType {
+        value: String,
+    },
+    /// Events: a record with the wrong number of fields for its type.
+    RecordFields {
+        rec_type: String,
+        expected: usize,
+        found: usize,
+    },
+    /// Events: a line that is not a JSON object.
+    Json {
+        message: String,
+    },
+    /// Events: a size or sequence number that is not a whole number of 0 or more.
+    NotShares {
+        column: String,
+        value: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -486,6 +505,21 @@ impl fmt::Display for Problem {
                 f,
                 "{column}: {value:?} is not {symbol}, the symbol of the file's first bar (one symbol per intraday file)"
             ),
+            Problem::RecordType { value } => {
+                write!(f, "unknown record type {value:?} (expected T or Q)")
+            }
+            Problem::RecordFields {
+                rec_type,
+                expected,
+                found,
+            } => write!(
+                f,
+                "a {rec_type} record has {expected} fields in this file's layout, found {found}"
+            ),
+            Problem::Json { message } => write!(f, "not a JSON object: {message}"),
+            Problem::NotShares { column, value } => {
+                write!(f, "{column}: {value:?} is not a whole number of 0 or more")
+            }
         }
     }
 }

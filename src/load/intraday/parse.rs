@@ -877,7 +877,7 @@ impl<R: Read> BarReader<R> {
 
 /// UTC microseconds and exchange wall-clock time of a stamp; `Err` says why a naive time
 /// has no single instant in the exchange's zone.
-fn to_utc(
+pub(crate) fn to_utc(
     zone: Tz,
     day_offset: &mut Option<(NaiveDate, i32)>,
     stamp: Stamp,

@@ -22,3 +22,23 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_intraday_staging (
     close      double precision NOT NULL,
     volume     bigint           NOT NULL
 ) ON COMMIT DELETE ROWS;
+
+-- The same for a trade/quote event file: both record types in one stream, with the line each
+-- came from (the last line wins between two copies with the same arrival time).
+CREATE TEMP TABLE IF NOT EXISTS stockdb_event_staging (
+    line         bigint           NOT NULL,
+    rec_type     "char"           NOT NULL,
+    trade_dt     date             NOT NULL,
+    symbol       text             NOT NULL,
+    exchange     text             NOT NULL,
+    event_tm     timestamptz      NOT NULL,
+    event_seq_nb bigint           NOT NULL,
+    arrival_tm   timestamptz      NOT NULL,
+    execution_id text,
+    price        double precision,
+    size         bigint,
+    bid_pr       double precision,
+    bid_size     bigint,
+    ask_pr       double precision,
+    ask_size     bigint
+) ON COMMIT DELETE ROWS;

@@ -1,0 +1,21 @@
+-- name: quote_analytics
+-- description: Quotes of one symbol with the latest trade at or before each (an as-of join on that exchange and trade date) and the bid and ask against the prior close (market.quote_analytics)
+-- param: symbol text required
+-- param: from date optional - first trade date to show; the symbol's latest when from and to are absent
+-- param: to date optional - last trade date to show
+-- param: exchange text optional - one exchange (e.g. NYSE); every exchange when absent
+-- Times are exchange time (America/New_York). The bounds are on columns every window of the
+-- view partitions by, so they reach both tables before the windows.
+SELECT trade_dt, symbol, exchange,
+       event_tm AT TIME ZONE 'America/New_York' AS exchange_time,
+       event_seq_nb, bid_pr, bid_size, ask_pr, ask_size,
+       last_trade_tm AT TIME ZONE 'America/New_York' AS last_trade_time,
+       last_trade_pr, last_trade_moving_avg_30min, prior_close, bid_pr_mv, ask_pr_mv
+FROM market.quote_analytics
+WHERE symbol = upper($1)
+  AND trade_dt >= coalesce($2, $3, (SELECT max(trade_dt) FROM market.event_daily
+                                     WHERE symbol = upper($1) AND quotes > 0))
+  AND trade_dt <= coalesce($3, $2, (SELECT max(trade_dt) FROM market.event_daily
+                                     WHERE symbol = upper($1) AND quotes > 0))
+  AND ($4::text IS NULL OR exchange = upper($4))
+ORDER BY trade_dt, exchange, event_tm, event_seq_nb;

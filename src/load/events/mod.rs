@@ -1,0 +1,316 @@
+//! Trade and quote event files (issue 12): one file's transaction. A blocking thread reads
+//! the records (`parse`) and streams them as binary COPY into a staging table; then, one
+//! file at a time across every loader (an advisory lock), the merges keep the latest arrival
+//! of each event, `market.event_daily` is rewritten for the days touched, and the sanity
+//! check runs, all before the commit that `file::write` makes.
+
+pub mod parse;
+
+use super::copy;
+use super::discover::PriceFile;
+use super::file::{
+    CHUNK, ErrorKind, Failure, FileReport, HashingReader, Outcome, RunState, Sent, Settings, Stop,
+    interrupted, is_gzip, refusal_message, send_chunks,
+};
+use super::parse::{BadRow, FileError};
+use chrono::NaiveDate;
+use parse::{EventReader, Item, Shape, Values};
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+use std::rc::Rc;
+use tokio::sync::mpsc;
+
+/// What the parse thread found in an event file.
+#[derive(Debug, Default)]
+pub struct ParsedEvents {
+    pub rows: u64,
+    pub accepted: u64,
+    pub trades: u64,
+    pub quotes: u64,
+    pub rejected: Vec<BadRow>,
+    pub first_day: Option<NaiveDate>,
+    pub last_day: Option<NaiveDate>,
+    pub symbols: BTreeSet<String>,
+    pub sha256: String,
+    pub shape: Option<Shape>,
+}
+
+/// The shape of an event file from its first 64 KiB (gzip too); None when it is not one.
+pub fn sniff_file(path: &Path) -> Option<Shape> {
+    let file = std::fs::File::open(path).ok()?;
+    let reader: Box<dyn Read> = if is_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        )))
+    } else {
+        Box::new(file)
+    };
+    let mut head = Vec::with_capacity(64 * 1024);
+    reader.take(64 * 1024).read_to_end(&mut head).ok()?;
+    parse::sniff(&head)
+}
+
+fn io_stop(e: std::io::Error) -> Stop {
+    Stop::File(FileError::Io(e))
+}
+
+/// The parse thread: reads the file and sends COPY chunks of staging tuples.
+fn parse_events(
+    path: &Path,
+    settings: &Settings,
+    tx: mpsc::Sender<Vec<u8>>,
+) -> Result<ParsedEvents, Stop> {
+    let shape = sniff_file(path).ok_or_else(|| {
+        Stop::File(FileError::NotDaily {
+            line: 1,
+            message: "not a trade/quote event file any more (it changed?)".into(),
+        })
+    })?;
+    let hasher = Rc::new(RefCell::new(Sha256::new()));
+    let file = std::fs::File::open(path).map_err(io_stop)?;
+    let stamp = |f: &std::fs::File| f.metadata().map(|m| (m.len(), m.modified().ok()));
+    let before = stamp(&file).map_err(io_stop)?;
+    let raw = HashingReader {
+        inner: file.try_clone().map_err(io_stop)?,
+        hasher: Rc::clone(&hasher),
+    };
+    let input: Box<dyn Read> = if is_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            raw,
+        )))
+    } else {
+        Box::new(raw)
+    };
+    let zone = settings
+        .parse
+        .timezone
+        .unwrap_or(super::intraday::parse::DEFAULT_ZONE);
+    let mut reader = EventReader::new(input, shape, zone);
+    let mut parsed = ParsedEvents {
+        shape: Some(shape),
+        ..ParsedEvents::default()
+    };
+    let mut buf = Vec::with_capacity(CHUNK + 256);
+    buf.extend_from_slice(copy::HEADER);
+    while let Some(item) = reader.next_item().map_err(io_stop)? {
+        match item {
+            Item::Event(event) => {
+                copy::encode_event(&mut buf, &event);
+                parsed.accepted += 1;
+                match event.values {
+                    Values::Trade { .. } => parsed.trades += 1,
+                    Values::Quote { .. } => parsed.quotes += 1,
+                }
+                let day = event.trade_dt;
+                parsed.first_day = Some(parsed.first_day.map_or(day, |d| d.min(day)));
+                parsed.last_day = Some(parsed.last_day.map_or(day, |d| d.max(day)));
+                if !parsed.symbols.contains(&event.symbol) {
+                    parsed.symbols.insert(event.symbol);
+                }
+            }
+            Item::Bad(row) => {
+                if parsed.rejected.len() as u64 >= settings.max_bad_rows {
+                    return Err(Stop::TooManyBadRows {
+                        row: Box::new(row),
+                        limit: settings.max_bad_rows,
+                    });
+                }
+                parsed.rejected.push(row);
+            }
+        }
+        if buf.len() >= CHUNK {
+            let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 256));
+            tx.blocking_send(full).map_err(|_| Stop::Cancelled)?;
+        }
+    }
+    buf.extend_from_slice(copy::TRAILER);
+    tx.blocking_send(buf).map_err(|_| Stop::Cancelled)?;
+    parsed.rows = reader.rows;
+    drop(reader);
+    if stamp(&file).map_err(io_stop)? != before {
+        return Err(Stop::Changed);
+    }
+    parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
+    Ok(parsed)
+}
+
+fn spawn(
+    file: &PriceFile,
+    settings: &Settings,
+    tx: mpsc::Sender<Vec<u8>>,
+) -> tokio::task::JoinHandle<Result<ParsedEvents, Stop>> {
+    let (path, settings) = (file.path.clone(), settings.clone());
+    tokio::task::spawn_blocking(move || parse_events(&path, &settings, tx))
+}
+
+async fn join(
+    handle: tokio::task::JoinHandle<Result<ParsedEvents, Stop>>,
+) -> Result<ParsedEvents, Stop> {
+    match handle.await {
+        Ok(result) => result,
+        Err(e) => Err(io_stop(std::io::Error::other(format!(
+            "parser thread failed: {e}"
+        )))),
+    }
+}
+
+impl FileReport {
+    fn take_events(&mut self, parsed: &ParsedEvents) {
+        self.rows_in_file = parsed.rows;
+        self.accepted = parsed.accepted;
+        self.rejected = parsed.rejected.len() as u64;
+        self.first_day = parsed.first_day;
+        self.last_day = parsed.last_day;
+        self.sha256 = Some(parsed.sha256.clone());
+        self.symbol = super::file::symbols_label(parsed.symbols.iter());
+        if let Some(shape) = parsed.shape {
+            self.format = Some(format!(
+                "{} ({} trades, {} quotes)",
+                shape.label(),
+                parsed.trades,
+                parsed.quotes
+            ));
+            self.columns = Some(shape.columns().into());
+        }
+        self.dates = Some("exchange time".into());
+    }
+}
+
+fn refused(file: &PriceFile, stop: &Stop) -> Failure {
+    Failure {
+        outcome: Outcome::Refused,
+        message: refusal_message(stop, &file.path),
+        kind: ErrorKind::Other,
+    }
+}
+
+/// `--dry-run` of an event file: parse and judge every record, write nothing.
+pub async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
+    let mut report = FileReport::new(file);
+    let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
+    let parse = spawn(file, settings, chunks);
+    while rx.recv().await.is_some() {}
+    match join(parse).await {
+        Ok(parsed) => {
+            report.take_events(&parsed);
+            report.outcome = Outcome::Validated;
+            report.check_passed = parsed.rows == parsed.accepted + parsed.rejected.len() as u64;
+            (report, parsed.rejected)
+        }
+        Err(stop) => {
+            report.outcome = Outcome::Refused;
+            report.error = Some(refusal_message(&stop, &file.path));
+            (report, Vec::new())
+        }
+    }
+}
+
+/// Whole-file merges run one at a time: two files with the same events, or of neighbouring
+/// days (the prior close), would otherwise race. Any 64-bit number unique to stockdb will do.
+const MERGE_LOCK: i64 = 0x5354_4f43_4b45_5654; // "STOCKEVT"
+
+/// One event file inside its transaction (begun and committed by the caller).
+pub(super) async fn write(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    settings: &Settings,
+    run: &RunState,
+    report: &mut FileReport,
+) -> Result<Vec<BadRow>, Failure> {
+    let db = |e| Failure::db(file, e);
+    let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
+    let parse = spawn(file, settings, chunks);
+    let mut copy_in = tx
+        .copy_in_raw(include_str!("sql/copy_staging.sql"))
+        .await
+        .map_err(db)?;
+    let sent = send_chunks(&mut copy_in, &mut rx, run).await;
+    drop(rx);
+    let parsed = match (join(parse).await, sent) {
+        (_, Sent::Cancelled) => {
+            copy_in.abort("stockdb: interrupted").await.ok();
+            return Err(interrupted(file));
+        }
+        (_, Sent::Failed(e)) => {
+            copy_in.abort("stockdb: send failed").await.ok();
+            return Err(db(e));
+        }
+        (Err(stop), Sent::All) => {
+            copy_in.abort("stockdb: file refused").await.ok();
+            return Err(refused(file, &stop));
+        }
+        (Ok(parsed), Sent::All) => parsed,
+    };
+    let copied = copy_in.finish().await.map_err(db)?;
+    report.take_events(&parsed);
+
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MERGE_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let mut inserted = 0;
+    let mut updated = 0;
+    let mut events = 0;
+    for sql in [
+        include_str!("sql/merge_trades.sql"),
+        include_str!("sql/merge_quotes.sql"),
+    ] {
+        let (ins, upd, n): (i64, i64, i64) =
+            sqlx::query_as(sql).fetch_one(&mut *tx).await.map_err(db)?;
+        inserted += ins;
+        updated += upd;
+        events += n;
+    }
+    let in_table: i64 = sqlx::query_scalar(include_str!("sql/daily.sql"))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    sqlx::query(include_str!("sql/prior_close.sql"))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let (staged, distinct, matching): (i64, i64, i64) =
+        sqlx::query_as(include_str!("sql/verify.sql"))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+    let fail = |message: String| Failure {
+        outcome: Outcome::RolledBack,
+        message: format!(
+            "{}: {message}; the file was rolled back",
+            file.path.display()
+        ),
+        kind: ErrorKind::Other,
+    };
+    if parsed.rows != parsed.accepted + parsed.rejected.len() as u64 {
+        return Err(fail(format!(
+            "{} records in the file but {} accepted and {} rejected",
+            parsed.rows,
+            parsed.accepted,
+            parsed.rejected.len()
+        )));
+    }
+    if copied != parsed.accepted || staged as u64 != parsed.accepted {
+        return Err(fail(format!(
+            "{} records accepted but {copied} sent and {staged} staged",
+            parsed.accepted
+        )));
+    }
+    if distinct != events || matching != distinct {
+        return Err(fail(format!(
+            "{distinct} events in the file, {events} merged, but only {matching} are in market.trades / market.quotes with their latest arrival"
+        )));
+    }
+    report.duplicates = Some(parsed.accepted - distinct as u64);
+    report.inserted = inserted as u64;
+    report.updated = updated as u64;
+    report.unchanged = (distinct - inserted - updated).max(0) as u64;
+    report.in_table = in_table.max(0) as u64;
+    report.check_passed = true;
+    Ok(parsed.rejected)
+}

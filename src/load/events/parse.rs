@@ -1,0 +1,687 @@
+//! Trade and quote event files: recognising their shape and reading their records.
+//!
+//! Three shapes, told from the first record:
+//! - Spark CSV, no header, positional by record type (the exchange files of the capstone):
+//!   `trade_dt,arrival_tm,T,symbol,event_tm,event_seq_nb,exchange,trade_pr,trade_size` and
+//!   `trade_dt,arrival_tm,Q,symbol,event_tm,event_seq_nb,exchange,bid_pr,bid_size,ask_pr,ask_size`;
+//! - JSON lines with `event_type` T or Q (`file_tm` is the arrival time);
+//! - the course's sectioned sample: `#Trade:` / `#Quote:` sections with `#` column lines and
+//!   blank lines, records without an arrival time and with the record type second:
+//!   `trade_dt,T,symbol,execution_id,event_tm,event_seq_nb,exchange,trade_pr,trade_size` and
+//!   `trade_dt,Q,symbol,event_tm,event_seq_nb,exchange,bid_pr,bid_size,ask_pr,ask_size`.
+//!
+//! Lines that are blank or start with `#` are not records. Every other line is a record or a
+//! bad row (file, line, column and reason).
+
+use crate::load::intraday::parse::{Stamp, parse_stamp, to_utc};
+use crate::load::parse::{BadRow, Problem, VolumeError, parse_date, parse_price, parse_volume};
+use chrono::{NaiveDate, NaiveDateTime};
+use chrono_tz::Tz;
+use serde_json::{Map, Value};
+use std::io::{BufRead, BufReader, Read};
+
+/// The shape of an event file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Positional CSV with the arrival time second and the record type third.
+    SparkCsv,
+    /// One JSON object per line.
+    JsonLines,
+    /// The record type second, no arrival time (the sectioned course sample).
+    Sectioned,
+}
+
+impl Shape {
+    /// How `--dry-run` and the summary name the shape.
+    pub fn label(self) -> &'static str {
+        match self {
+            Shape::SparkCsv => "exchange events, CSV (T/Q records)",
+            Shape::JsonLines => "exchange events, JSON lines",
+            Shape::Sectioned => "exchange events, sectioned sample (#Trade:/#Quote:)",
+        }
+    }
+
+    /// The columns of each record type, for `--dry-run`.
+    pub fn columns(self) -> &'static str {
+        match self {
+            Shape::SparkCsv => {
+                "T: trade_dt,arrival_tm,rec_type,symbol,event_tm,event_seq_nb,exchange,trade_pr,trade_size; Q: …,exchange,bid_pr,bid_size,ask_pr,ask_size"
+            }
+            Shape::JsonLines => {
+                "trade_dt,file_tm,event_type,symbol,event_tm,event_seq_nb,exchange + T: execution_id,price,size; Q: bid_pr,bid_size,ask_pr,ask_size"
+            }
+            Shape::Sectioned => {
+                "T: trade_dt,rec_type,symbol,execution_id,event_tm,event_seq_nb,exchange,trade_pr,trade_size; Q: trade_dt,rec_type,symbol,event_tm,event_seq_nb,exchange,bid_pr,bid_size,ask_pr,ask_size"
+            }
+        }
+    }
+}
+
+/// The values a record type carries beyond the key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Trade {
+        execution_id: Option<String>,
+        price: f64,
+        size: i64,
+    },
+    Quote {
+        bid_pr: f64,
+        bid_size: i64,
+        ask_pr: f64,
+        ask_size: i64,
+    },
+}
+
+/// One trade or quote record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// 1-based line of the record.
+    pub line: u64,
+    pub trade_dt: NaiveDate,
+    pub symbol: String,
+    pub exchange: String,
+    /// UTC microseconds.
+    pub event_tm: i64,
+    pub event_seq_nb: i64,
+    /// UTC microseconds; None when the file gives no arrival time.
+    pub arrival_tm: Option<i64>,
+    pub values: Values,
+}
+
+/// One item read from an event file.
+#[derive(Debug)]
+pub enum Item {
+    Event(Box<Event>),
+    Bad(BadRow),
+}
+
+/// The shape of a file from its first lines; None when they are not an event file's.
+pub fn sniff(head: &[u8]) -> Option<Shape> {
+    let text = String::from_utf8_lossy(head);
+    let mut sectioned = false;
+    for line in text.lines().take(64) {
+        let line = line.trim_start_matches('\u{feff}').trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(comment) = line.strip_prefix('#') {
+            let c = comment.trim().to_ascii_lowercase();
+            sectioned |= c == "trade:" || c == "quote:";
+            continue;
+        }
+        if line.starts_with('{') {
+            let object: Map<String, Value> = serde_json::from_str(line).ok()?;
+            return object
+                .contains_key("event_type")
+                .then_some(Shape::JsonLines);
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let is_type = |i: usize| fields.get(i).is_some_and(|f| matches!(*f, "T" | "Q"));
+        let is_date = fields
+            .first()
+            .is_some_and(|f| parse_date(f, None).is_some());
+        if is_date && is_type(2) && fields.get(1).and_then(|f| parse_stamp(f)).is_some() {
+            return Some(Shape::SparkCsv);
+        }
+        if is_date && is_type(1) {
+            return Some(Shape::Sectioned);
+        }
+        return None;
+    }
+    // Only comments: a sectioned file whose sections are empty is still one.
+    sectioned.then_some(Shape::Sectioned)
+}
+
+/// Streams the records of an event file.
+pub struct EventReader<R: Read> {
+    input: BufReader<R>,
+    shape: Shape,
+    zone: Tz,
+    /// The zone's offset on the last day seen (most days have one offset).
+    day_offset: Option<(NaiveDate, i32)>,
+    line: u64,
+    buf: Vec<u8>,
+    /// Records read (every line that is not blank or a comment).
+    pub rows: u64,
+}
+
+impl<R: Read> EventReader<R> {
+    pub fn new(input: R, shape: Shape, zone: Tz) -> Self {
+        EventReader {
+            input: BufReader::with_capacity(256 * 1024, input),
+            shape,
+            zone,
+            day_offset: None,
+            line: 0,
+            buf: Vec::with_capacity(256),
+            rows: 0,
+        }
+    }
+
+    /// The next record or bad row; None at the end of the file.
+    pub fn next_item(&mut self) -> std::io::Result<Option<Item>> {
+        loop {
+            self.buf.clear();
+            if self.input.read_until(b'\n', &mut self.buf)? == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            let line = self.line;
+            // Taken out while the record is parsed (parsing needs `self`), put back after.
+            let owned = std::mem::take(&mut self.buf);
+            let item = self.record(line, &owned);
+            self.buf = owned;
+            if let Some(item) = item {
+                return Ok(Some(item));
+            }
+        }
+    }
+
+    /// The record on one line, None for a blank or comment line.
+    fn record(&mut self, line: u64, raw: &[u8]) -> Option<Item> {
+        {
+            let mut bytes: &[u8] = raw;
+            if line == 1 {
+                bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+            }
+            let bytes = bytes.trim_ascii();
+            if bytes.is_empty() || bytes[0] == b'#' {
+                return None;
+            }
+            self.rows += 1;
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                return Some(Item::Bad(BadRow {
+                    line,
+                    column: None,
+                    problem: Problem::NotUtf8 {
+                        column: "record".into(),
+                    },
+                    text: String::from_utf8_lossy(bytes).into_owned(),
+                }));
+            };
+            let parsed = match self.shape {
+                Shape::JsonLines => self.json(text),
+                Shape::SparkCsv | Shape::Sectioned => self.csv(text),
+            };
+            Some(match parsed {
+                Ok(mut event) => {
+                    event.line = line;
+                    Item::Event(Box::new(event))
+                }
+                Err((column, problem)) => Item::Bad(BadRow {
+                    line,
+                    column,
+                    problem,
+                    text: text.to_string(),
+                }),
+            })
+        }
+    }
+
+    fn csv(&mut self, text: &str) -> Result<Event, (Option<usize>, Problem)> {
+        let f: Vec<&str> = text.split(',').map(str::trim).collect();
+        let spark = self.shape == Shape::SparkCsv;
+        let type_at = if spark { 2 } else { 1 };
+        let rec_type = f.get(type_at).copied().unwrap_or("");
+        // Where each field is, by shape and record type (None: the shape has no such field).
+        let (width, arrival, symbol, execution, event, values_at) = match (spark, rec_type) {
+            (true, "T") => (9, Some(1), 3, None, 4, 7),
+            (true, "Q") => (11, Some(1), 3, None, 4, 7),
+            (false, "T") => (9, None, 2, Some(3), 4, 7),
+            (false, "Q") => (10, None, 2, None, 3, 6),
+            _ => {
+                return Err((
+                    Some(type_at + 1),
+                    Problem::RecordType {
+                        value: rec_type.to_string(),
+                    },
+                ));
+            }
+        };
+        if f.len() != width {
+            return Err((
+                None,
+                Problem::RecordFields {
+                    rec_type: rec_type.to_string(),
+                    expected: width,
+                    found: f.len(),
+                },
+            ));
+        }
+        let field = |i: usize| (Some(i + 1), names(spark, rec_type)[i], f[i]);
+        let trade_dt = date(field(0))?;
+        let arrival_tm = match arrival {
+            Some(i) => Some(self.time(field(i))?),
+            None => None,
+        };
+        let symbol = text_value(field(symbol))?;
+        let event_tm = self.time(field(event))?;
+        let event_seq_nb = whole(field(event + 1))?;
+        let exchange = text_value(field(event + 2))?;
+        let values = if rec_type == "T" {
+            Values::Trade {
+                execution_id: execution
+                    .map(|i| f[i].to_string())
+                    .filter(|s| !s.is_empty()),
+                price: price(field(values_at))?,
+                size: shares(field(values_at + 1))?,
+            }
+        } else {
+            Values::Quote {
+                bid_pr: price(field(values_at))?,
+                bid_size: shares(field(values_at + 1))?,
+                ask_pr: price(field(values_at + 2))?,
+                ask_size: shares(field(values_at + 3))?,
+            }
+        };
+        Ok(Event {
+            line: 0,
+            trade_dt,
+            symbol,
+            exchange,
+            event_tm,
+            event_seq_nb,
+            arrival_tm,
+            values,
+        })
+    }
+
+    fn json(&mut self, text: &str) -> Result<Event, (Option<usize>, Problem)> {
+        let object: Map<String, Value> = serde_json::from_str(text).map_err(|e| {
+            (
+                None,
+                Problem::Json {
+                    message: e.to_string(),
+                },
+            )
+        })?;
+        let scalar = |key: &'static str| -> Result<String, (Option<usize>, Problem)> {
+            match object.get(key) {
+                None | Some(Value::Null) => Err((None, Problem::Missing { column: key.into() })),
+                Some(Value::String(s)) => Ok(s.trim().to_string()),
+                Some(Value::Number(n)) => Ok(n.to_string()),
+                Some(other) => Err((
+                    None,
+                    Problem::NotANumber {
+                        column: key.into(),
+                        value: other.to_string(),
+                    },
+                )),
+            }
+        };
+        let rec_type = scalar("event_type")?;
+        if rec_type != "T" && rec_type != "Q" {
+            return Err((None, Problem::RecordType { value: rec_type }));
+        }
+        let trade_dt = date((None, "trade_dt", &scalar("trade_dt")?))?;
+        let arrival = match object.get("file_tm").or_else(|| object.get("arrival_tm")) {
+            None | Some(Value::Null) => None,
+            Some(_) => {
+                let key = if object.contains_key("file_tm") {
+                    "file_tm"
+                } else {
+                    "arrival_tm"
+                };
+                Some(self.time((None, key, &scalar(key)?))?)
+            }
+        };
+        let symbol = text_value((None, "symbol", &scalar("symbol")?))?;
+        let event_tm = self.time((None, "event_tm", &scalar("event_tm")?))?;
+        let event_seq_nb = whole((None, "event_seq_nb", &scalar("event_seq_nb")?))?;
+        let exchange = text_value((None, "exchange", &scalar("exchange")?))?;
+        let values = if rec_type == "T" {
+            Values::Trade {
+                execution_id: scalar("execution_id").ok().filter(|s| !s.is_empty()),
+                price: price((None, "price", &scalar("price")?))?,
+                size: shares((None, "size", &scalar("size")?))?,
+            }
+        } else {
+            Values::Quote {
+                bid_pr: price((None, "bid_pr", &scalar("bid_pr")?))?,
+                bid_size: shares((None, "bid_size", &scalar("bid_size")?))?,
+                ask_pr: price((None, "ask_pr", &scalar("ask_pr")?))?,
+                ask_size: shares((None, "ask_size", &scalar("ask_size")?))?,
+            }
+        };
+        Ok(Event {
+            line: 0,
+            trade_dt,
+            symbol,
+            exchange,
+            event_tm,
+            event_seq_nb,
+            arrival_tm: arrival,
+            values,
+        })
+    }
+
+    /// A timestamp in UTC microseconds; naive times are in the exchange's zone.
+    fn time(&mut self, (column, name, value): Field) -> Result<i64, (Option<usize>, Problem)> {
+        let stamp: Stamp = parse_stamp(value).ok_or_else(|| {
+            (
+                column,
+                Problem::LocalTime {
+                    column: name.into(),
+                    value: value.into(),
+                    reason: "is not a valid time (expected e.g. 2020-08-05 09:34:51.505)".into(),
+                },
+            )
+        })?;
+        let (utc, _): (i64, NaiveDateTime) = to_utc(self.zone, &mut self.day_offset, stamp)
+            .map_err(|reason| {
+                (
+                    column,
+                    Problem::LocalTime {
+                        column: name.into(),
+                        value: value.into(),
+                        reason,
+                    },
+                )
+            })?;
+        Ok(utc)
+    }
+}
+
+/// A field: its 1-based column (None in JSON), its name and its text.
+type Field<'a> = (Option<usize>, &'a str, &'a str);
+
+/// The field names of a CSV record, by shape and record type.
+fn names(spark: bool, rec_type: &str) -> &'static [&'static str] {
+    match (spark, rec_type) {
+        (true, "T") => &[
+            "trade_dt",
+            "arrival_tm",
+            "rec_type",
+            "symbol",
+            "event_tm",
+            "event_seq_nb",
+            "exchange",
+            "trade_pr",
+            "trade_size",
+        ],
+        (true, _) => &[
+            "trade_dt",
+            "arrival_tm",
+            "rec_type",
+            "symbol",
+            "event_tm",
+            "event_seq_nb",
+            "exchange",
+            "bid_pr",
+            "bid_size",
+            "ask_pr",
+            "ask_size",
+        ],
+        (false, "T") => &[
+            "trade_dt",
+            "rec_type",
+            "symbol",
+            "execution_id",
+            "event_tm",
+            "event_seq_nb",
+            "exchange",
+            "trade_pr",
+            "trade_size",
+        ],
+        (false, _) => &[
+            "trade_dt",
+            "rec_type",
+            "symbol",
+            "event_tm",
+            "event_seq_nb",
+            "exchange",
+            "bid_pr",
+            "bid_size",
+            "ask_pr",
+            "ask_size",
+        ],
+    }
+}
+
+fn missing(column: Option<usize>, name: &str) -> (Option<usize>, Problem) {
+    (
+        column,
+        Problem::Missing {
+            column: name.into(),
+        },
+    )
+}
+
+fn date((column, name, value): Field) -> Result<NaiveDate, (Option<usize>, Problem)> {
+    if value.is_empty() {
+        return Err(missing(column, name));
+    }
+    parse_date(value, None).ok_or_else(|| {
+        (
+            column,
+            Problem::NotADate {
+                column: name.into(),
+                value: value.into(),
+                expected: "YYYY-MM-DD".into(),
+            },
+        )
+    })
+}
+
+/// A symbol or exchange: not empty, stored as written (upper case).
+fn text_value((column, name, value): Field) -> Result<String, (Option<usize>, Problem)> {
+    if value.is_empty() {
+        return Err(missing(column, name));
+    }
+    Ok(value.to_uppercase())
+}
+
+fn price((column, name, value): Field) -> Result<f64, (Option<usize>, Problem)> {
+    if value.is_empty() {
+        return Err(missing(column, name));
+    }
+    parse_price(value).ok_or_else(|| {
+        (
+            column,
+            Problem::NotANumber {
+                column: name.into(),
+                value: value.into(),
+            },
+        )
+    })
+}
+
+/// A sequence number: a whole number of 0 or more.
+fn whole((column, name, value): Field) -> Result<i64, (Option<usize>, Problem)> {
+    if value.is_empty() {
+        return Err(missing(column, name));
+    }
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| {
+            (
+                column,
+                Problem::NotShares {
+                    column: name.into(),
+                    value: value.into(),
+                },
+            )
+        })
+}
+
+/// A size in shares: a whole number of 0 or more (`100.0` is accepted).
+fn shares((column, name, value): Field) -> Result<i64, (Option<usize>, Problem)> {
+    if value.is_empty() {
+        return Err(missing(column, name));
+    }
+    match parse_volume(value, false) {
+        Ok(v) => Ok(v),
+        Err(VolumeError::NotANumber) => Err((
+            column,
+            Problem::NotANumber {
+                column: name.into(),
+                value: value.into(),
+            },
+        )),
+        Err(_) => Err((
+            column,
+            Problem::NotShares {
+                column: name.into(),
+                value: value.into(),
+            },
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::intraday::parse::DEFAULT_ZONE;
+
+    fn read(text: &str) -> (Shape, Vec<Item>, u64) {
+        let shape = sniff(text.as_bytes()).expect("an event file");
+        let mut r = EventReader::new(text.as_bytes(), shape, DEFAULT_ZONE);
+        let mut items = Vec::new();
+        while let Some(item) = r.next_item().unwrap() {
+            items.push(item);
+        }
+        (shape, items, r.rows)
+    }
+
+    fn event(item: &Item) -> &Event {
+        match item {
+            Item::Event(e) => e,
+            Item::Bad(b) => panic!("bad row: {b}"),
+        }
+    }
+
+    fn bad(item: &Item) -> String {
+        match item {
+            Item::Bad(b) => b.to_string(),
+            Item::Event(e) => panic!("accepted: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn spark_csv_records() {
+        let (shape, items, rows) = read(
+            "2020-08-05,2020-08-05 09:30:00.0,Q,SYMA,2020-08-05 09:34:51.505,1,NYSE,75.30254839137037,100,75.35916738004924,100\n\
+             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19488165597565,912\n",
+        );
+        assert_eq!(shape, Shape::SparkCsv);
+        assert_eq!(rows, 2);
+        let q = event(&items[0]);
+        assert_eq!(q.symbol, "SYMA");
+        assert_eq!(q.exchange, "NYSE");
+        assert_eq!(q.event_seq_nb, 1);
+        // 09:34:51.505 EDT is 13:34:51.505 UTC.
+        let expected = chrono::NaiveDate::from_ymd_opt(2020, 8, 5)
+            .unwrap()
+            .and_hms_milli_opt(13, 34, 51, 505)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros();
+        assert_eq!(q.event_tm, expected);
+        assert_eq!(
+            q.values,
+            Values::Quote {
+                bid_pr: 75.30254839137037,
+                bid_size: 100,
+                ask_pr: 75.35916738004924,
+                ask_size: 100
+            }
+        );
+        let t = event(&items[1]);
+        assert_eq!(t.line, 2);
+        assert!(matches!(t.values, Values::Trade { size: 912, .. }));
+        assert!(t.arrival_tm.is_some());
+    }
+
+    #[test]
+    fn json_records() {
+        let (shape, items, _) = read(
+            r#"{"trade_dt":"2020-08-05","file_tm":"2020-08-05 09:30:00.000","event_type":"T","symbol":"SYMA","execution_id":"EX-10","event_tm":"2020-08-05 10:38:50.046","event_seq_nb":10,"exchange":"NASDAQ","price":77.77570455205036,"size":509}"#,
+        );
+        assert_eq!(shape, Shape::JsonLines);
+        let t = event(&items[0]);
+        assert_eq!(
+            t.values,
+            Values::Trade {
+                execution_id: Some("EX-10".into()),
+                price: 77.77570455205036,
+                size: 509
+            }
+        );
+    }
+
+    #[test]
+    fn sectioned_sample() {
+        let (shape, items, rows) = read(
+            "#Trade:\n#TradeDate,RecordType,Symbol,ExecutionID,EventTime,EventSeqNum,Exchange,TradePrice,TradeSize\n\
+             2020-01-01,T,Symbol1,1,2020-01-01 10:15,1,Exchange1, 59.970001,12\n\n\n\
+             #Quote:\n#TradeDate,RecordType,Symbol,EventTime,EventSeqNum,Exchange,BidPrice,BidSize,AskPrice,AskSize\n\
+             2020-01-01,Q,Symbol1,2020-01-01 10:16,4,Exchange1, 61,1301, 62, 17\n",
+        );
+        assert_eq!(shape, Shape::Sectioned);
+        assert_eq!(rows, 2);
+        let t = event(&items[0]);
+        assert_eq!(t.line, 3);
+        assert_eq!(t.symbol, "SYMBOL1");
+        assert_eq!(t.arrival_tm, None);
+        assert!(matches!(&t.values, Values::Trade { execution_id: Some(id), .. } if id == "1"));
+        assert_eq!(event(&items[1]).line, 8);
+    }
+
+    #[test]
+    fn bad_records_say_where_and_why() {
+        let (_, items, rows) = read(
+            "2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19,912\n\
+             2020-08-05,2020-08-05 09:30:00.0,X,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19,912\n\
+             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19\n\
+             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,abc,912\n\
+             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 25:37,10,NYSE,79.19,912\n\
+             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19,9.5\n\
+             2020-08-05,2020-08-05 09:30:00.0,T,,2020-08-05 10:37:21.581,10,NYSE,79.19,9\n",
+        );
+        assert_eq!(rows, 7);
+        assert_eq!(
+            bad(&items[1]),
+            "2:3: unknown record type \"X\" (expected T or Q)"
+        );
+        assert_eq!(
+            bad(&items[2]),
+            "3: a T record has 9 fields in this file's layout, found 8"
+        );
+        assert_eq!(
+            bad(&items[3]),
+            "4:8: trade_pr: \"abc\" is not a finite number"
+        );
+        assert!(bad(&items[4]).starts_with("5:5: event_tm: \"2020-08-05 25:37\""));
+        assert_eq!(
+            bad(&items[5]),
+            "6:9: trade_size: \"9.5\" is not a whole number of 0 or more"
+        );
+        assert_eq!(bad(&items[6]), "7:4: symbol: missing value");
+    }
+
+    #[test]
+    fn bad_json_lines() {
+        let (_, items, _) = read(
+            "{\"trade_dt\":\"2020-08-05\",\"file_tm\":\"2020-08-05 09:30:00.000\",\"event_type\":\"Q\",\"symbol\":\"SYMA\",\"event_tm\":\"2020-08-05 09:36:55.284\",\"event_seq_nb\":1,\"exchange\":\"NASDAQ\",\"bid_pr\":76.1,\"bid_size\":100,\"ask_pr\":77.9,\"ask_size\":100}\n\
+             {\"trade_dt\":\"2020-08-05\",\"event_type\":\"Q\"\n\
+             {\"trade_dt\":\"2020-08-05\",\"file_tm\":\"2020-08-05 09:30:00.000\",\"event_type\":\"Q\",\"symbol\":\"SYMA\",\"event_tm\":\"2020-08-05 09:36:55.284\",\"event_seq_nb\":1,\"exchange\":\"NASDAQ\",\"bid_pr\":76.1,\"bid_size\":100,\"ask_pr\":77.9}\n\
+             {\"event_type\":\"B\"}\n",
+        );
+        assert!(bad(&items[1]).starts_with("2: not a JSON object:"));
+        assert_eq!(bad(&items[2]), "3: ask_size: missing value");
+        assert_eq!(
+            bad(&items[3]),
+            "4: unknown record type \"B\" (expected T or Q)"
+        );
+    }
+
+    #[test]
+    fn other_files_are_not_events() {
+        assert_eq!(sniff(b"Date,Open,High,Low,Close,Volume\n"), None);
+        assert_eq!(sniff(b"2020-01-02,1,2,0.5,1.5,100\n"), None);
+        assert_eq!(sniff(b"{\"a\":1}\n"), None);
+    }
+}

@@ -1,0 +1,1 @@
+COPY pg_temp.stockdb_event_staging (line, rec_type, trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size, bid_pr, bid_size, ask_pr, ask_size) FROM STDIN (FORMAT binary)

@@ -1,6 +1,9 @@
 -- Issue 12: trade and quote events from exchange files (CSV and JSON lines), deduplicated so
 -- that the latest arrival of an event wins, with a per-day summary the loader keeps fresh.
 --
+-- Symbols and exchanges compare byte by byte (COLLATE "C"): tickers are ASCII, and a day of
+-- events sorts and indexes several times faster than under a language's collation.
+--
 -- An event is identified by (trade_dt, symbol, exchange, event_tm, event_seq_nb). The row
 -- holds the values of its latest arrival; the arrival times that lost are kept in
 -- dropped_arrivals, so that a re-load of the same file changes nothing and the duplicates
@@ -9,8 +12,8 @@
 
 CREATE TABLE market.trades (
     trade_dt         date             NOT NULL,
-    symbol           text             NOT NULL CHECK (symbol <> ''),
-    exchange         text             NOT NULL CHECK (exchange <> ''),
+    symbol           text COLLATE "C" NOT NULL CHECK (symbol <> ''),
+    exchange         text COLLATE "C" NOT NULL CHECK (exchange <> ''),
     event_tm         timestamptz      NOT NULL,
     event_seq_nb     bigint           NOT NULL,
     arrival_tm       timestamptz      NOT NULL,
@@ -34,8 +37,8 @@ COMMENT ON COLUMN market.trades.dropped_arrivals IS 'Arrival times of other copi
 
 CREATE TABLE market.quotes (
     trade_dt         date             NOT NULL,
-    symbol           text             NOT NULL CHECK (symbol <> ''),
-    exchange         text             NOT NULL CHECK (exchange <> ''),
+    symbol           text COLLATE "C" NOT NULL CHECK (symbol <> ''),
+    exchange         text COLLATE "C" NOT NULL CHECK (exchange <> ''),
     event_tm         timestamptz      NOT NULL,
     event_seq_nb     bigint           NOT NULL,
     arrival_tm       timestamptz      NOT NULL,
@@ -63,8 +66,8 @@ COMMENT ON COLUMN market.quotes.dropped_arrivals IS 'Arrival times of other copi
 -- day's, rewritten by each load for the days it touched (and the days after them).
 CREATE TABLE market.event_daily (
     trade_dt        date             NOT NULL,
-    symbol          text             NOT NULL,
-    exchange        text             NOT NULL,
+    symbol          text COLLATE "C" NOT NULL,
+    exchange        text COLLATE "C" NOT NULL,
     trades          bigint           NOT NULL,
     quotes          bigint           NOT NULL,
     trades_dropped  bigint           NOT NULL,

@@ -298,6 +298,146 @@ pub fn generate_intraday(out: &Path, symbols: usize, days: usize, seed: u64) -> 
     })
 }
 
+/// Writes a day-by-day exchange event tree under `out/events` shaped like the capstone's
+/// Spark output: `csv/<day>/NYSE/part-00000.txt` (positional T/Q records) and
+/// `json/<day>/NASDAQ/part-00000.txt` (JSON lines), `quotes` quotes a day in all, about one
+/// trade for every eight quotes, between 09:30 and 16:00 New York time. Activity is skewed
+/// as in real markets (symbol i gets a share proportional to 1/(i+1)^0.8), and about 0.5%
+/// of each day's events arrive again in a late correction file (`part-00001.txt`, arrival
+/// 12:00) with changed values.
+pub fn generate_events(
+    out: &Path,
+    symbols: usize,
+    days: usize,
+    quotes: u64,
+    seed: u64,
+) -> Result<Generated> {
+    let mut weekdays = Vec::with_capacity(days);
+    let mut day = NaiveDate::from_ymd_opt(2020, 8, 3).expect("valid date");
+    while weekdays.len() < days {
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            weekdays.push(day);
+        }
+        day = day + Days::new(1);
+    }
+    let weights: Vec<f64> = (0..symbols)
+        .map(|i| 1.0 / ((i + 1) as f64).powf(0.8))
+        .collect();
+    let total: f64 = weights.iter().sum();
+    let mut prices: Vec<f64> = {
+        let mut rng = Rng(seed);
+        (0..symbols).map(|_| 5.0 + rng.unit() * 300.0).collect()
+    };
+    let (mut files, mut rows) = (0, 0);
+    for (d, day) in weekdays.iter().enumerate() {
+        for (exchange, json, share) in [("NYSE", false, 0.6), ("NASDAQ", true, 0.4)] {
+            let tree = if json { "json" } else { "csv" };
+            let dir = out
+                .join("events")
+                .join(tree)
+                .join(day.to_string())
+                .join(exchange);
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(
+                1 << 16,
+                std::fs::File::create(dir.join("part-00000.txt"))?,
+            );
+            let mut late: Vec<String> = Vec::new();
+            let record = |arrival: &str,
+                          trade: bool,
+                          sym: &str,
+                          tm: &str,
+                          seq: u64,
+                          v: [f64; 4]| {
+                match (json, trade) {
+                    (false, true) => format!(
+                        "{day},{day} {arrival}.0,T,{sym},{tm},{seq},{exchange},{},{}",
+                        v[0], v[1] as u64
+                    ),
+                    (false, false) => format!(
+                        "{day},{day} {arrival}.0,Q,{sym},{tm},{seq},{exchange},{},{},{},{}",
+                        v[0], v[1] as u64, v[2], v[3] as u64
+                    ),
+                    (true, true) => format!(
+                        r#"{{"trade_dt":"{day}","file_tm":"{day} {arrival}.000","event_type":"T","symbol":"{sym}","execution_id":"EX-{seq}","event_tm":"{tm}","event_seq_nb":{seq},"exchange":"{exchange}","price":{},"size":{}}}"#,
+                        v[0], v[1] as u64
+                    ),
+                    (true, false) => format!(
+                        r#"{{"trade_dt":"{day}","file_tm":"{day} {arrival}.000","event_type":"Q","symbol":"{sym}","event_tm":"{tm}","event_seq_nb":{seq},"exchange":"{exchange}","bid_pr":{},"bid_size":{},"ask_pr":{},"ask_size":{}}}"#,
+                        v[0], v[1] as u64, v[2], v[3] as u64
+                    ),
+                }
+            };
+            for (i, price) in prices.iter_mut().enumerate() {
+                let mut rng = Rng(seed
+                    ^ ((d * 7919 + i) as u64).wrapping_mul(0x9E6C_63D0_676A_9A99)
+                    ^ u64::from(json));
+                let n_quotes = (quotes as f64 * share * weights[i] / total).round() as u64;
+                let n = n_quotes + n_quotes / 8;
+                if n == 0 {
+                    continue;
+                }
+                let sym = symbol(i);
+                // Event times: sorted uniform milliseconds over the regular session.
+                let session_ms = 390 * 60 * 1000;
+                let mut times: Vec<u64> = (0..n)
+                    .map(|_| (rng.unit() * session_ms as f64) as u64)
+                    .collect();
+                times.sort_unstable();
+                for (k, ms) in times.iter().enumerate() {
+                    let at = 9 * 3_600_000 + 30 * 60_000 + ms;
+                    let tm = format!(
+                        "{day} {:02}:{:02}:{:02}.{:03}",
+                        at / 3_600_000,
+                        at / 60_000 % 60,
+                        at / 1000 % 60,
+                        at % 1000
+                    );
+                    let seq = k as u64 + 1;
+                    let trade = rng.unit() < 1.0 / 9.0;
+                    *price = (*price * (1.0 + 0.0005 * rng.normal())).max(0.01);
+                    let v = if trade {
+                        [
+                            (*price * 100.0).round() / 100.0,
+                            (1.0 + rng.unit() * 9.0).floor() * 100.0,
+                            0.0,
+                            0.0,
+                        ]
+                    } else {
+                        let bid = (*price * 100.0).floor() / 100.0;
+                        [
+                            bid,
+                            (1.0 + rng.unit() * 5.0).floor() * 100.0,
+                            (bid * 100.0 + 1.0 + (rng.unit() * 5.0).floor()).round() / 100.0,
+                            (1.0 + rng.unit() * 5.0).floor() * 100.0,
+                        ]
+                    };
+                    writeln!(w, "{}", record("09:30:00", trade, &sym, &tm, seq, v))?;
+                    rows += 1;
+                    if rng.unit() < 0.005 {
+                        let mut changed = v;
+                        changed[0] = ((v[0] + 0.01) * 100.0).round() / 100.0;
+                        late.push(record("12:00:00", trade, &sym, &tm, seq, changed));
+                    }
+                }
+            }
+            w.flush()?;
+            files += 1;
+            if !late.is_empty() {
+                let mut w =
+                    std::io::BufWriter::new(std::fs::File::create(dir.join("part-00001.txt"))?);
+                for line in &late {
+                    writeln!(w, "{line}")?;
+                }
+                w.flush()?;
+                files += 1;
+                rows += late.len() as u64;
+            }
+        }
+    }
+    Ok(Generated { files, rows })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +463,30 @@ mod tests {
             illiquid.lines().count() < 1 + 3 * 200,
             "most minutes have no bar"
         );
+    }
+
+    #[test]
+    fn event_trees_have_the_capstone_layout_and_skew() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = generate_events(dir.path(), 20, 2, 20_000, 3).unwrap();
+        let nyse = dir.path().join("events/csv/2020-08-03/NYSE/part-00000.txt");
+        let text = std::fs::read_to_string(&nyse).unwrap();
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.starts_with("2020-08-03,2020-08-03 09:30:00.0,"),
+            "{first}"
+        );
+        let count = |sym: &str| text.lines().filter(|l| l.contains(sym)).count();
+        assert!(count(",AAAA,") > 3 * count(",AAAT,"), "activity is skewed");
+        let json = dir
+            .path()
+            .join("events/json/2020-08-04/NASDAQ/part-00000.txt");
+        assert!(
+            std::fs::read_to_string(json)
+                .unwrap()
+                .starts_with("{\"trade_dt\":\"2020-08-04\"")
+        );
+        assert!(g.rows > 2 * 20_000, "quotes and trades on two days");
     }
 
     #[test]

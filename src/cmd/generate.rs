@@ -6,12 +6,13 @@ use anyhow::Result;
 use std::path::PathBuf;
 
 /// Write a deterministic synthetic tree (stocks/, etfs/, symbols_valid_meta.csv) of any size,
-/// or one-minute bar files (--intraday).
+/// one-minute bar files (--intraday) or exchange trade/quote files (--events).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb generate --symbols 2642 --out /tmp/real                     # ~8.7M rows, shaped like Kaggle
   stockdb generate --symbols 100 --shape uniform --years 5 --out /tmp/tree   # ~130k rows
-  stockdb generate --intraday --symbols 500 --days 60 --out /tmp/minutes     # ~11M one-minute bars")]
+  stockdb generate --intraday --symbols 500 --days 60 --out /tmp/minutes     # ~11M one-minute bars
+  stockdb generate --events --symbols 200 --days 2 --quotes 1000000 --out /tmp/ev  # 1M quotes a day")]
 pub struct Args {
     /// Number of symbols (files); every fifth is an ETF.
     #[arg(long, default_value_t = 100)]
@@ -29,9 +30,17 @@ pub struct Args {
     /// One-minute bar files (under OUT/intraday) instead of a daily tree.
     #[arg(long)]
     pub intraday: bool,
-    /// Weekdays of minute bars per symbol with --intraday (from 2024-01-02).
+    /// Trade/quote event files (under OUT/events, Spark layout, CSV and JSON lines) instead
+    /// of a daily tree.
+    #[arg(long, conflicts_with = "intraday")]
+    pub events: bool,
+    /// Weekdays of minute bars per symbol with --intraday (from 2024-01-02), or of event
+    /// files with --events (from 2020-08-03).
     #[arg(long, default_value_t = 60)]
     pub days: usize,
+    /// Quotes per day, all symbols and exchanges, with --events.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub quotes: u64,
     /// Seed: the same seed gives the same files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -41,7 +50,9 @@ pub struct Args {
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let out = args.out.clone();
     let g = tokio::task::spawn_blocking(move || {
-        if args.intraday {
+        if args.events {
+            crate::generate::generate_events(&out, args.symbols, args.days, args.quotes, args.seed)
+        } else if args.intraday {
             crate::generate::generate_intraday(&out, args.symbols, args.days, args.seed)
         } else {
             crate::generate::generate(&out, args.symbols, args.shape, args.years, args.seed)

@@ -29,8 +29,8 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_event_staging (
     line         bigint           NOT NULL,
     rec_type     "char"           NOT NULL,
     trade_dt     date             NOT NULL,
-    symbol       text             NOT NULL,
-    exchange     text             NOT NULL,
+    symbol       text COLLATE "C" NOT NULL,
+    exchange     text COLLATE "C" NOT NULL,
     event_tm     timestamptz      NOT NULL,
     event_seq_nb bigint           NOT NULL,
     arrival_tm   timestamptz      NOT NULL,
@@ -41,4 +41,24 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_event_staging (
     bid_size     bigint,
     ask_pr       double precision,
     ask_size     bigint
+) ON COMMIT DELETE ROWS;
+
+-- The file's events, each once: its latest arrival, with the arrival times that lost
+-- (computed once; the merges, the summary and the check read it).
+CREATE TEMP TABLE IF NOT EXISTS stockdb_event_winners (
+    rec_type         "char"           NOT NULL,
+    trade_dt         date             NOT NULL,
+    symbol           text COLLATE "C" NOT NULL,
+    exchange         text COLLATE "C" NOT NULL,
+    event_tm         timestamptz      NOT NULL,
+    event_seq_nb     bigint           NOT NULL,
+    arrival_tm       timestamptz      NOT NULL,
+    execution_id     text,
+    price            double precision,
+    size             bigint,
+    bid_pr           double precision,
+    bid_size         bigint,
+    ask_pr           double precision,
+    ask_size         bigint,
+    dropped_arrivals timestamptz[]
 ) ON COMMIT DELETE ROWS;

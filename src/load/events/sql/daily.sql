@@ -1,7 +1,7 @@
 -- Rewrite market.event_daily for the (trade date, symbol, exchange) groups the staged file
 -- touched, from the tables as merged. Returns the events in the table for those groups.
 WITH touched AS (
-    SELECT DISTINCT trade_dt, symbol, exchange FROM pg_temp.stockdb_event_staging
+    SELECT DISTINCT trade_dt, symbol, exchange FROM pg_temp.stockdb_event_winners
 ), fresh AS (
     SELECT g.trade_dt, g.symbol, g.exchange,
            coalesce(t.n, 0) AS trades, coalesce(q.n, 0) AS quotes,

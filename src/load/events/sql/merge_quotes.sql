@@ -1,28 +1,15 @@
--- Merge the staged quotes of one file into market.quotes. Within the file the latest arrival
--- of an event wins (the last line between equal arrivals); against the table too (the file
--- wins an equal arrival: the later load). The arrival times that lost are kept in
--- dropped_arrivals. Rows whose values, arrival and dropped set are unchanged are not touched,
--- so a re-load changes nothing. Returns (inserted, updated, events in the file).
-WITH staged AS (
-    SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, bid_pr,
-           bid_size, ask_pr, ask_size,
-           row_number() OVER w AS pick,
-           array_agg(arrival_tm) OVER w AS arrivals
-    FROM pg_temp.stockdb_event_staging
-    WHERE rec_type = 'Q'
-    WINDOW w AS (PARTITION BY trade_dt, symbol, exchange, event_tm, event_seq_nb
-                 ORDER BY arrival_tm DESC, line DESC
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-), winners AS (
-    SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, bid_pr,
-           bid_size, ask_pr, ask_size, market.merge_arrivals(arrivals, '{}', arrival_tm) AS dropped_arrivals
-    FROM staged
-    WHERE pick = 1
-), merged AS (
+-- Merge the file's quotes (pg_temp.stockdb_event_winners, one row per event) into
+-- market.quotes. The latest arrival wins (the file wins an equal arrival: the later load); the
+-- arrival times that lost are kept in dropped_arrivals. Rows whose values, arrival and
+-- dropped set are unchanged are not touched, so a re-load changes nothing. Returns
+-- (inserted, updated).
+WITH merged AS (
     INSERT INTO market.quotes AS t (trade_dt, symbol, exchange, event_tm, event_seq_nb,
                                     arrival_tm, bid_pr, bid_size, ask_pr, ask_size,
                                     dropped_arrivals)
-    SELECT * FROM winners
+    SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, bid_pr, bid_size, ask_pr, ask_size, dropped_arrivals
+    FROM pg_temp.stockdb_event_winners
+    WHERE rec_type = 'Q'
     ON CONFLICT (trade_dt, symbol, exchange, event_tm, event_seq_nb) DO UPDATE SET
         arrival_tm = greatest(t.arrival_tm, EXCLUDED.arrival_tm),
         bid_pr = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
@@ -33,20 +20,22 @@ WITH staged AS (
                       THEN EXCLUDED.ask_pr ELSE t.ask_pr END,
         ask_size = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
                         THEN EXCLUDED.ask_size ELSE t.ask_size END,
-        dropped_arrivals = market.merge_arrivals(t.dropped_arrivals || t.arrival_tm,
-                                                 EXCLUDED.dropped_arrivals || EXCLUDED.arrival_tm,
-                                                 greatest(t.arrival_tm, EXCLUDED.arrival_tm))
+        dropped_arrivals = CASE WHEN EXCLUDED.arrival_tm = t.arrival_tm
+                                     AND EXCLUDED.dropped_arrivals IS NULL
+                                THEN t.dropped_arrivals
+                                ELSE market.merge_arrivals(t.dropped_arrivals || t.arrival_tm,
+                                                          EXCLUDED.dropped_arrivals || EXCLUDED.arrival_tm,
+                                                          greatest(t.arrival_tm, EXCLUDED.arrival_tm)) END
     WHERE EXCLUDED.arrival_tm > t.arrival_tm
        OR (EXCLUDED.arrival_tm = t.arrival_tm
            AND (EXCLUDED.bid_pr, EXCLUDED.bid_size, EXCLUDED.ask_pr, EXCLUDED.ask_size)
                IS DISTINCT FROM (t.bid_pr, t.bid_size, t.ask_pr, t.ask_size))
-       OR market.merge_arrivals(t.dropped_arrivals || t.arrival_tm,
-                                EXCLUDED.dropped_arrivals || EXCLUDED.arrival_tm,
-                                greatest(t.arrival_tm, EXCLUDED.arrival_tm))
-          IS DISTINCT FROM t.dropped_arrivals
+       OR (EXCLUDED.arrival_tm <> t.arrival_tm OR EXCLUDED.dropped_arrivals IS NOT NULL)
+          AND market.merge_arrivals(t.dropped_arrivals || t.arrival_tm,
+                                    EXCLUDED.dropped_arrivals || EXCLUDED.arrival_tm,
+                                    greatest(t.arrival_tm, EXCLUDED.arrival_tm))
+              IS DISTINCT FROM t.dropped_arrivals
     RETURNING (xmax = 0) AS inserted
 )
-SELECT count(*) FILTER (WHERE inserted),
-       count(*) FILTER (WHERE NOT inserted),
-       (SELECT count(*) FROM winners)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted)
 FROM merged

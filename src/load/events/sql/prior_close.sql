@@ -13,7 +13,7 @@ UPDATE market.event_daily d
              LIMIT 1) AS prior_close
       FROM market.event_daily e
       JOIN (SELECT symbol, exchange, min(trade_dt) AS from_dt
-              FROM pg_temp.stockdb_event_staging
+              FROM pg_temp.stockdb_event_winners
              GROUP BY symbol, exchange) s
         ON s.symbol = e.symbol AND s.exchange = e.exchange AND e.trade_dt >= s.from_dt
   ) p

@@ -1,6 +1,9 @@
 -- Issue 12: trade and quote events from exchange files (CSV and JSON lines), deduplicated so
 -- that the latest arrival of an event wins, with a per-day summary the loader keeps fresh.
 --
+-- The key starts with the symbol: every report asks for one symbol over a few days, and a
+-- range on a leading trade_dt would make the index read the whole day.
+--
 -- Symbols and exchanges compare byte by byte (COLLATE "C"): tickers are ASCII, and a day of
 -- events sorts and indexes several times faster than under a language's collation.
 --
@@ -21,7 +24,7 @@ CREATE TABLE market.trades (
     price            double precision NOT NULL,
     size             bigint           NOT NULL,
     dropped_arrivals timestamptz[],
-    PRIMARY KEY (trade_dt, symbol, exchange, event_tm, event_seq_nb)
+    PRIMARY KEY (symbol, trade_dt, exchange, event_tm, event_seq_nb)
 );
 COMMENT ON TABLE market.trades IS 'Trade events from exchange files, one row per event (trade date, symbol, exchange, event time, sequence number); the latest arrival of a duplicated event wins';
 COMMENT ON COLUMN market.trades.trade_dt IS 'Trade date the exchange filed the event under';
@@ -47,7 +50,7 @@ CREATE TABLE market.quotes (
     ask_pr           double precision NOT NULL,
     ask_size         bigint           NOT NULL,
     dropped_arrivals timestamptz[],
-    PRIMARY KEY (trade_dt, symbol, exchange, event_tm, event_seq_nb)
+    PRIMARY KEY (symbol, trade_dt, exchange, event_tm, event_seq_nb)
 );
 COMMENT ON TABLE market.quotes IS 'Quote events (bid and ask) from exchange files, one row per event (trade date, symbol, exchange, event time, sequence number); the latest arrival of a duplicated event wins';
 COMMENT ON COLUMN market.quotes.trade_dt IS 'Trade date the exchange filed the event under';
@@ -104,7 +107,7 @@ COMMENT ON FUNCTION market.merge_arrivals(timestamptz[], timestamptz[], timestam
 CREATE VIEW market.trade_analytics AS
 SELECT t.trade_dt, t.symbol, t.exchange, t.event_tm, t.event_seq_nb, t.execution_id,
        t.price, t.size,
-       avg(t.price) OVER (PARTITION BY t.trade_dt, t.symbol, t.exchange ORDER BY t.event_tm
+       avg(t.price) OVER (PARTITION BY t.symbol, t.trade_dt, t.exchange ORDER BY t.event_tm
                           RANGE BETWEEN INTERVAL '30 minutes' PRECEDING AND CURRENT ROW)
            AS moving_avg_30min,
        d.prior_close
@@ -138,7 +141,7 @@ FROM (
            first_value(s.trade_pr) OVER g AS last_trade_pr,
            first_value(s.trade_avg) OVER g AS last_trade_moving_avg_30min
     FROM (
-        SELECT e.*, count(e.trade_pr) OVER (PARTITION BY e.trade_dt, e.symbol, e.exchange
+        SELECT e.*, count(e.trade_pr) OVER (PARTITION BY e.symbol, e.trade_dt, e.exchange
                                             ORDER BY e.event_tm, e.event_seq_nb, e.is_quote) AS grp
         FROM (
             SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, 1 AS is_quote,
@@ -153,7 +156,7 @@ FROM (
             FROM market.trade_analytics
         ) e
     ) s
-    WINDOW g AS (PARTITION BY s.trade_dt, s.symbol, s.exchange, s.grp
+    WINDOW g AS (PARTITION BY s.symbol, s.trade_dt, s.exchange, s.grp
                  ORDER BY s.is_quote, s.event_tm, s.event_seq_nb)
 ) w
 LEFT JOIN market.event_daily d USING (trade_dt, symbol, exchange)

@@ -33,6 +33,7 @@ async fn loaded_with_reader(password: &str, extra: &[&str]) -> (TestDb, String) 
         "fixtures/yahoo",
         "fixtures/kaggle",
         "fixtures/intraday",
+        "fixtures/events",
         "-q",
     ])
     .expect_code(0);
@@ -58,7 +59,7 @@ async fn loaded_with_reader(password: &str, extra: &[&str]) -> (TestDb, String) 
     (db, name)
 }
 
-const READABLE: [&str; 16] = [
+const READABLE: [&str; 21] = [
     "market.symbols",
     "market.daily_prices",
     "market.moving_averages",
@@ -75,6 +76,11 @@ const READABLE: [&str; 16] = [
     "market.intraday_hourly",
     "market.intraday_daily",
     "market.intraday_stale_ranges",
+    "market.trades",
+    "market.quotes",
+    "market.event_daily",
+    "market.trade_analytics",
+    "market.quote_analytics",
 ];
 
 async fn try_sql(conn: &mut PgConnection, sql: &str) -> Result<(), String> {
@@ -162,7 +168,7 @@ async fn load_history_is_readable_only_when_granted_and_grants_can_be_updated() 
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(runs, 9);
+    assert_eq!(runs, 15);
     conn.close().await.ok();
     // Granting again updates the password and drops the load history.
     let run = common::run_with(

@@ -19,8 +19,9 @@ pub struct Args {
     pub fixtures: PathBuf,
 }
 
-/// The fixture sets the demo loads: a Yahoo-style file, a Kaggle-style tree and intraday bars.
-const SETS: [&str; 3] = ["yahoo", "kaggle", "intraday"];
+/// The fixture sets the demo loads: a Yahoo-style file, a Kaggle-style tree, intraday bars
+/// and exchange trade/quote files.
+const SETS: [&str; 4] = ["yahoo", "kaggle", "intraday", "events"];
 
 /// Loads the fixtures and prints the load summary and the status.
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
@@ -57,30 +58,43 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         (
             "Quarterly averages of ACME",
             "quarterly_average",
-            "ACME",
+            Some("ACME"),
             None,
         ),
         (
             "ACME moving averages in December 2023",
             "moving_averages",
-            "ACME",
+            Some("ACME"),
             Some("2023-12-01"),
         ),
         (
             "MSFT daily bars and VWAP from its intraday files",
             "vwap_daily",
-            "MSFT",
+            Some("MSFT"),
+            None,
+        ),
+        (
+            "ACME trades on 2020-08-06 with their 30-minute moving average and the prior close",
+            "trade_analytics",
+            Some("ACME"),
+            Some("2020-08-06"),
+        ),
+        (
+            "Trades and quotes per day and exchange, with the duplicate arrivals dropped",
+            "event_counts",
+            None,
             None,
         ),
     ] {
         println!(
-            "\n{title} (stockdb report {name} --symbol {symbol}{}):",
+            "\n{title} (stockdb report {name}{}{}):",
+            symbol.map(|s| format!(" --symbol {s}")).unwrap_or_default(),
             from.map(|f| format!(" --from {f}")).unwrap_or_default()
         );
         let args = super::report::Args {
             name: Some(name.to_string()),
             file: None,
-            symbol: Some(symbol.to_string()),
+            symbol: symbol.map(str::to_string),
             from: from.map(str::to_string),
             to: None,
             params: Vec::new(),

@@ -11,7 +11,7 @@ use anyhow::Result;
 use comfy_table::Cell;
 use std::path::PathBuf;
 
-/// Load daily OHLCV files (Yahoo, Kaggle trees, Alpha Vantage, Nasdaq.com, Investing.com, Stooq, yfinance, headerless rows) into market.daily_prices, and intraday bar files (Alpha Vantage intraday, yfinance 1-minute, a datetime column) into market.intraday_bars.
+/// Load daily OHLCV files (Yahoo, Kaggle trees, Alpha Vantage, Nasdaq.com, Investing.com, Stooq, yfinance, headerless rows) into market.daily_prices, and intraday bar files (Alpha Vantage intraday, yfinance 1-minute, a datetime column) into market.intraday_bars, and exchange trade/quote event files (Spark CSV, JSON lines, the sectioned sample) into market.trades and market.quotes.
 ///
 /// Each file is one transaction with a sanity check: all its rows or none. Re-loading a file
 /// changes nothing; a corrected file updates only the days that changed.
@@ -24,12 +24,13 @@ use std::path::PathBuf;
   stockdb load data.csv --date-format '%d.%m.%Y' --dry-run
   stockdb load intraday_1min_MSFT.csv SPY_15min.csv     # intraday bars, New York time
   stockdb load minutes/ --timezone Europe/London        # naive times in another exchange's zone
+  stockdb load data/                          # <trade_dt>/<EXCHANGE>/part-*.txt event trees (csv/, json/)
 
 Exit codes: 0 all files loaded; 1 some file refused or failed (the others are loaded);
 3 a sanity check failed (that file was rolled back); 130 interrupted by Ctrl-C (files in
 flight rolled back, files done stay loaded).")]
 pub struct Args {
-    /// Files (.csv, .csv.gz, .us.txt) or directories to load; directories are searched recursively.
+    /// Files (.csv, .csv.gz, .us.txt; events: part-*.txt, .json, .jsonl) or directories to load; directories are searched recursively.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Symbol for a single file (default: the one the file names in a ticker line or column, else the file name, e.g. msft.csv → MSFT).

@@ -72,7 +72,7 @@ pub fn discover(paths: &[PathBuf], symbol: Option<&str>) -> Result<Plan> {
             walk(path, &mut plan, &mut visited)?;
             if plan.files.len() == before {
                 bail!(
-                    "{}: no price files (*.csv, *.csv.gz) in this directory or below",
+                    "{}: no price files (*.csv, *.csv.gz, event files part-*.txt or *.jsonl) in this directory or below",
                     path.display()
                 );
             }

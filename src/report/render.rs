@@ -68,8 +68,8 @@ fn readable(column: &str, v: &Value) -> String {
         Value::Float(f) if f.abs() >= 1000.0 => format!("{f:.2}"),
         Value::Float(f) => format!("{f:.4}"),
         Value::Numeric(d) => d.round_dp(4).normalize().to_string(),
-        Value::Timestamp(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
-        Value::TimestampTz(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        Value::Timestamp(t) => t.format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+        Value::TimestampTz(t) => t.format("%Y-%m-%d %H:%M:%S%.f").to_string(),
         other => exact(other),
     }
 }

@@ -10,7 +10,9 @@ GRANT SELECT ON market.symbols, market.daily_prices, market.moving_averages,
                 market.yearly_prices, market.stale_ranges, market.symbol_stats,
                 market.moving_average_crosses, market.daily_return_counts,
                 market.intraday_bars, market.intraday_5min, market.intraday_15min,
-                market.intraday_hourly, market.intraday_daily, market.intraday_stale_ranges
+                market.intraday_hourly, market.intraday_daily, market.intraday_stale_ranges,
+                market.trades, market.quotes, market.event_daily, market.trade_analytics,
+                market.quote_analytics
     TO {role};
 -- Tables and views that later migrations create stay readable.
 ALTER DEFAULT PRIVILEGES IN SCHEMA market GRANT SELECT ON TABLES TO {role};

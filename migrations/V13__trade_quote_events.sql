@@ -128,41 +128,41 @@ COMMENT ON COLUMN market.trade_analytics.size IS 'Shares traded';
 COMMENT ON COLUMN market.trade_analytics.moving_avg_30min IS 'Average trade price of the symbol on that exchange over the 30 minutes up to and including this trade, that trade date';
 COMMENT ON COLUMN market.trade_analytics.prior_close IS 'Last trade price of the previous trade date with trades (symbol and exchange)';
 
--- The as-of join without a lookup per quote: trades and quotes in one stream ordered by
--- event time and sequence number (a trade before a quote of the same time and number); grp
--- counts the trades so far, so a quote's group starts with the last trade before it.
+-- The as-of join without a lookup per quote, in one window pass: trades and quotes in one
+-- stream ordered by event time and sequence number (a trade before a quote of the same time
+-- and number); for each row the running max of the trades' [epoch, sequence, price, moving
+-- average] arrays is the latest trade so far (arrays compare element by element, and the
+-- first two elements grow with the order; a float8 epoch keeps microseconds exact).
 CREATE VIEW market.quote_analytics AS
 SELECT w.trade_dt, w.symbol, w.exchange, w.event_tm, w.event_seq_nb,
        w.bid_pr, w.bid_size, w.ask_pr, w.ask_size,
-       w.last_trade_tm, w.last_trade_pr, w.last_trade_moving_avg_30min,
+       w.last_trade_tm,
+       w.last_trade[3] AS last_trade_pr,
+       w.last_trade[4] AS last_trade_moving_avg_30min,
        d.prior_close,
        w.bid_pr - d.prior_close AS bid_pr_mv,
        w.ask_pr - d.prior_close AS ask_pr_mv
 FROM (
-    SELECT s.*,
-           first_value(s.trade_tm) OVER g AS last_trade_tm,
-           first_value(s.trade_pr) OVER g AS last_trade_pr,
-           first_value(s.trade_avg) OVER g AS last_trade_moving_avg_30min
+    SELECT e.*,
+           max(e.trade_tm) OVER w AS last_trade_tm,
+           max(e.trade) OVER w AS last_trade
     FROM (
-        SELECT e.*, count(e.trade_pr) OVER (PARTITION BY e.symbol, e.trade_dt, e.exchange
-                                            ORDER BY e.event_tm, e.event_seq_nb, e.is_quote) AS grp
-        FROM (
-            SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, 1 AS is_quote,
-                   bid_pr, bid_size, ask_pr, ask_size,
-                   NULL::timestamptz AS trade_tm, NULL::double precision AS trade_pr,
-                   NULL::double precision AS trade_avg
-            FROM market.quotes
-            UNION ALL
-            SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, 0,
-                   NULL, NULL, NULL, NULL,
-                   event_tm, price, moving_avg_30min
-            FROM market.trade_analytics
-        ) e
-    ) s
-    WINDOW g AS (PARTITION BY s.symbol, s.trade_dt, s.exchange, s.grp
-                 ORDER BY s.is_quote, s.event_tm, s.event_seq_nb)
+        SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, 1 AS is_quote,
+               bid_pr, bid_size, ask_pr, ask_size,
+               NULL::timestamptz AS trade_tm, NULL::double precision[] AS trade
+        FROM market.quotes
+        UNION ALL
+        SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, 0,
+               NULL, NULL, NULL, NULL,
+               event_tm,
+               ARRAY[extract(epoch FROM event_tm)::double precision,
+                     event_seq_nb::double precision, price, moving_avg_30min]
+        FROM market.trade_analytics
+    ) e
+    WINDOW w AS (PARTITION BY e.symbol, e.trade_dt, e.exchange
+                 ORDER BY e.event_tm, e.event_seq_nb, e.is_quote)
 ) w
-LEFT JOIN market.event_daily d USING (trade_dt, symbol, exchange)
+LEFT JOIN market.event_daily d USING (symbol, trade_dt, exchange)
 WHERE w.is_quote = 1;
 COMMENT ON VIEW market.quote_analytics IS 'Each quote with the latest trade at or before it (same symbol, exchange and trade date: an as-of join), and its bid and ask against the previous trade date''s close';
 COMMENT ON COLUMN market.quote_analytics.trade_dt IS 'Trade date';

@@ -118,6 +118,19 @@ struct Status {
     intraday_estimated_bars: Option<i64>,
     /// Loaded intraday ranges not yet refreshed into the roll-ups (timescale tier).
     intraday_stale_ranges: i64,
+    /// Trade/quote events (`market.event_daily`).
+    events: Events,
+}
+
+/// Trade and quote events in total.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct Events {
+    trades: i64,
+    quotes: i64,
+    /// Arrivals that lost to a later copy of the same event.
+    dropped: i64,
+    first_day: Option<NaiveDate>,
+    last_day: Option<NaiveDate>,
 }
 
 /// Prints the status.
@@ -147,6 +160,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         sqlx::query_scalar("SELECT count(*) FROM market.intraday_stale_ranges")
             .fetch_one(&mut conn)
             .await?;
+    let events: Events = sqlx::query_as(include_str!("sql/status_events.sql"))
+        .fetch_one(&mut conn)
+        .await?;
     let status = Status {
         database: db::redact(&database.url),
         server: database.server,
@@ -161,6 +177,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         freshness,
         intraday_estimated_bars,
         intraday_stale_ranges,
+        events,
     };
     match args.format {
         Format::Json => output::print(serde_json::to_string_pretty(&status)?)?,
@@ -227,6 +244,17 @@ fn render(s: &Status) -> String {
                 s.intraday_stale_ranges
             )
         }
+    ));
+    let e = &s.events;
+    let days = match (e.first_day, e.last_day) {
+        (Some(a), Some(b)) => format!(", trade dates {a} … {b}"),
+        _ => String::new(),
+    };
+    text.push_str(&format!(
+        "events:   {} trades, {} quotes{days}; {} duplicate arrivals dropped\n",
+        output::group(e.trades as u64),
+        output::group(e.quotes as u64),
+        output::group(e.dropped as u64),
     ));
     let kind = match s.aggregates {
         crate::analytics::Aggregates::Continuous => {

@@ -78,6 +78,8 @@ CREATE TABLE market.event_daily (
     last_trade_pr   double precision,
     last_trade_tm   timestamptz,
     prior_close     double precision,
+    first_event_tm  timestamptz      NOT NULL,
+    last_event_tm   timestamptz      NOT NULL,
     PRIMARY KEY (trade_dt, symbol, exchange)
 );
 CREATE INDEX event_daily_symbol_idx ON market.event_daily (symbol, exchange, trade_dt);
@@ -91,6 +93,8 @@ COMMENT ON COLUMN market.event_daily.trades_dropped IS 'Trade records dropped be
 COMMENT ON COLUMN market.event_daily.quotes_dropped IS 'Quote records dropped because a later arrival of the same event won (distinct arrival times)';
 COMMENT ON COLUMN market.event_daily.last_trade_pr IS 'Price of the day''s last trade (latest event time, then sequence number); NULL without trades';
 COMMENT ON COLUMN market.event_daily.last_trade_tm IS 'Event time of the day''s last trade';
+COMMENT ON COLUMN market.event_daily.first_event_tm IS 'Earliest event time of the day''s trades and quotes (the loader bounds its reads by it: one day''s chunks, not all)';
+COMMENT ON COLUMN market.event_daily.last_event_tm IS 'Latest event time of the day''s trades and quotes';
 COMMENT ON COLUMN market.event_daily.prior_close IS 'Last trade price of the previous trade date with trades for this symbol on this exchange (the prior day''s close)';
 
 -- The arrival times that lost: both sets and both winners' times, minus the winner, sorted.

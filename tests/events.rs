@@ -475,6 +475,69 @@ async fn the_three_reports_agree_with_the_files() {
         with_trade > 0 && with_trade < rows.len(),
         "quotes before and after the first trade"
     );
+
+    // The reports restate the views with event-time bounds: the same rows for BI tools.
+    let mut conn = db.conn().await;
+    let view: Vec<(String, i64, Option<f64>, Option<f64>)> = sqlx::query_as(
+        "SELECT exchange, event_seq_nb, last_trade_pr, last_trade_moving_avg_30min
+         FROM market.quote_analytics WHERE symbol = 'BOLT' AND trade_dt = '2020-08-06'
+         ORDER BY exchange, event_tm, event_seq_nb",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let from_report: Vec<(String, i64, Option<f64>, Option<f64>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["exchange"].as_str().unwrap().to_string(),
+                r["event_seq_nb"].as_i64().unwrap(),
+                f(&r["last_trade_pr"]),
+                f(&r["last_trade_moving_avg_30min"]),
+            )
+        })
+        .collect();
+    // The same rows; the averages to the last bit or two (numeric's result scale).
+    let same = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => close(a, b),
+        (a, b) => a == b,
+    };
+    assert_eq!(from_report.len(), view.len());
+    for (r, v) in from_report.iter().zip(&view) {
+        assert!(
+            r.0 == v.0 && r.1 == v.1 && same(r.2, v.2) && same(r.3, v.3),
+            "{r:?} vs {v:?}"
+        );
+    }
+    let view: Vec<(i64, f64)> = sqlx::query_as(
+        "SELECT event_seq_nb, moving_avg_30min FROM market.trade_analytics
+         WHERE symbol = 'ACME' AND trade_dt = '2020-08-06' ORDER BY exchange, event_tm",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let from_report: Vec<(i64, f64)> = report(
+        &db,
+        &[
+            "trade_analytics",
+            "--symbol",
+            "ACME",
+            "--from",
+            "2020-08-06",
+        ],
+    )
+    .iter()
+    .map(|r| {
+        (
+            r["event_seq_nb"].as_i64().unwrap(),
+            f(&r["moving_avg_30min"]).unwrap(),
+        )
+    })
+    .collect();
+    assert_eq!(from_report.len(), view.len());
+    for (r, v) in from_report.iter().zip(&view) {
+        assert!(r.0 == v.0 && close(r.1, v.1), "{r:?} vs {v:?}");
+    }
 }
 
 #[tokio::test]

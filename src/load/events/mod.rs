@@ -29,6 +29,9 @@ use tokio::sync::mpsc;
 pub struct ParsedEvents {
     pub rows: u64,
     pub accepted: u64,
+    /// Records whose event time is more than a day from their trade date (the reports look
+    /// a day either side of it).
+    pub warned: u64,
     pub trades: u64,
     pub quotes: u64,
     pub rejected: Vec<BadRow>,
@@ -106,6 +109,11 @@ fn parse_events(
                     Values::Quote { .. } => parsed.quotes += 1,
                 }
                 let day = event.trade_dt;
+                let local = chrono::DateTime::<Utc>::from_timestamp_micros(event.event_tm)
+                    .map(|t| t.with_timezone(&zone).date_naive());
+                if local.is_none_or(|d| (d - day).num_days().abs() > 1) {
+                    parsed.warned += 1;
+                }
                 parsed.first_day = Some(parsed.first_day.map_or(day, |d| d.min(day)));
                 parsed.last_day = Some(parsed.last_day.map_or(day, |d| d.max(day)));
                 if !parsed.symbols.contains(&event.symbol) {
@@ -163,6 +171,7 @@ impl FileReport {
         self.rows_in_file = parsed.rows;
         self.accepted = parsed.accepted;
         self.rejected = parsed.rejected.len() as u64;
+        self.warnings = parsed.warned;
         self.first_day = parsed.first_day;
         self.last_day = parsed.last_day;
         self.sha256 = Some(parsed.sha256.clone());
@@ -284,7 +293,16 @@ pub(super) async fn write(
         inserted += ins;
         updated += upd;
     }
+    let (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+        sqlx::query_as(include_str!("sql/daily_bounds.sql"))
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
     let in_table: i64 = sqlx::query_scalar(include_str!("sql/daily.sql"))
+        .bind(first)
+        .bind(last)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;

@@ -110,6 +110,9 @@ pub fn sniff(head: &[u8]) -> Option<Shape> {
             sectioned |= c == "trade:" || c == "quote:";
             continue;
         }
+        if is_column_line(line.as_bytes()) {
+            continue;
+        }
         if line.starts_with('{') {
             let object: Map<String, Value> = serde_json::from_str(line).ok()?;
             return object
@@ -131,6 +134,18 @@ pub fn sniff(head: &[u8]) -> Option<Shape> {
     }
     // Only comments: a sectioned file whose sections are empty is still one.
     sectioned.then_some(Shape::Sectioned)
+}
+
+/// A line of column names without the `#` (`TradeDate,RecordType,...`, `trade_dt,...`):
+/// not a record. Its first field names the trade date.
+fn is_column_line(line: &[u8]) -> bool {
+    let first = line.split(|b| *b == b',').next().unwrap_or_default();
+    let name: Vec<u8> = first
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    name == b"tradedate" || name == b"tradedt"
 }
 
 /// Streams the records of an event file.
@@ -186,7 +201,7 @@ impl<R: Read> EventReader<R> {
                 bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
             }
             let bytes = bytes.trim_ascii();
-            if bytes.is_empty() || bytes[0] == b'#' {
+            if bytes.is_empty() || bytes[0] == b'#' || is_column_line(bytes) {
                 return None;
             }
             self.rows += 1;
@@ -628,6 +643,13 @@ mod tests {
         assert_eq!(t.arrival_tm, None);
         assert!(matches!(&t.values, Values::Trade { execution_id: Some(id), .. } if id == "1"));
         assert_eq!(event(&items[1]).line, 8);
+        // Column lines without the `#` are not records either.
+        let (_, items, rows) = read(
+            "TradeDate,RecordType,Symbol,ExecutionID,EventTime,EventSeqNum,Exchange,TradePrice,TradeSize\n\
+             2020-01-01,T,Symbol1,1,2020-01-01 10:15,1,Exchange1,59.97,12\n",
+        );
+        assert_eq!((rows, items.len()), (1, 1));
+        assert_eq!(event(&items[0]).line, 2);
     }
 
     #[test]

@@ -216,6 +216,24 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// True for `.gz` files, read through a decompressor.
+/// Opens the file (gzip too), hashing every byte read.
+pub(super) fn open_hashed(
+    path: &Path,
+    hasher: &Rc<RefCell<Sha256>>,
+) -> std::io::Result<Box<dyn Read>> {
+    let raw = HashingReader {
+        inner: std::fs::File::open(path)?,
+        hasher: Rc::clone(hasher),
+    };
+    Ok(if is_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            raw,
+        )))
+    } else {
+        Box::new(raw)
+    })
+}
+
 pub(crate) fn is_gzip(path: &Path) -> bool {
     path.to_string_lossy().to_ascii_lowercase().ends_with(".gz")
 }
@@ -287,20 +305,20 @@ impl Opened {
 }
 
 /// COPY chunks on their way to the async side, cut at [`CHUNK`] bytes.
-struct Chunks {
-    buf: Vec<u8>,
+pub(super) struct Chunks {
+    pub(super) buf: Vec<u8>,
     tx: mpsc::Sender<Vec<u8>>,
 }
 
 impl Chunks {
-    fn new(tx: mpsc::Sender<Vec<u8>>) -> Chunks {
+    pub(super) fn new(tx: mpsc::Sender<Vec<u8>>) -> Chunks {
         let mut buf = Vec::with_capacity(CHUNK + 128);
         buf.extend_from_slice(copy::HEADER);
         Chunks { buf, tx }
     }
 
     /// Sends the buffer once it is full.
-    fn flush_full(&mut self) -> Result<(), Stop> {
+    pub(super) fn flush_full(&mut self) -> Result<(), Stop> {
         if self.buf.len() >= CHUNK {
             let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 128));
             self.tx.blocking_send(full).map_err(|_| Stop::Cancelled)?;
@@ -308,7 +326,8 @@ impl Chunks {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<(), Stop> {
+    /// Ends the COPY stream and sends the rest.
+    pub(super) fn finish(mut self) -> Result<(), Stop> {
         self.buf.extend_from_slice(copy::TRAILER);
         self.tx.blocking_send(self.buf).map_err(|_| Stop::Cancelled)
     }

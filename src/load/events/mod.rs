@@ -9,8 +9,8 @@ pub mod parse;
 use super::copy;
 use super::discover::PriceFile;
 use super::file::{
-    CHUNK, ErrorKind, Failure, FileReport, HashingReader, Outcome, RunState, Sent, Settings, Stop,
-    interrupted, is_gzip, refusal_message, send_chunks,
+    Chunks, ErrorKind, Failure, FileReport, Outcome, RunState, Sent, Settings, Stop, interrupted,
+    is_gzip, open_hashed, refusal_message, send_chunks,
 };
 use super::parse::{BadRow, FileError};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -77,17 +77,7 @@ fn parse_events(
     let file = std::fs::File::open(path).map_err(io_stop)?;
     let stamp = |f: &std::fs::File| f.metadata().map(|m| (m.len(), m.modified().ok()));
     let before = stamp(&file).map_err(io_stop)?;
-    let raw = HashingReader {
-        inner: file.try_clone().map_err(io_stop)?,
-        hasher: Rc::clone(&hasher),
-    };
-    let input: Box<dyn Read> = if is_gzip(path) {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            raw,
-        )))
-    } else {
-        Box::new(raw)
-    };
+    let input = open_hashed(path, &hasher).map_err(io_stop)?;
     let zone = settings
         .parse
         .timezone
@@ -97,12 +87,11 @@ fn parse_events(
         shape: Some(shape),
         ..ParsedEvents::default()
     };
-    let mut buf = Vec::with_capacity(CHUNK + 256);
-    buf.extend_from_slice(copy::HEADER);
+    let mut chunks = Chunks::new(tx);
     while let Some(item) = reader.next_item().map_err(io_stop)? {
         match item {
             Item::Event(event) => {
-                copy::encode_event(&mut buf, &event);
+                copy::encode_event(&mut chunks.buf, &event);
                 parsed.accepted += 1;
                 match event.values {
                     Values::Trade { .. } => parsed.trades += 1,
@@ -130,13 +119,9 @@ fn parse_events(
                 parsed.rejected.push(row);
             }
         }
-        if buf.len() >= CHUNK {
-            let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK + 256));
-            tx.blocking_send(full).map_err(|_| Stop::Cancelled)?;
-        }
+        chunks.flush_full()?;
     }
-    buf.extend_from_slice(copy::TRAILER);
-    tx.blocking_send(buf).map_err(|_| Stop::Cancelled)?;
+    chunks.finish()?;
     parsed.rows = reader.rows;
     drop(reader);
     if stamp(&file).map_err(io_stop)? != before {

@@ -9,8 +9,8 @@ pub mod parse;
 use super::copy;
 use super::discover::PriceFile;
 use super::file::{
-    CHUNK, Failure, FileReport, HashingReader, Outcome, RunState, Sent, Settings, Stop,
-    interrupted, is_gzip, refusal_message, send_chunks,
+    CHUNK, Failure, FileReport, Outcome, RunState, Sent, Settings, Stop, interrupted, open_hashed,
+    refusal_message, send_chunks,
 };
 use super::parse::BadRow;
 use super::verify::{self, FileCounts, TableCounts};
@@ -22,7 +22,6 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
 use std::rc::Rc;
 use tokio::sync::{mpsc, oneshot};
@@ -66,21 +65,6 @@ impl From<parse::FileError> for Stop {
     }
 }
 
-/// Opens the file (gzip too), hashing every byte read.
-fn open(path: &Path, hasher: &Rc<RefCell<Sha256>>) -> std::io::Result<Box<dyn Read>> {
-    let raw = HashingReader {
-        inner: std::fs::File::open(path)?,
-        hasher: Rc::clone(hasher),
-    };
-    Ok(if is_gzip(path) {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            raw,
-        )))
-    } else {
-        Box::new(raw)
-    })
-}
-
 /// The resolution a file name gives (`MSFT_15min.csv`), if any.
 fn named_resolution(path: &Path) -> Option<i64> {
     let stem = path.file_name()?.to_string_lossy().to_string();
@@ -110,9 +94,9 @@ fn parse_bars(
             // The first opening only recognises the layout: hash the second, read whole.
             if first_open {
                 first_open = false;
-                return open(path, &Rc::new(RefCell::new(Sha256::new())));
+                return open_hashed(path, &Rc::new(RefCell::new(Sha256::new())));
             }
-            open(path, &hasher)
+            open_hashed(path, &hasher)
         },
         settings.parse.timezone,
         settings.parse.strict,

@@ -215,7 +215,6 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-/// True for `.gz` files, read through a decompressor.
 /// Opens the file (gzip too), hashing every byte read.
 pub(super) fn open_hashed(
     path: &Path,
@@ -234,6 +233,7 @@ pub(super) fn open_hashed(
     })
 }
 
+/// True for `.gz` files, read through a decompressor.
 pub(crate) fn is_gzip(path: &Path) -> bool {
     path.to_string_lossy().to_ascii_lowercase().ends_with(".gz")
 }

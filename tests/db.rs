@@ -285,3 +285,95 @@ async fn status_counts_come_from_loads_and_refresh_recounts_other_writers() {
     assert_eq!(after["rows"], exact + 1);
     assert_eq!(after["last_day"], "2030-01-02");
 }
+
+/// The URL of this test's database over TCP 127.0.0.1 as `user` (the test server's port).
+fn tcp_url(db: &common::TestDb, user: &str, password: &str) -> String {
+    let authority = db
+        .url
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let port = authority.rsplit_once(':').map_or("5432", |(_, p)| p);
+    format!("postgres://{user}:{password}@127.0.0.1:{port}/{}", db.name)
+}
+
+/// Whether the process's TCP socket bound to local `port` has TCP_NODELAY; None if no socket
+/// of this process is bound to it.
+fn nodelay_of_local_port(port: u16) -> Option<bool> {
+    for entry in std::fs::read_dir("/proc/self/fd").ok()? {
+        let Some(fd) = entry
+            .ok()
+            .and_then(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: getsockname writes at most `len` bytes into `addr`; a non-socket fails.
+        let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let named = unsafe {
+            libc::getsockname(fd, (&mut addr as *mut libc::sockaddr_in).cast(), &mut len)
+        };
+        if named == 0
+            && i32::from(addr.sin_family) == libc::AF_INET
+            && u16::from_be(addr.sin_port) == port
+        {
+            return Some(stockdb::db::nodelay::is_set(fd));
+        }
+    }
+    None
+}
+
+/// Issue 27: sqlx 0.9.0 leaves Nagle's algorithm on its TCP sockets, so a small write after
+/// a COPY waited ~40 ms for the server's delayed ACK. stockdb's connections, single and
+/// pooled, must have TCP_NODELAY; the client port the server sees names the socket.
+#[tokio::test]
+async fn tcp_connections_have_nagle_off() {
+    use sqlx::Connection;
+    let db = fresh_db().await;
+    let role = format!("tcp_{}", db.name);
+    let mut admin = db.conn().await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'tcp-test'"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let url = tcp_url(&db, &role, "tcp-test");
+    let client_port = "SELECT inet_client_port()";
+
+    let mut single = stockdb::db::connect(&url).await.unwrap();
+    let port: Option<i32> = sqlx::query_scalar(client_port)
+        .fetch_one(&mut single)
+        .await
+        .unwrap();
+    let port = port.expect("connected over TCP, so the server sees a client port") as u16;
+    assert_eq!(
+        nodelay_of_local_port(port),
+        Some(true),
+        "db::connect, port {port}"
+    );
+
+    let pool = stockdb::db::pool(&url, 2, None).await.unwrap();
+    let mut pooled = pool.acquire().await.unwrap();
+    let port: Option<i32> = sqlx::query_scalar(client_port)
+        .fetch_one(&mut *pooled)
+        .await
+        .unwrap();
+    let port = port.unwrap() as u16;
+    assert_eq!(
+        nodelay_of_local_port(port),
+        Some(true),
+        "db::pool, port {port}"
+    );
+
+    drop(pooled);
+    pool.close().await;
+    single.close().await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE {role}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}

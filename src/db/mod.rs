@@ -2,6 +2,7 @@
 //! cluster, connection retry, server tier detection, and schema preparation.
 
 pub mod cluster;
+pub mod nodelay;
 pub mod reader;
 pub mod tier;
 
@@ -109,7 +110,10 @@ async fn connect_with(options: PgConnectOptions, url: &str) -> Result<PgConnecti
     let mut waited = Duration::ZERO;
     loop {
         match options.connect().await {
-            Ok(conn) => return Ok(conn),
+            Ok(conn) => {
+                nodelay::set_on_tcp_sockets();
+                return Ok(conn);
+            }
             Err(err) if is_transient(&err) && waited < Duration::from_secs(10) => {
                 tracing::info!("connection refused, retrying in {delay:?}");
                 tokio::time::sleep(delay).await;
@@ -133,14 +137,15 @@ pub async fn pool(url: &str, size: u32, after_connect: Option<&'static str>) -> 
         .max_connections(size)
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10));
-    if let Some(sql) = after_connect {
-        opts = opts.after_connect(move |conn, _meta| {
-            Box::pin(async move {
+    opts = opts.after_connect(move |conn, _meta| {
+        Box::pin(async move {
+            nodelay::set_on_tcp_sockets();
+            if let Some(sql) = after_connect {
                 sqlx::raw_sql(sql).execute(conn).await?;
-                Ok(())
-            })
-        });
-    }
+            }
+            Ok(())
+        })
+    });
     opts.connect_with(options(url)?)
         .await
         .with_context(|| format!("connecting to {}", redact(url)))

@@ -40,6 +40,16 @@ pub struct DatabaseArgs {
     pub home: PathBuf,
 }
 
+impl DatabaseArgs {
+    /// The plain location the library takes.
+    pub fn location(&self) -> crate::db::Location {
+        crate::db::Location {
+            database_url: self.database_url.clone(),
+            home: self.home.clone(),
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {

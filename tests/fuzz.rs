@@ -3,7 +3,9 @@
 
 use csv::ByteRecord;
 use proptest::prelude::*;
-use stockdb::load::parse::{Header, Item, ParseOptions, PriceReader};
+use stockdb::load::daily::header::Header;
+use stockdb::load::daily::parse::{Item, PriceReader};
+use stockdb::load::values::ParseOptions;
 
 const VALID: &str = "Date,Open,High,Low,Close,Adj Close,Volume\n\
 2023-03-01,10.0,11.0,9.0,10.5,10.4,1000\n\

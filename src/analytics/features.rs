@@ -85,9 +85,9 @@ pub struct QualityCounter {
 }
 
 impl QualityCounter {
-    /// One row: its day and its `warn` flags ([`crate::load::parse::Row::warnings`]).
+    /// One row: its day and its `warn` flags ([`crate::load::daily::parse::Row::warnings`]).
     pub fn add(&mut self, day: chrono::NaiveDate, flags: u8) {
-        use crate::load::parse::warn;
+        use crate::load::daily::parse::warn;
         let c = &mut self.counts;
         let count = |flag: u8, n: &mut i64| *n += i64::from(flags & flag != 0);
         count(warn::ZERO_VOLUME, &mut c.zero_volume);
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn quality_counts_flags_and_gaps_in_day_order() {
-        use crate::load::parse::warn;
+        use crate::load::daily::parse::warn;
         let d = |m, n| chrono::NaiveDate::from_ymd_opt(2024, m, n).unwrap();
         let mut q = QualityCounter::default();
         q.add(d(1, 4), 0);
@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn each_kind_of_write_keeps_the_counts_the_cheapest_exact_way() {
-        use crate::load::parse::warn;
+        use crate::load::daily::parse::warn;
         let d = |m, n| chrono::NaiveDate::from_ymd_opt(2024, m, n).unwrap();
         let counted = |days: &[(u32, u32, u8)]| {
             let mut q = QualityCounter::default();

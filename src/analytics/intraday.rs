@@ -5,6 +5,7 @@
 //! (each level reads the one below).
 
 use super::Aggregates;
+use crate::load::copy;
 use crate::load::intraday::parse::Bar;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -274,7 +275,7 @@ pub async fn write_tables(
         let mut buf = Vec::with_capacity(CHUNK + 256);
         buf.extend_from_slice(crate::load::copy::HEADER);
         for (bucket, b) in &rows {
-            crate::load::copy::encode_rollup(&mut buf, symbol, resolution, *bucket, b);
+            encode_rollup(&mut buf, symbol, resolution, *bucket, b);
             if buf.len() >= CHUNK {
                 copy.send(std::mem::take(&mut buf)).await?;
             }
@@ -340,6 +341,21 @@ pub async fn refresh_all(pool: &PgPool, kind: Aggregates) -> Result<()> {
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// Appends one row of an intraday roll-up table (symbol, source_resolution, bucket, open,
+/// high, low, close, volume, price_volume, bars); times in microseconds since 1970 (UTC).
+pub fn encode_rollup(buf: &mut Vec<u8>, symbol: &str, resolution: i64, bucket: i64, b: &Bucket) {
+    buf.extend_from_slice(&10i16.to_be_bytes());
+    copy::put_text(buf, symbol);
+    copy::put_interval(buf, resolution);
+    copy::put_i64(buf, bucket - copy::PG_EPOCH_MICROS);
+    for v in [b.open, b.high, b.low, b.close] {
+        copy::put_f64(buf, v);
+    }
+    copy::put_i64(buf, b.volume);
+    copy::put_f64(buf, b.price_volume);
+    copy::put_i64(buf, b.bars);
 }
 
 #[cfg(test)]

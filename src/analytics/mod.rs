@@ -199,7 +199,7 @@ pub async fn write_periods(
             let volume = b
                 .volume()
                 .context("a period's volume does not fit bigint")?;
-            crate::load::copy::encode_period_row(&mut buf, symbol, *bucket, b, volume);
+            periods::encode_period_row(&mut buf, symbol, *bucket, b, volume);
         }
         buf.extend_from_slice(crate::load::copy::TRAILER);
         // `name` is one of our constants, never user input.

@@ -3,6 +3,7 @@
 //! `market.daily_prices` (see BENCHMARKS.md). Same columns and meaning as
 //! `market.refresh_period_tables` in migrations/V2; tests/report.rs checks they agree.
 
+use crate::load::copy;
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeMap;
 
@@ -172,6 +173,28 @@ impl PeriodRows {
     pub fn finished(&self) -> Option<&[BTreeMap<NaiveDate, Bucket>; 4]> {
         let fits = self.periods[3].values().all(|b| b.volume().is_some());
         (!self.given_up && fits).then_some(&self.periods)
+    }
+}
+
+/// Appends one row of a period aggregate table (symbol, bucket, trading_days, open, high, low,
+/// close, volume, avg_high, avg_low, avg_close, avg_volume); the volume must fit bigint.
+pub fn encode_period_row(
+    buf: &mut Vec<u8>,
+    symbol: &str,
+    bucket: NaiveDate,
+    b: &Bucket,
+    volume: i64,
+) {
+    buf.extend_from_slice(&12i16.to_be_bytes());
+    copy::put_text(buf, symbol);
+    copy::put_date(buf, bucket);
+    copy::put_i64(buf, b.trading_days);
+    for v in [b.open, b.high, b.low, b.close] {
+        copy::put_f64(buf, v);
+    }
+    copy::put_i64(buf, volume);
+    for v in [b.avg_high(), b.avg_low(), b.avg_close(), b.avg_volume()] {
+        copy::put_f64(buf, v);
     }
 }
 

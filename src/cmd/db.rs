@@ -34,7 +34,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let cluster = Cluster::new(&global.db.home)?;
     match args.action {
         Action::Start => {
-            let url = db::start_local_cluster(&global.db).await?;
+            let url = db::start_local_cluster(&global.db.location()).await?;
             println!("{url}");
         }
         Action::Stop => {

@@ -3,7 +3,7 @@
 
 use super::Format;
 use crate::cli::GlobalArgs;
-use crate::load::file::Settings;
+use crate::load::job::Settings;
 use crate::load::{self, Request};
 use anyhow::{Result, bail};
 use std::path::PathBuf;
@@ -43,7 +43,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         dry_run: false,
         progress: !global.no_progress && !global.quiet,
     };
-    let summary = load::run(&global.db, request).await?;
+    let summary = load::run(&global.db.location(), request).await?;
     super::load::report(&summary, Format::Table, global.quiet)?;
     let status = super::status::Args {
         symbols: 20,

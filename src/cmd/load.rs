@@ -3,8 +3,8 @@
 use super::Format;
 use crate::cli::GlobalArgs;
 use crate::error::Failure;
-use crate::load::file::{Outcome, Settings};
-use crate::load::parse::ParseOptions;
+use crate::load::job::{Outcome, Settings};
+use crate::load::values::ParseOptions;
 use crate::load::{self, Request, Summary};
 use crate::output::{self, count};
 use anyhow::Result;
@@ -90,7 +90,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         dry_run: args.dry_run,
         progress: !global.no_progress && !global.quiet,
     };
-    let summary = load::run(&global.db, request).await?;
+    let summary = load::run(&global.db.location(), request).await?;
     report(&summary, args.format, global.quiet)
 }
 

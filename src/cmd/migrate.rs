@@ -13,7 +13,7 @@ pub struct Args {}
 
 /// Prints the migrations applied now, or that the schema is up to date.
 pub async fn run(global: &GlobalArgs, _args: Args) -> Result<()> {
-    let database = db::open(&global.db).await?;
+    let database = db::open(&global.db.location()).await?;
     if !global.quiet {
         if database.applied.is_empty() {
             println!(

@@ -56,7 +56,7 @@ fn password(args: &GrantArgs) -> Result<String> {
 /// Grants and prints the settings a BI tool needs (never the password).
 pub async fn grant(global: &GlobalArgs, args: GrantArgs) -> Result<()> {
     let password = password(&args)?;
-    let database = db::open(&global.db).await?;
+    let database = db::open(&global.db.location()).await?;
     let mut conn = db::connect(&database.url).await?;
     let created = reader::grant(&mut conn, &args.name, &password, args.with_load_history).await?;
     if !global.quiet {
@@ -84,7 +84,7 @@ pub async fn grant(global: &GlobalArgs, args: GrantArgs) -> Result<()> {
 
 /// Revokes and drops.
 pub async fn revoke(global: &GlobalArgs, args: RevokeArgs) -> Result<()> {
-    let database = db::open(&global.db).await?;
+    let database = db::open(&global.db.location()).await?;
     let mut conn = db::connect(&database.url).await?;
     reader::revoke(&mut conn, &args.name).await?;
     if !global.quiet {

@@ -38,7 +38,7 @@ pub struct Args {
 
 /// Refreshes and says what.
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
-    let database = db::open(&global.db).await?;
+    let database = db::open(&global.db.location()).await?;
     if args.schedule.is_some() || args.unschedule {
         anyhow::ensure!(
             database.aggregates == analytics::Aggregates::Continuous,

@@ -135,7 +135,7 @@ struct Events {
 
 /// Prints the status.
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
-    let database = db::open(&global.db).await?;
+    let database = db::open(&global.db.location()).await?;
     if args.schema {
         return schema(&database.url, args.format).await;
     }

@@ -6,17 +6,26 @@ pub mod nodelay;
 pub mod reader;
 pub mod tier;
 
-use crate::cli::DatabaseArgs;
 use anyhow::{Context, Result};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
 pub use tier::{ServerInfo, Tier};
 
+/// Where the database is: a URL, or else the local cluster under `home`.
+#[derive(Debug, Clone)]
+pub struct Location {
+    /// A PostgreSQL/TimescaleDB connection URL; None (or blank) means the local cluster.
+    pub database_url: Option<String>,
+    /// Directory of the local cluster (data in HOME/pgdata, socket and log in HOME/run).
+    pub home: PathBuf,
+}
+
 /// A connection URL, resolved from the arguments; starts the local cluster when none was given.
-pub async fn resolve_url(args: &DatabaseArgs) -> Result<String> {
+pub async fn resolve_url(args: &Location) -> Result<String> {
     match &args.database_url {
         Some(url) if !url.trim().is_empty() => Ok(url.clone()),
         _ => start_local_cluster(args).await,
@@ -25,7 +34,7 @@ pub async fn resolve_url(args: &DatabaseArgs) -> Result<String> {
 
 /// Initializes and starts the local cluster when needed, creates its market database, and
 /// returns that database's URL.
-pub async fn start_local_cluster(args: &DatabaseArgs) -> Result<String> {
+pub async fn start_local_cluster(args: &Location) -> Result<String> {
     let cluster = cluster::Cluster::new(&args.home)?;
     let home = args.home.display().to_string();
     let url = tokio::task::spawn_blocking(move || cluster.ensure_running())
@@ -163,7 +172,7 @@ pub struct Database {
 
 /// Connects, creates the TimescaleDB extension when it is available, and applies pending
 /// migrations.
-pub async fn open(args: &DatabaseArgs) -> Result<Database> {
+pub async fn open(args: &Location) -> Result<Database> {
     let url = resolve_url(args).await?;
     let mut conn = connect(&url).await?;
     let (server, applied) = prepare(&mut conn).await?;

@@ -1,57 +1,13 @@
 //! Which files a `stockdb load PATH...` means: price files with their symbol and asset class,
 //! and `symbols_valid_meta.csv` metadata, found in files, directories or a Kaggle-style tree.
 
+use super::files::{AssetClass, Kind, PriceFile, check_symbol};
 use anyhow::{Context, Result, bail};
-use serde::Serialize;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Name of the Kaggle metadata file.
 pub const META_FILE: &str = "symbols_valid_meta.csv";
-/// Longest symbol `market.symbols` accepts.
-pub const MAX_SYMBOL_LEN: usize = 32;
-
-/// stock or etf, from the folder (`stocks/`, `etfs/`) or the metadata's ETF flag.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AssetClass {
-    Stock,
-    Etf,
-}
-
-impl AssetClass {
-    /// The value stored in `market.symbols.asset_class`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssetClass::Stock => "stock",
-            AssetClass::Etf => "etf",
-        }
-    }
-}
-
-/// One price file to load.
-#[derive(Debug, Clone)]
-pub struct PriceFile {
-    pub path: PathBuf,
-    pub symbol: String,
-    pub asset_class: Option<AssetClass>,
-    /// True when the symbol comes from the file's content (a ticker line or column).
-    pub symbol_in_file: bool,
-    /// True when the file names a symbol on each row and may hold several symbols.
-    pub symbol_per_row: bool,
-    /// Daily prices or intraday bars, recognised from the first lines.
-    pub kind: Kind,
-}
-
-/// What a price file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Daily,
-    /// Bars with a time of day (`market.intraday_bars`).
-    Intraday,
-    /// Trade and quote records (`market.trades`, `market.quotes`).
-    Events,
-}
 
 /// Everything one load run reads.
 #[derive(Debug, Default)]
@@ -222,17 +178,10 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
 /// `Some` when the file's first lines are an intraday file's, with the symbol they name (a
 /// yfinance ticker line, the first row of a Symbol column), if any.
 fn intraday_symbol(path: &Path) -> Option<Option<String>> {
-    let file = std::fs::File::open(path).ok()?;
-    let reader: Box<dyn std::io::Read> = if super::file::is_gzip(path) {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            file,
-        )))
-    } else {
-        Box::new(file)
-    };
+    let reader = super::input::open_plain(path).ok()?;
     let head = super::intraday::parse::read_head(reader).ok()?;
     // A file that looks intraday but cannot be read goes the intraday way, which says why.
-    let layout = match super::intraday::parse::sniff(&head)? {
+    let layout = match super::intraday::sniff::sniff(&head)? {
         Ok(layout) => layout,
         Err(_) => return Some(None),
     };
@@ -252,15 +201,8 @@ fn content_symbol(path: &Path) -> (Option<String>, bool) {
 }
 
 fn sniff(path: &Path) -> Option<(Option<String>, bool)> {
-    let file = std::fs::File::open(path).ok()?;
-    let reader: Box<dyn std::io::Read> = if super::file::is_gzip(path) {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            file,
-        )))
-    } else {
-        Box::new(file)
-    };
-    let reader = super::parse::PriceReader::new(reader, Default::default()).ok()?;
+    let reader = super::input::open_plain(path).ok()?;
+    let reader = super::daily::parse::PriceReader::new(reader, Default::default()).ok()?;
     Some((
         reader.symbol().map(str::to_string),
         reader.layout().symbol_per_row(),
@@ -303,9 +245,9 @@ pub fn symbol_from_file_name(name: &str) -> Result<String> {
             let (head, tail) = stem.split_at(stem.len() - suffix_len);
             let date = &tail[1..];
             let is_date = if suffix_len == 11 {
-                super::parse::parse_date(date, None).is_some()
+                super::values::parse_date(date, None).is_some()
             } else {
-                super::parse::parse_date(date, Some("%Y%m%d")).is_some()
+                super::values::parse_date(date, Some("%Y%m%d")).is_some()
             };
             if matches!(tail.as_bytes()[0], b'_' | b'-') && is_date {
                 stem = head;
@@ -319,31 +261,13 @@ pub fn symbol_from_file_name(name: &str) -> Result<String> {
         .copied()
         .filter(|w| {
             !SOURCE_WORDS.contains(&w.to_ascii_lowercase().as_str())
-                && !super::intraday::parse::is_intraday_word(w)
+                && !super::intraday::sniff::is_intraday_word(w)
         })
         .collect();
     if words.len() > 1 && !kept.is_empty() {
         return check_symbol(&kept.join("_"));
     }
     check_symbol(stem)
-}
-
-/// A symbol as stored: trimmed, upper case, 1 to 32 printable characters without spaces or commas.
-pub fn check_symbol(symbol: &str) -> Result<String> {
-    let s = symbol.trim().to_uppercase();
-    if s.is_empty() {
-        bail!("the symbol is empty");
-    }
-    if s.chars().count() > MAX_SYMBOL_LEN {
-        bail!("the symbol {s:?} is longer than {MAX_SYMBOL_LEN} characters");
-    }
-    if let Some(c) = s
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || *c == ',')
-    {
-        bail!("the symbol {s:?} contains {c:?}");
-    }
-    Ok(s)
 }
 
 #[cfg(test)]

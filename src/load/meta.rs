@@ -1,6 +1,6 @@
 //! `symbols_valid_meta.csv` (the Kaggle / Nasdaq Trader listing) into `market.symbols`.
 
-use super::discover::check_symbol;
+use super::files::check_symbol;
 use anyhow::{Context, Result, bail};
 use sqlx::PgConnection;
 use std::path::Path;

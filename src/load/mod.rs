@@ -1,22 +1,25 @@
 //! `stockdb load`: find the files, load the symbol listing, load price files in parallel
-//! (one transaction each), and sum up. Split into `parse` (CSV to rows), `copy` (rows to
-//! binary COPY), `file` (one file's transaction), `verify` (the sanity check).
+//! (one transaction each, `job`), and sum up. ARCHITECTURE.md maps the folder: the
+//! kind-agnostic `job`, `input`, `copy` and `verify`, and one folder per kind.
 
 pub mod copy;
+pub mod daily;
 pub mod discover;
 pub mod events;
-pub mod file;
-pub mod format;
+pub mod files;
+pub mod input;
 pub mod intraday;
+pub mod job;
+mod kinds;
 pub mod meta;
-pub mod parse;
+pub mod stamps;
+pub mod values;
 pub mod verify;
 
-use crate::cli::DatabaseArgs;
-use crate::db::{self, ServerInfo};
+use crate::db::{self, Location, ServerInfo};
 use anyhow::{Context, Result};
-use file::{FileReport, Outcome, Settings, Target};
 use futures_util::StreamExt;
+use job::{FileReport, Outcome, Settings, Target};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -89,7 +92,7 @@ impl Totals {
 }
 
 /// Runs a load (or a dry run, which connects to nothing).
-pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
+pub async fn run(location: &Location, req: Request) -> Result<Summary> {
     // Restarted once the database is ready: rows/s measures loading, not starting a cluster.
     let mut started = Instant::now();
     let plan = discover::discover(&req.paths, req.symbol.as_deref())?;
@@ -100,7 +103,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
         .collect::<Result<Vec<_>>>()?;
 
     let progress = progress_bar(req.progress, plan.files.len());
-    let run_state = file::RunState::new(interrupt_watch());
+    let run_state = job::RunState::new(interrupt_watch());
     let run_state = &run_state;
     let mut server = None;
     let loaded_at;
@@ -113,7 +116,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
             .map(|(i, f)| {
                 let (settings, progress) = (&req.settings, &progress);
                 async move {
-                    let r = file::load(f, settings, None, run_state).await;
+                    let r = kinds::load(f, settings, None, run_state).await;
                     progress.inc(1);
                     (i, r)
                 }
@@ -124,7 +127,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
         loaded_at = Instant::now();
         reports
     } else {
-        let database = db::open(db_args).await?;
+        let database = db::open(location).await?;
         started = Instant::now();
         let url = database.url.clone();
         server = Some(database.server);
@@ -152,7 +155,7 @@ pub async fn run(db_args: &DatabaseArgs, req: Request) -> Result<Summary> {
                     let mut done = Vec::with_capacity(group.len());
                     for (i, f) in group {
                         progress.set_message(f.symbol.clone());
-                        done.push((i, file::load(f, settings, Some(target), run_state).await));
+                        done.push((i, kinds::load(f, settings, Some(target), run_state).await));
                         progress.inc(1);
                     }
                     done
@@ -230,13 +233,13 @@ fn interrupt_watch() -> tokio::sync::watch::Receiver<bool> {
 
 /// The files grouped by symbol (groups in order of first appearance, files in given order),
 /// each with its index in the plan.
-fn by_symbol(files: &[discover::PriceFile]) -> Vec<Vec<(usize, &discover::PriceFile)>> {
-    let mut groups: Vec<Vec<(usize, &discover::PriceFile)>> = Vec::new();
+fn by_symbol(files: &[files::PriceFile]) -> Vec<Vec<(usize, &files::PriceFile)>> {
+    let mut groups: Vec<Vec<(usize, &files::PriceFile)>> = Vec::new();
     let mut slot: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, f) in files.iter().enumerate() {
         // Event files name many symbols; their merges take turns on an advisory lock.
         let key = match f.kind {
-            discover::Kind::Events => f.path.to_str().unwrap_or_default(),
+            files::Kind::Events => f.path.to_str().unwrap_or_default(),
             _ => f.symbol.as_str(),
         };
         let g = *slot.entry(key).or_insert_with(|| {

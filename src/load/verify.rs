@@ -92,36 +92,9 @@ async fn each_row(conn: &mut PgConnection, symbol: &str, each: impl FnMut(&[u8])
     each_tuple(conn, include_str!("sql/read_back.sql"), symbol, None, each).await
 }
 
-/// A symbol's intraday bars at one resolution already in the table, as bar start → digest of
-/// the values ([`copy::put_bar_values`]): a re-load sends only the bars that are new or differ.
-pub async fn known_bars(
-    conn: &mut PgConnection,
-    symbol: &str,
-    resolution: &str,
-) -> Result<HashMap<i64, u64>> {
-    let mut known = HashMap::new();
-    let mut bad = false;
-    let sql = include_str!("intraday/sql/read_back.sql");
-    each_tuple(
-        conn,
-        sql,
-        symbol,
-        Some(resolution),
-        |values| match copy::bar_ts_of(values) {
-            Some(ts) => {
-                known.insert(ts, copy::digest(values));
-            }
-            None => bad = true,
-        },
-    )
-    .await?;
-    anyhow::ensure!(!bad, "reading back {symbol}: a bar without a time");
-    Ok(known)
-}
-
 /// Streams the tuples of a `COPY ... TO STDOUT (FORMAT binary)` that reads the settings
 /// `stockdb.symbol` (and `stockdb.resolution`), each tuple's values to `each`.
-async fn each_tuple(
+pub async fn each_tuple(
     conn: &mut PgConnection,
     sql: &str,
     symbol: &str,

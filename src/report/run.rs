@@ -63,7 +63,7 @@ fn bind_values(report: &Report, mut given: BTreeMap<String, String>) -> Result<V
             ParamType::Date => Bound::Date(
                 value
                     .map(|v| {
-                        crate::load::parse::parse_date(v.trim(), None)
+                        crate::load::values::parse_date(v.trim(), None)
                             .ok_or_else(|| bad(&v, "a date (YYYY-MM-DD)"))
                     })
                     .transpose()?,

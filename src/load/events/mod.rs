@@ -2,17 +2,21 @@
 //! the records (`parse`) and streams them as binary COPY into a staging table; then, one
 //! file at a time across every loader (an advisory lock), the merges keep the latest arrival
 //! of each event, `market.event_daily` is rewritten for the days touched, and the sanity
-//! check runs, all before the commit that `file::write` makes.
+//! check runs, all inside the file's transaction of `load::job`.
 
+pub mod encode;
 pub mod parse;
 
-use super::copy;
-use super::discover::PriceFile;
-use super::file::{
-    Chunks, ErrorKind, Failure, FileReport, Outcome, RunState, Sent, Settings, Stop, interrupted,
-    is_gzip, open_hashed, refusal_message, send_chunks,
+use super::files::PriceFile;
+use super::input::{
+    Chunks, FileError, Sent, Stop, join, open_hashed, open_plain, refusal_message, refused,
+    send_chunks,
 };
-use super::parse::{BadRow, FileError};
+use super::job::{
+    ErrorKind, Failure, FileKind, FileReport, Outcome, RunState, Settings, WriteContext,
+    interrupted, symbols_label,
+};
+use super::values::BadRow;
 use chrono::{DateTime, NaiveDate, Utc};
 use parse::{EventReader, Item, Shape, Values};
 use sha2::{Digest, Sha256};
@@ -44,14 +48,7 @@ pub struct ParsedEvents {
 
 /// The shape of an event file from its first 64 KiB (gzip too); None when it is not one.
 pub fn sniff_file(path: &Path) -> Option<Shape> {
-    let file = std::fs::File::open(path).ok()?;
-    let reader: Box<dyn Read> = if is_gzip(path) {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
-            file,
-        )))
-    } else {
-        Box::new(file)
-    };
+    let reader = open_plain(path).ok()?;
     let mut head = Vec::with_capacity(64 * 1024);
     reader.take(64 * 1024).read_to_end(&mut head).ok()?;
     parse::sniff(&head)
@@ -81,7 +78,7 @@ fn parse_events(
     let zone = settings
         .parse
         .timezone
-        .unwrap_or(super::intraday::parse::DEFAULT_ZONE);
+        .unwrap_or(super::stamps::DEFAULT_ZONE);
     let mut reader = EventReader::new(input, shape, zone);
     let mut parsed = ParsedEvents {
         shape: Some(shape),
@@ -91,7 +88,7 @@ fn parse_events(
     while let Some(item) = reader.next_item().map_err(io_stop)? {
         match item {
             Item::Event(event) => {
-                copy::encode_event(&mut chunks.buf, &event);
+                encode::encode_event(&mut chunks.buf, &event);
                 parsed.accepted += 1;
                 match event.values {
                     Values::Trade { .. } => parsed.trades += 1,
@@ -140,17 +137,6 @@ fn spawn(
     tokio::task::spawn_blocking(move || parse_events(&path, &settings, tx))
 }
 
-async fn join(
-    handle: tokio::task::JoinHandle<Result<ParsedEvents, Stop>>,
-) -> Result<ParsedEvents, Stop> {
-    match handle.await {
-        Ok(result) => result,
-        Err(e) => Err(io_stop(std::io::Error::other(format!(
-            "parser thread failed: {e}"
-        )))),
-    }
-}
-
 impl FileReport {
     fn take_events(&mut self, parsed: &ParsedEvents) {
         self.rows_in_file = parsed.rows;
@@ -160,7 +146,7 @@ impl FileReport {
         self.first_day = parsed.first_day;
         self.last_day = parsed.last_day;
         self.sha256 = Some(parsed.sha256.clone());
-        self.symbol = super::file::symbols_label(parsed.symbols.iter());
+        self.symbol = symbols_label(parsed.symbols.iter());
         if let Some(shape) = parsed.shape {
             self.format = Some(format!(
                 "{} ({} trades, {} quotes)",
@@ -174,16 +160,27 @@ impl FileReport {
     }
 }
 
-fn refused(file: &PriceFile, stop: &Stop) -> Failure {
-    Failure {
-        outcome: Outcome::Refused,
-        message: refusal_message(stop, &file.path),
-        kind: ErrorKind::Other,
+/// Trade and quote events, for the file's job.
+pub struct Events;
+
+impl FileKind for Events {
+    async fn validate(&self, file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
+        validate(file, settings).await
+    }
+
+    async fn write(
+        &self,
+        tx: &mut PgConnection,
+        file: &PriceFile,
+        context: WriteContext<'_>,
+        report: &mut FileReport,
+    ) -> Result<Vec<BadRow>, Failure> {
+        write(tx, file, context.settings, context.run, report).await
     }
 }
 
 /// `--dry-run` of an event file: parse and judge every record, write nothing.
-pub async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
+async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
     let mut report = FileReport::new(file);
     let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
     let parse = spawn(file, settings, chunks);
@@ -208,7 +205,7 @@ pub async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec
 const MERGE_LOCK: i64 = 0x5354_4f43_4b45_5654; // "STOCKEVT"
 
 /// One event file inside its transaction (begun and committed by the caller).
-pub(super) async fn write(
+async fn write(
     tx: &mut PgConnection,
     file: &PriceFile,
     settings: &Settings,

@@ -13,8 +13,8 @@
 //! Lines that are blank or start with `#` are not records. Every other line is a record or a
 //! bad row (file, line, column and reason).
 
-use crate::load::intraday::parse::{Stamp, parse_stamp, to_utc};
-use crate::load::parse::{BadRow, Problem, VolumeError, parse_date, parse_price, parse_volume};
+use crate::load::stamps::{Stamp, parse_stamp, to_utc};
+use crate::load::values::{BadRow, Problem, VolumeError, parse_date, parse_price, parse_volume};
 use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
@@ -549,7 +549,7 @@ fn shares((column, name, value): Field) -> Result<i64, (Option<usize>, Problem)>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::intraday::parse::DEFAULT_ZONE;
+    use crate::load::stamps::DEFAULT_ZONE;
 
     fn read(text: &str) -> (Shape, Vec<Item>, u64) {
         let shape = sniff(text.as_bytes()).expect("an event file");

@@ -2,17 +2,19 @@
 //! (`parse`), decides the resolution from a sample and streams binary COPY chunks; the bars
 //! go straight into `market.intraday_bars` when the symbol has none at that resolution, else
 //! through a staging table and an upsert. Then the sanity check, the roll-ups (tables tiers)
-//! or their stale range (timescale tier), all before the commit that `file::write` makes.
+//! or their stale range (timescale tier), all inside the file's transaction of `load::job`.
 
+pub mod encode;
 pub mod parse;
+pub mod sniff;
 
 use super::copy;
-use super::discover::PriceFile;
-use super::file::{
-    CHUNK, Failure, FileReport, Outcome, RunState, Sent, Settings, Stop, interrupted, open_hashed,
-    refusal_message, send_chunks,
+use super::files::PriceFile;
+use super::input::{CHUNK, Sent, Stop, join, open_hashed, refusal_message, refused, send_chunks};
+use super::job::{
+    Failure, FileKind, FileReport, Outcome, RunState, Settings, WriteContext, interrupted,
 };
-use super::parse::BadRow;
+use super::values::BadRow;
 use super::verify::{self, FileCounts, TableCounts};
 use crate::analytics::Aggregates;
 use crate::analytics::intraday::{self, RollUps};
@@ -56,11 +58,11 @@ pub struct ParsedBars {
 
 impl From<parse::FileError> for Stop {
     fn from(e: parse::FileError) -> Stop {
-        use crate::load::parse::{FileError as DailyError, HeaderError};
+        use crate::load::input::FileError as Unreadable;
         Stop::File(match e {
-            parse::FileError::Layout(m) => DailyError::Header(HeaderError::Layout(m)),
-            parse::FileError::Csv { line, message } => DailyError::Csv { line, message },
-            parse::FileError::Io(e) => DailyError::Io(e),
+            parse::FileError::Layout(m) => Unreadable::Header(m),
+            parse::FileError::Csv { line, message } => Unreadable::Csv { line, message },
+            parse::FileError::Io(e) => Unreadable::Io(e),
         })
     }
 }
@@ -69,7 +71,7 @@ impl From<parse::FileError> for Stop {
 fn named_resolution(path: &Path) -> Option<i64> {
     let stem = path.file_name()?.to_string_lossy().to_string();
     stem.split(['_', ' ', '.', '-'])
-        .find_map(parse::resolution_word)
+        .find_map(sniff::resolution_word)
 }
 
 /// The parse thread: reads the file, sends its grid once decided, then COPY chunks of
@@ -127,7 +129,7 @@ fn parse_bars(
         match item {
             Item::Bar(bar, warned) => {
                 let start = buf.len();
-                copy::encode_bar(&mut buf, symbol, grid.resolution, &bar);
+                encode::encode_bar(&mut buf, symbol, grid.resolution, &bar);
                 if let Some(known) = &known
                     && known.get(&bar.ts) == Some(&copy::digest(&buf[start + values_offset..]))
                 {
@@ -205,17 +207,6 @@ fn spawn(
     })
 }
 
-async fn join(
-    handle: tokio::task::JoinHandle<Result<ParsedBars, Stop>>,
-) -> Result<ParsedBars, Stop> {
-    match handle.await {
-        Ok(result) => result,
-        Err(e) => Err(Stop::from(parse::FileError::Io(std::io::Error::other(
-            format!("parser thread failed: {e}"),
-        )))),
-    }
-}
-
 impl FileReport {
     fn take_bars(&mut self, parsed: &ParsedBars) {
         self.rows_in_file = parsed.rows;
@@ -231,16 +222,32 @@ impl FileReport {
     }
 }
 
-fn refused(file: &PriceFile, stop: &Stop) -> Failure {
-    Failure {
-        outcome: Outcome::Refused,
-        message: refusal_message(stop, &file.path),
-        kind: super::file::ErrorKind::Other,
+/// Intraday bars, for the file's job.
+pub struct Intraday;
+
+impl FileKind for Intraday {
+    async fn validate(&self, file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
+        validate(file, settings).await
+    }
+
+    async fn write(
+        &self,
+        tx: &mut PgConnection,
+        file: &PriceFile,
+        context: WriteContext<'_>,
+        report: &mut FileReport,
+    ) -> Result<Vec<BadRow>, Failure> {
+        let WriteContext {
+            settings,
+            aggregates,
+            run,
+        } = context;
+        write(tx, file, settings, aggregates, run, report).await
     }
 }
 
 /// `--dry-run` of an intraday file: parse and judge every row, write nothing.
-pub async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
+async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
     let mut report = FileReport::new(file);
     let (grid, _grid_rx) = oneshot::channel();
     let (plan_tx, plan) = oneshot::channel();
@@ -267,7 +274,7 @@ pub async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec
 }
 
 /// One intraday file inside its transaction (begun and committed by the caller).
-pub(super) async fn write(
+async fn write(
     tx: &mut PgConnection,
     file: &PriceFile,
     settings: &Settings,
@@ -323,7 +330,7 @@ pub(super) async fn write(
         if in_table.max(0) as u64 <= file_bytes / 18 {
             let label = parse::label_of(grid.resolution);
             Some(
-                verify::known_bars(&mut *tx, &file.symbol, &label)
+                known_bars(&mut *tx, &file.symbol, &label)
                     .await
                     .map_err(|e| Failure::any(file, e))?,
             )
@@ -433,7 +440,7 @@ pub(super) async fn write(
                 file.path.display(),
                 msg.replace("market.daily_prices", "market.intraday_bars")
             ),
-            kind: super::file::ErrorKind::Other,
+            kind: super::job::ErrorKind::Other,
         });
     }
     if direct && aggregates == Aggregates::Tables {
@@ -477,6 +484,33 @@ type DirectCounts = (
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
 );
+
+/// A symbol's intraday bars at one resolution already in the table, as bar start → digest of
+/// the values ([`encode::put_bar_values`]): a re-load sends only the bars that are new or differ.
+async fn known_bars(
+    conn: &mut PgConnection,
+    symbol: &str,
+    resolution: &str,
+) -> anyhow::Result<HashMap<i64, u64>> {
+    let mut known = HashMap::new();
+    let mut bad = false;
+    let sql = include_str!("sql/read_back.sql");
+    verify::each_tuple(
+        conn,
+        sql,
+        symbol,
+        Some(resolution),
+        |values| match encode::bar_ts_of(values) {
+            Some(ts) => {
+                known.insert(ts, copy::digest(values));
+            }
+            None => bad = true,
+        },
+    )
+    .await?;
+    anyhow::ensure!(!bad, "reading back {symbol}: a bar without a time");
+    Ok(known)
+}
 
 /// The table side after a COPY straight into the table (the symbol had no bars at this
 /// resolution): the count, the volume sum and the first and last bar must be the file's.

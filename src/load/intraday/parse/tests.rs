@@ -1,4 +1,5 @@
 use super::*;
+use crate::load::intraday::sniff::*;
 use chrono::{DateTime, Utc};
 
 fn head(text: &str) -> Vec<Vec<String>> {

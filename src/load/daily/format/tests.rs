@@ -1,5 +1,6 @@
 use super::*;
-use crate::load::parse::{Item, ParseOptions, PriceReader, Row};
+use crate::load::daily::parse::{Item, PriceReader, Row};
+use crate::load::values::ParseOptions;
 
 fn read(text: &str) -> (Layout, Option<String>, Vec<Row>) {
     let mut reader = PriceReader::new(text.as_bytes(), ParseOptions::default()).unwrap();

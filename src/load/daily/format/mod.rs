@@ -10,11 +10,9 @@ mod nasdaq;
 mod stooq;
 mod yfinance;
 
-use super::parse::{Dates, Field, Header, HeaderError, is_midnight, normalize, parse_day};
+use super::header::{Field, Header, HeaderError};
+use crate::load::values::{Dates, is_midnight, normalize, parse_day};
 use csv::ByteRecord;
-
-/// The sources tried, in order, for the message of a file that fits none.
-pub const TRIED: &str = "formats tried: Yahoo-style header (also Kaggle, Alpha Vantage, .us.txt, a Symbol/Ticker/Name column), Nasdaq.com, Investing.com, Stooq, yfinance (three header lines), headerless symbol-first rows";
 
 /// Which site's export a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 //! line then holds one row per ticker.
 
 use super::{Head, Layout, Source, symbol_value};
-use crate::load::parse::{Field, Header, HeaderError, normalize};
+use crate::load::daily::header::{Field, Header, HeaderError};
+use crate::load::values::normalize;
 
 pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
     let first = |row: usize| head.get(row).and_then(|r| r.first()).map(|n| normalize(n));

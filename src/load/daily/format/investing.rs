@@ -3,7 +3,8 @@
 //! volumes like `20.58M` or `-` (none reported).
 
 use super::{Head, Layout, Source, dates_of, position};
-use crate::load::parse::{Field, Header, HeaderError, normalize};
+use crate::load::daily::header::{Field, Header, HeaderError};
+use crate::load::values::normalize;
 
 pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
     let names = &head[0];

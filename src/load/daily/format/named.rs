@@ -4,7 +4,7 @@
 //! error is the one a file fitting no format gets.
 
 use super::{Layout, Source, position};
-use crate::load::parse::{Header, HeaderError};
+use crate::load::daily::header::{Header, HeaderError};
 
 /// Names of a column holding each row's symbol, most specific first.
 const SYMBOL_COLUMNS: [&[&str]; 3] = [&["symbol"], &["ticker"], &["name"]];

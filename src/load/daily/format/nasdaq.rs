@@ -2,7 +2,7 @@
 //! US dates, newest first. The `$` is read by the shared number parser.
 
 use super::{Head, Layout, Source, position};
-use crate::load::parse::{Header, HeaderError};
+use crate::load::daily::header::{Header, HeaderError};
 
 pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
     let names = &head[0];

@@ -3,7 +3,7 @@
 //! close, adj close, volume), or the same without adj close (7 fields).
 
 use super::{Head, Layout, Source, is_day};
-use crate::load::parse::{Header, HeaderError};
+use crate::load::daily::header::{Header, HeaderError};
 
 pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
     let row = &head[0];

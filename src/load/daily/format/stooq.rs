@@ -2,7 +2,8 @@
 //! `YYYYMMDD`, `AAPL.US` meaning AAPL. Only `<PER>` D is daily; W and M are refused.
 
 use super::{Head, Layout, Source, position};
-use crate::load::parse::{Dates, Header, HeaderError};
+use crate::load::daily::header::{Header, HeaderError};
+use crate::load::values::Dates;
 
 pub fn detect(head: &Head) -> Result<Option<Layout>, HeaderError> {
     let names = &head[0];

@@ -1,0 +1,34 @@
+//! Intraday bars as binary COPY tuples of `market.intraday_bars`, and their values as the
+//! read-back compares them.
+
+use super::parse::Bar;
+use crate::load::copy;
+
+/// Appends one intraday bar as a tuple of `market.intraday_bars` (symbol, resolution, ts,
+/// open, high, low, close, volume); `resolution` in microseconds.
+pub fn encode_bar(buf: &mut Vec<u8>, symbol: &str, resolution: i64, bar: &Bar) {
+    buf.extend_from_slice(&8i16.to_be_bytes());
+    copy::put_text(buf, symbol);
+    copy::put_interval(buf, resolution);
+    put_bar_values(buf, bar);
+}
+
+/// A bar's values (ts, open, high, low, close, volume) as binary COPY writes them: the part
+/// of an [`encode_bar`] tuple that `intraday/sql/read_back.sql` reads back, for [`copy::digest`].
+pub fn put_bar_values(buf: &mut Vec<u8>, bar: &Bar) {
+    copy::put_i64(buf, bar.ts - copy::PG_EPOCH_MICROS);
+    for v in [bar.open, bar.high, bar.low, bar.close] {
+        copy::put_f64(buf, v);
+    }
+    copy::put_i64(buf, bar.volume);
+}
+
+/// The bar start (microseconds since 1970) of values as [`put_bar_values`] writes them.
+pub fn bar_ts_of(values: &[u8]) -> Option<i64> {
+    if values.len() < 12 || copy::be_i32(&values[..4]) != 8 {
+        return None;
+    }
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&values[4..12]);
+    Some(i64::from_be_bytes(b) + copy::PG_EPOCH_MICROS)
+}

@@ -286,20 +286,6 @@ async fn status_counts_come_from_loads_and_refresh_recounts_other_writers() {
     assert_eq!(after["last_day"], "2030-01-02");
 }
 
-/// The URL of this test's database over TCP 127.0.0.1 as `user` (the test server's port).
-fn tcp_url(db: &common::TestDb, user: &str, password: &str) -> String {
-    let authority = db
-        .url
-        .split("://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
-    let port = authority.rsplit_once(':').map_or("5432", |(_, p)| p);
-    format!("postgres://{user}:{password}@127.0.0.1:{port}/{}", db.name)
-}
-
 /// Whether the process's TCP socket bound to local `port` has TCP_NODELAY; None if no socket
 /// of this process is bound to it.
 fn nodelay_of_local_port(port: u16) -> Option<bool> {
@@ -341,7 +327,7 @@ async fn tcp_connections_have_nagle_off() {
     .execute(&mut admin)
     .await
     .unwrap();
-    let url = tcp_url(&db, &role, "tcp-test");
+    let url = db.tcp_url(&role, "tcp-test");
     let client_port = "SELECT inet_client_port()";
 
     let mut single = stockdb::db::connect(&url).await.unwrap();

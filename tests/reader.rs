@@ -6,21 +6,6 @@ mod common;
 use common::{TestDb, fresh_db, root};
 use sqlx::{Connection, PgConnection};
 
-/// A TCP URL (password authentication) for `user` on the test database, as a BI tool uses:
-/// loopback and the port of the test server's URL (`…@localhost:PORT/db?host=/socket`).
-fn tcp_url(db: &TestDb, user: &str, password: &str) -> String {
-    let authority = db
-        .url
-        .split("://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap();
-    let port = authority.rsplit_once(':').map_or("5432", |(_, p)| p);
-    format!("postgres://{user}:{password}@127.0.0.1:{port}/{}", db.name)
-}
-
 /// A role name unique to this test's database (roles are cluster-wide).
 fn role(db: &TestDb, base: &str) -> String {
     format!("{base}_{}", db.name)
@@ -95,7 +80,7 @@ async fn try_sql(conn: &mut PgConnection, sql: &str) -> Result<(), String> {
 async fn the_reader_reads_every_documented_relation_and_writes_nothing() {
     let password = "Corr3ct-horse";
     let (db, name) = loaded_with_reader(password, &[]).await;
-    let mut conn = PgConnection::connect(&tcp_url(&db, &name, password))
+    let mut conn = PgConnection::connect(&db.tcp_url(&name, password))
         .await
         .expect("the reader logs in over TCP with its password");
     for relation in READABLE {
@@ -137,7 +122,7 @@ async fn the_reader_reads_every_documented_relation_and_writes_nothing() {
 
     // A wrong password is refused.
     assert!(
-        PgConnection::connect(&tcp_url(&db, &name, "wrong"))
+        PgConnection::connect(&db.tcp_url(&name, "wrong"))
             .await
             .is_err()
     );
@@ -145,7 +130,7 @@ async fn the_reader_reads_every_documented_relation_and_writes_nothing() {
     // Revoke: the login is gone.
     db.run(&["revoke-reader", &name]).expect_code(0);
     assert!(
-        PgConnection::connect(&tcp_url(&db, &name, password))
+        PgConnection::connect(&db.tcp_url(&name, password))
             .await
             .is_err()
     );
@@ -161,7 +146,7 @@ async fn the_reader_reads_every_documented_relation_and_writes_nothing() {
 #[tokio::test]
 async fn load_history_is_readable_only_when_granted_and_grants_can_be_updated() {
     let (db, name) = loaded_with_reader("first-pw", &["--with-load-history"]).await;
-    let mut conn = PgConnection::connect(&tcp_url(&db, &name, "first-pw"))
+    let mut conn = PgConnection::connect(&db.tcp_url(&name, "first-pw"))
         .await
         .unwrap();
     let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM market.load_runs")
@@ -183,11 +168,11 @@ async fn load_history_is_readable_only_when_granted_and_grants_can_be_updated() 
         run.describe()
     );
     assert!(
-        PgConnection::connect(&tcp_url(&db, &name, "first-pw"))
+        PgConnection::connect(&db.tcp_url(&name, "first-pw"))
             .await
             .is_err()
     );
-    let mut conn = PgConnection::connect(&tcp_url(&db, &name, "second-pw"))
+    let mut conn = PgConnection::connect(&db.tcp_url(&name, "second-pw"))
         .await
         .unwrap();
     assert!(
@@ -329,7 +314,7 @@ async fn every_dashboard_query_runs_as_the_reader_and_returns_rows() {
             .iter()
             .map(|v| v["query"].as_str().unwrap().to_string()),
     );
-    let mut conn = PgConnection::connect(&tcp_url(&db, &name, password))
+    let mut conn = PgConnection::connect(&db.tcp_url(&name, password))
         .await
         .unwrap();
     for sql in queries {

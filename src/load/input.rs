@@ -3,7 +3,7 @@
 
 use super::copy;
 use super::files::PriceFile;
-use super::job::{ErrorKind, Failure, RunState};
+use super::job::{ErrorKind, Failure, FileReport, Outcome, RunState};
 use super::values::BadRow;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
@@ -43,6 +43,35 @@ pub enum FileError {
     Io(#[from] std::io::Error),
     #[error("line {line}: {message}")]
     NotDaily { line: u64, message: String },
+}
+
+/// A file's size and modification time when reading began, to notice a file that changes while
+/// it is read (still being written?).
+pub struct Watch {
+    file: std::fs::File,
+    before: (u64, Option<std::time::SystemTime>),
+}
+
+impl Watch {
+    /// Watches the open `file`: checked on the handle, a file replaced by rename meanwhile
+    /// still compares with the one being read.
+    pub fn new(file: std::fs::File) -> Result<Watch, Stop> {
+        let before = Watch::stamp(&file)?;
+        Ok(Watch { file, before })
+    }
+
+    /// `Changed` when the size or the modification time moved since [`Watch::new`].
+    pub fn check(&self) -> Result<(), Stop> {
+        if Watch::stamp(&self.file)? != self.before {
+            return Err(Stop::Changed);
+        }
+        Ok(())
+    }
+
+    fn stamp(f: &std::fs::File) -> Result<(u64, Option<std::time::SystemTime>), Stop> {
+        let meta = f.metadata().map_err(|e| Stop::File(FileError::Io(e)))?;
+        Ok((meta.len(), meta.modified().ok()))
+    }
 }
 
 /// Feeds every byte read to a SHA-256 shared with the caller (the reader ends up boxed
@@ -161,9 +190,32 @@ pub fn refusal_message(stop: &Stop, path: &Path) -> String {
 /// The failure of a file whose parse stopped: refused, nothing loaded.
 pub fn refused(file: &PriceFile, stop: &Stop) -> Failure {
     Failure {
-        outcome: super::job::Outcome::Refused,
+        outcome: Outcome::Refused,
         message: refusal_message(stop, &file.path),
         kind: ErrorKind::Other,
+    }
+}
+
+/// The report of a dry run: the kind's parse taken in by `take` (which returns the rows to
+/// reject), or the file's refusal.
+pub fn dry_run_report<T>(
+    mut report: FileReport,
+    path: &Path,
+    parsed: Result<T, Stop>,
+    take: impl FnOnce(&mut FileReport, T) -> Vec<BadRow>,
+) -> (FileReport, Vec<BadRow>) {
+    match parsed {
+        Ok(parsed) => {
+            let rejected = take(&mut report, parsed);
+            report.outcome = Outcome::Validated;
+            report.check_passed = report.rows_in_file == report.accepted + report.rejected;
+            (report, rejected)
+        }
+        Err(stop) => {
+            report.outcome = Outcome::Refused;
+            report.error = Some(refusal_message(&stop, path));
+            (report, Vec::new())
+        }
     }
 }
 

@@ -117,6 +117,24 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
+    /// A TCP URL (password authentication) for `user` on the test database, as a BI tool uses:
+    /// loopback and the port of the test server's URL (`…@localhost:PORT/db?host=/socket`).
+    pub fn tcp_url(&self, user: &str, password: &str) -> String {
+        let authority = self
+            .url
+            .split("://")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap();
+        let port = authority.rsplit_once(':').map_or("5432", |(_, p)| p);
+        format!(
+            "postgres://{user}:{password}@127.0.0.1:{port}/{}",
+            self.name
+        )
+    }
+
     /// A connection to this test's database.
     pub async fn conn(&self) -> PgConnection {
         PgConnection::connect(&self.url).await.unwrap()

@@ -13,7 +13,7 @@ use crate::analytics::features;
 use crate::analytics::returns::{self, ReturnCounter};
 use crate::analytics::{self, Aggregates};
 use crate::load::files::{PriceFile, check_symbol};
-use crate::load::input::{Sent, Stop, drain, join, refusal_message, send_chunks};
+use crate::load::input::{Sent, Stop, drain, dry_run_report, join, refusal_message, send_chunks};
 use crate::load::job::{
     ErrorKind, Failure, FileKind, FileReport, Outcome, RunState, Settings, WriteContext,
     interrupted, symbols_label,
@@ -65,19 +65,11 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
         let (path, owned) = (file.path.clone(), settings.clone());
         let read = tokio::task::spawn_blocking(move || read_grouped(&path, &owned)).await;
         return match read {
-            Ok(Ok(grouped)) => {
+            Ok(read) => dry_run_report(report, &file.path, read, |report, grouped| {
                 report.take_parsed(&grouped.file);
                 report.symbol = symbols_label(grouped.symbols.keys());
-                report.outcome = Outcome::Validated;
-                report.check_passed =
-                    grouped.file.rows == grouped.file.accepted + grouped.file.rejected.len() as u64;
-                (report, grouped.file.rejected)
-            }
-            Ok(Err(stop)) => {
-                report.outcome = Outcome::Refused;
-                report.error = Some(refusal_message(&stop, &file.path));
-                (report, Vec::new())
-            }
+                grouped.file.rejected
+            }),
             Err(e) => {
                 report.outcome = Outcome::Failed;
                 report.error = Some(format!("{}: {e}", file.path.display()));
@@ -88,19 +80,10 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
     let (tx, rx) = mpsc::channel::<Vec<u8>>(4);
     let parse = spawn_parser(file, settings, Mode::Validate, tx);
     drain(rx).await;
-    match join(parse).await {
-        Ok(parsed) => {
-            report.take_parsed(&parsed);
-            report.outcome = Outcome::Validated;
-            report.check_passed = parsed.rows == parsed.accepted + parsed.rejected.len() as u64;
-            (report, parsed.rejected)
-        }
-        Err(stop) => {
-            report.outcome = Outcome::Refused;
-            report.error = Some(refusal_message(&stop, &file.path));
-            (report, Vec::new())
-        }
-    }
+    dry_run_report(report, &file.path, join(parse).await, |report, parsed| {
+        report.take_parsed(&parsed);
+        parsed.rejected
+    })
 }
 
 /// A grouped file: read whole, then each symbol written in turn (sorted, so that two files

@@ -9,7 +9,7 @@ use crate::analytics::features::{QualityCounter, RollingMedian};
 use crate::analytics::periods::{PeriodRows, Prices};
 use crate::analytics::returns::ReturnCounter;
 use crate::load::files::PriceFile;
-use crate::load::input::{Chunks, HashingReader, Stop, decompressed};
+use crate::load::input::{Chunks, HashingReader, Stop, Watch, decompressed};
 use crate::load::job::{FileReport, Settings};
 use crate::load::values::BadRow;
 use chrono::NaiveDate;
@@ -84,21 +84,13 @@ pub(super) enum Mode {
 struct Opened {
     rows: PriceReader<Box<dyn Read>>,
     hasher: Rc<RefCell<Sha256>>,
-    watch: std::fs::File,
-    before: (u64, Option<std::time::SystemTime>),
-}
-
-/// The file's size and modification time, to notice a file that changes while it is read.
-fn stamp(f: &std::fs::File) -> std::io::Result<(u64, Option<std::time::SystemTime>)> {
-    f.metadata().map(|m| (m.len(), m.modified().ok()))
+    watch: Watch,
 }
 
 impl Opened {
     fn open(path: &Path, settings: &Settings) -> Result<Opened, Stop> {
         let file = std::fs::File::open(path).map_err(|e| Stop::File(e.into()))?;
-        // Checked on the open handle: a file replaced by rename meanwhile is still read whole.
-        let watch = file.try_clone().map_err(|e| Stop::File(e.into()))?;
-        let before = stamp(&watch).map_err(|e| Stop::File(e.into()))?;
+        let watch = Watch::new(file.try_clone().map_err(|e| Stop::File(e.into()))?)?;
         let hasher = Rc::new(RefCell::new(Sha256::new()));
         let raw = HashingReader {
             inner: file,
@@ -110,7 +102,6 @@ impl Opened {
             rows,
             hasher,
             watch,
-            before,
         })
     }
 
@@ -132,9 +123,7 @@ impl Opened {
     fn close(self, parsed: &mut Parsed) -> Result<(), Stop> {
         parsed.rows = self.rows.rows;
         drop(self.rows);
-        if stamp(&self.watch).map_err(|e| Stop::File(e.into()))? != self.before {
-            return Err(Stop::Changed);
-        }
+        self.watch.check()?;
         parsed.sha256 = format!("{:x}", self.hasher.borrow_mut().finalize_reset());
         Ok(())
     }

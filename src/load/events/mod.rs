@@ -9,7 +9,7 @@ pub mod parse;
 
 use super::files::PriceFile;
 use super::input::{
-    Chunks, FileError, Sent, Stop, join, open_hashed, open_plain, refusal_message, refused,
+    Chunks, FileError, Sent, Stop, Watch, dry_run_report, join, open_hashed, open_plain, refused,
     send_chunks,
 };
 use super::job::{
@@ -71,9 +71,7 @@ fn parse_events(
         })
     })?;
     let hasher = Rc::new(RefCell::new(Sha256::new()));
-    let file = std::fs::File::open(path).map_err(io_stop)?;
-    let stamp = |f: &std::fs::File| f.metadata().map(|m| (m.len(), m.modified().ok()));
-    let before = stamp(&file).map_err(io_stop)?;
+    let watch = Watch::new(std::fs::File::open(path).map_err(io_stop)?)?;
     let input = open_hashed(path, &hasher).map_err(io_stop)?;
     let zone = settings
         .parse
@@ -121,9 +119,7 @@ fn parse_events(
     chunks.finish()?;
     parsed.rows = reader.rows;
     drop(reader);
-    if stamp(&file).map_err(io_stop)? != before {
-        return Err(Stop::Changed);
-    }
+    watch.check()?;
     parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
     Ok(parsed)
 }
@@ -181,23 +177,14 @@ impl FileKind for Events {
 
 /// `--dry-run` of an event file: parse and judge every record, write nothing.
 async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
-    let mut report = FileReport::new(file);
+    let report = FileReport::new(file);
     let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
     let parse = spawn(file, settings, chunks);
     while rx.recv().await.is_some() {}
-    match join(parse).await {
-        Ok(parsed) => {
-            report.take_events(&parsed);
-            report.outcome = Outcome::Validated;
-            report.check_passed = parsed.rows == parsed.accepted + parsed.rejected.len() as u64;
-            (report, parsed.rejected)
-        }
-        Err(stop) => {
-            report.outcome = Outcome::Refused;
-            report.error = Some(refusal_message(&stop, &file.path));
-            (report, Vec::new())
-        }
-    }
+    dry_run_report(report, &file.path, join(parse).await, |report, parsed| {
+        report.take_events(&parsed);
+        parsed.rejected
+    })
 }
 
 /// Whole-file merges run one at a time: two files with the same events, or of neighbouring

@@ -10,7 +10,9 @@ pub mod sniff;
 
 use super::copy;
 use super::files::PriceFile;
-use super::input::{CHUNK, Sent, Stop, join, open_hashed, refusal_message, refused, send_chunks};
+use super::input::{
+    CHUNK, Sent, Stop, Watch, dry_run_report, join, open_hashed, refused, send_chunks,
+};
 use super::job::{
     Failure, FileKind, FileReport, Outcome, RunState, Settings, WriteContext, interrupted,
 };
@@ -85,11 +87,8 @@ fn parse_bars(
     tx: mpsc::Sender<Vec<u8>>,
 ) -> Result<ParsedBars, Stop> {
     let hasher = Rc::new(RefCell::new(Sha256::new()));
-    let watch = std::fs::File::open(path).map_err(|e| Stop::from(parse::FileError::Io(e)))?;
-    let before = watch
-        .metadata()
-        .map(|m| (m.len(), m.modified().ok()))
-        .map_err(|e| Stop::from(parse::FileError::Io(e)))?;
+    let watch =
+        Watch::new(std::fs::File::open(path).map_err(|e| Stop::from(parse::FileError::Io(e)))?)?;
     let mut first_open = true;
     let mut reader = BarReader::open(
         || {
@@ -170,13 +169,7 @@ fn parse_bars(
     parsed.first_day = parsed.first.and_then(day);
     parsed.last_day = parsed.last.and_then(day);
     drop(reader);
-    let after = watch
-        .metadata()
-        .map(|m| (m.len(), m.modified().ok()))
-        .map_err(|e| Stop::from(parse::FileError::Io(e)))?;
-    if after != before {
-        return Err(Stop::Changed);
-    }
+    watch.check()?;
     parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
     Ok(parsed)
 }
@@ -248,7 +241,7 @@ impl FileKind for Intraday {
 
 /// `--dry-run` of an intraday file: parse and judge every row, write nothing.
 async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
-    let mut report = FileReport::new(file);
+    let report = FileReport::new(file);
     let (grid, _grid_rx) = oneshot::channel();
     let (plan_tx, plan) = oneshot::channel();
     let _ = plan_tx.send(Plan {
@@ -258,19 +251,10 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
     let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
     let parse = spawn(file, settings, Channels { grid, plan, chunks });
     while rx.recv().await.is_some() {}
-    match join(parse).await {
-        Ok(parsed) => {
-            report.take_bars(&parsed);
-            report.outcome = Outcome::Validated;
-            report.check_passed = parsed.rows == parsed.accepted + parsed.rejected.len() as u64;
-            (report, parsed.rejected)
-        }
-        Err(stop) => {
-            report.outcome = Outcome::Refused;
-            report.error = Some(refusal_message(&stop, &file.path));
-            (report, Vec::new())
-        }
-    }
+    dry_run_report(report, &file.path, join(parse).await, |report, parsed| {
+        report.take_bars(&parsed);
+        parsed.rejected
+    })
 }
 
 /// One intraday file inside its transaction (begun and committed by the caller).

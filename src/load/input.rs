@@ -41,8 +41,10 @@ pub enum FileError {
     Csv { line: u64, message: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A line that makes the whole file unusable as its kind (a daily file turning out to be
+    /// intraday, an event file that changed its shape).
     #[error("line {line}: {message}")]
-    NotDaily { line: u64, message: String },
+    AtLine { line: u64, message: String },
 }
 
 /// A file's size and modification time when reading began, to notice a file that changes while
@@ -171,7 +173,7 @@ pub fn refusal_message(stop: &Stop, path: &Path) -> String {
                 path.display()
             )
         }
-        Stop::File(FileError::NotDaily { line, message }) => format!(
+        Stop::File(FileError::AtLine { line, message }) => format!(
             "{}:{line}: {message} (file refused, nothing loaded)",
             path.display()
         ),

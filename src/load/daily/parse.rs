@@ -333,7 +333,7 @@ impl<R: Read> PriceReader<R> {
         if let Some(column) = self.layout.period_column {
             let per = field(column);
             if per.trim() != "D" && !per.trim().is_empty() {
-                return Err(FileError::NotDaily {
+                return Err(FileError::AtLine {
                     line,
                     message: format!(
                         "<PER> is {:?}: {}",
@@ -346,7 +346,7 @@ impl<R: Read> PriceReader<R> {
         if let Some(column) = self.layout.time_column {
             let time = field(column);
             if !time.trim().bytes().all(|b| b == b'0') {
-                return Err(FileError::NotDaily {
+                return Err(FileError::AtLine {
                     line,
                     message: format!(
                         "intraday bars: not a daily file (<TIME> is {:?})",

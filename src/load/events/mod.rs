@@ -65,7 +65,7 @@ fn parse_events(
     tx: mpsc::Sender<Vec<u8>>,
 ) -> Result<ParsedEvents, Stop> {
     let shape = sniff_file(path).ok_or_else(|| {
-        Stop::File(FileError::NotDaily {
+        Stop::File(FileError::AtLine {
             line: 1,
             message: "not a trade/quote event file any more (it changed?)".into(),
         })

@@ -56,8 +56,7 @@ fn password(args: &GrantArgs) -> Result<String> {
 /// Grants and prints the settings a BI tool needs (never the password).
 pub async fn grant(global: &GlobalArgs, args: GrantArgs) -> Result<()> {
     let password = password(&args)?;
-    let database = db::open(&global.db.location()).await?;
-    let mut conn = db::connect(&database.url).await?;
+    let (database, mut conn) = db::open_connected(&global.db.location()).await?;
     let created = reader::grant(&mut conn, &args.name, &password, args.with_load_history).await?;
     if !global.quiet {
         let opts = PgConnectOptions::from_str(&database.url)?;
@@ -84,8 +83,7 @@ pub async fn grant(global: &GlobalArgs, args: GrantArgs) -> Result<()> {
 
 /// Revokes and drops.
 pub async fn revoke(global: &GlobalArgs, args: RevokeArgs) -> Result<()> {
-    let database = db::open(&global.db.location()).await?;
-    let mut conn = db::connect(&database.url).await?;
+    let (_, mut conn) = db::open_connected(&global.db.location()).await?;
     reader::revoke(&mut conn, &args.name).await?;
     if !global.quiet {
         println!("revoked and dropped role {}", args.name);

@@ -81,8 +81,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         };
         given.insert(k.trim().to_string(), v.to_string());
     }
-    let database = db::open(&global.db.location()).await?;
-    let mut conn = db::connect(&database.url).await?;
+    let (_, mut conn) = db::open_connected(&global.db.location()).await?;
     if let Some(warning) = analytics::staleness_warning(&mut conn).await? {
         eprintln!("warning: {warning}");
     }

@@ -173,17 +173,25 @@ pub struct Database {
 /// Connects, creates the TimescaleDB extension when it is available, and applies pending
 /// migrations.
 pub async fn open(args: &Location) -> Result<Database> {
+    let (database, conn) = open_connected(args).await?;
+    conn.close().await.ok();
+    Ok(database)
+}
+
+/// [`open`], keeping the connection it prepared the database on: a command that then runs one
+/// query saves a second connect and, over TCP, a second password exchange.
+pub async fn open_connected(args: &Location) -> Result<(Database, PgConnection)> {
     let url = resolve_url(args).await?;
     let mut conn = connect(&url).await?;
     let (server, applied) = prepare(&mut conn).await?;
     let aggregates = crate::analytics::detect(&mut conn).await?;
-    conn.close().await.ok();
-    Ok(Database {
+    let database = Database {
         url,
         server,
         applied,
         aggregates,
-    })
+    };
+    Ok((database, conn))
 }
 
 /// Extension and migrations under an advisory lock, so that two loaders starting together

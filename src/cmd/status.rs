@@ -41,10 +41,9 @@ struct CatalogRow {
     relation_comment: String,
 }
 
-async fn schema(url: &str, format: Format) -> Result<()> {
-    let mut conn = db::connect(url).await?;
+async fn schema(conn: &mut sqlx::PgConnection, format: Format) -> Result<()> {
     let rows: Vec<CatalogRow> = sqlx::query_as(include_str!("../db/sql/schema_catalog.sql"))
-        .fetch_all(&mut conn)
+        .fetch_all(conn)
         .await?;
     if format == Format::Json {
         return Ok(output::print(serde_json::to_string_pretty(&rows)?)?);
@@ -135,11 +134,10 @@ struct Events {
 
 /// Prints the status.
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
-    let database = db::open(&global.db.location()).await?;
+    let (database, mut conn) = db::open_connected(&global.db.location()).await?;
     if args.schema {
-        return schema(&database.url, args.format).await;
+        return schema(&mut conn, args.format).await;
     }
-    let mut conn = db::connect(&database.url).await?;
     let (rows, symbols, first_day, last_day): (i64, i64, Option<NaiveDate>, Option<NaiveDate>) =
         sqlx::query_as(include_str!("sql/status_totals.sql"))
             .fetch_one(&mut conn)

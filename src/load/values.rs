@@ -123,6 +123,9 @@ pub enum Problem {
         column: String,
         value: String,
     },
+    /// A line of the vendor's error message (a JSON body, Alpha Vantage's "Error Message",
+    /// "Note" or "Information") where a bar should be: the download was cut short.
+    VendorMessage,
 }
 
 impl fmt::Display for Problem {
@@ -180,6 +183,9 @@ impl fmt::Display for Problem {
             Problem::Suspicious { what } => {
                 write!(f, "{what} (suspicious; refused because of --strict)")
             }
+            Problem::VendorMessage => {
+                f.write_str("the vendor's error message, not a bar: the download was cut short")
+            }
             Problem::DuplicateTime { time, first_line } => {
                 write!(
                     f,
@@ -235,6 +241,43 @@ pub struct BadRow {
     pub problem: Problem,
     /// The row's fields joined again as CSV.
     pub text: String,
+}
+
+impl BadRow {
+    /// A bad row at `line` (1-based) and `column` (1-based, when one field is at fault). A
+    /// line of a vendor's error message is named as such, whatever else is wrong with it.
+    /// For bar files; event files, whose records may be JSON lines, build their own.
+    pub fn new(line: u64, column: Option<usize>, problem: Problem, text: String) -> BadRow {
+        if is_vendor_message(&text) {
+            return BadRow {
+                line,
+                column: None,
+                problem: Problem::VendorMessage,
+                text,
+            };
+        }
+        BadRow {
+            line,
+            column,
+            problem,
+            text,
+        }
+    }
+}
+
+/// True for a line of a vendor's error message where a bar should be: a JSON body (`{`,
+/// `}`, `{"Error Message": …}`) or Alpha Vantage's `"Error Message"`, `"Note"` and
+/// `"Information"` lines, as a cut-short or rate-limited download ends. `text` is the line as
+/// CSV writes it again (quotes doubled).
+pub fn is_vendor_message(text: &str) -> bool {
+    let t = text.trim_start_matches(|c: char| c.is_whitespace() || c == '"');
+    t.starts_with('{')
+        || t.starts_with('}')
+        || ["Error Message\"", "Note\"", "Information\""]
+            .iter()
+            .any(|key| t.starts_with(key))
+        || text.contains("Invalid API call")
+        || text.contains("Thank you for using Alpha Vantage")
 }
 
 impl fmt::Display for BadRow {
@@ -427,4 +470,49 @@ fn scaled_volume(s: &str) -> Result<i64, VolumeError> {
     mantissa
         .checked_mul(10i64.pow(exp - frac.len() as u32))
         .ok_or(VolumeError::OutOfRange)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendor_messages_are_told_from_bars() {
+        for line in [
+            "{",
+            "}",
+            r#"{""Error Message"": ""Invalid API call. Please retry.""}"#,
+            r#""    ""Error Message"": ""Invalid API call. Please retry or visit the documentation.""""#,
+            r#"""Note"": ""Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day."""#,
+            r#"""Information"": ""The **demo** API key is for demo purposes only."""#,
+        ] {
+            assert!(is_vendor_message(line), "{line}");
+        }
+        for line in [
+            "2024-01-03,369.01,373.26,368.51,370.60,23083500",
+            "2024-01-03,,,,,",
+            "abc,1,2,3,4,5",
+            "Notes,1,2,3,4,5",
+        ] {
+            assert!(!is_vendor_message(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_vendor_line_is_named_whatever_else_is_wrong_with_it() {
+        let problem = Problem::FieldCount {
+            expected: 6,
+            found: 1,
+            multiline: false,
+        };
+        let vendor = BadRow::new(4, Some(1), problem.clone(), "{".into());
+        assert_eq!(vendor.problem, Problem::VendorMessage);
+        assert_eq!(vendor.column, None);
+        assert_eq!(
+            vendor.to_string(),
+            "4: the vendor's error message, not a bar: the download was cut short"
+        );
+        let bar = BadRow::new(4, Some(1), problem.clone(), "2024-01-03".into());
+        assert_eq!((bar.problem, bar.column), (problem, Some(1)));
+    }
 }

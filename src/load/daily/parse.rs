@@ -450,12 +450,7 @@ fn number(symbols: &mut HashMap<String, u32>, symbol: &str) -> u32 {
 
 /// A bad row at `line`, `column` 0-based.
 fn bad_row(line: u64, column: Option<usize>, problem: Problem, record: &ByteRecord) -> BadRow {
-    BadRow {
-        line,
-        column: column.map(|c| c + 1),
-        problem,
-        text: record_text(record),
-    }
+    BadRow::new(line, column.map(|c| c + 1), problem, record_text(record))
 }
 
 /// Parses a record against a header and refuses a second row for the same symbol and day.

@@ -335,28 +335,28 @@ impl<R: Read> BarReader<R> {
                 };
                 let column_name = self.layout.names[self.layout.time].clone();
                 if off_grid {
-                    return Item::Bad(BadRow {
+                    return Item::Bad(BadRow::new(
                         line,
                         column,
-                        problem: Problem::OffGrid {
+                        Problem::OffGrid {
                             column: column_name,
                             value,
                             grid: grid.label(),
                         },
                         text,
-                    });
+                    ));
                 }
                 let first_line = first.unwrap_or(line);
                 self.seen.insert(bar.ts, first_line);
-                Item::Bad(BadRow {
+                Item::Bad(BadRow::new(
                     line,
                     column,
-                    problem: Problem::DuplicateTime {
+                    Problem::DuplicateTime {
                         time: value,
                         first_line,
                     },
                     text,
-                })
+                ))
             }
         }
     }
@@ -396,12 +396,12 @@ impl<R: Read> BarReader<R> {
         let row_symbol = &mut self.row_symbol;
         let line = record.position().map_or(0, |p| p.line());
         let bad = |column: Option<usize>, problem: Problem| {
-            Box::new(BadRow {
+            Box::new(BadRow::new(
                 line,
-                column: column.map(|c| c + 1),
+                column.map(|c| c + 1),
                 problem,
-                text: record_text(record),
-            })
+                record_text(record),
+            ))
         };
         let width = layout.names.len();
         if record.len() != width {

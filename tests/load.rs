@@ -798,6 +798,16 @@ async fn every_format_fixture_loads_with_no_flags_and_exact_values() {
             ("2017-11-09", bar(43.52, 43.6, 43.08, 43.25, None, 1022510)),
             ("2017-11-10", bar(43.25, 43.4, 43.1, 43.3, None, 812000)),
         ]),
+        // Issue 23: a date column named `datetime` or `time` holding whole days is daily.
+        ("DTDY", "Yahoo-style header", vec![
+            ("2019-02-15", bar(108.25, 108.99, 107.33, 108.22, None, 26606886)),
+            ("2019-02-19", bar(107.79, 108.66, 107.78, 108.17, None, 18038460)),
+            ("2019-02-20", bar(107.86, 107.94, 106.29, 107.15, None, 21607671)),
+        ]),
+        ("TMDY", "Yahoo-style header", vec![
+            ("2019-02-15", bar(50.1, 50.9, 49.8, 50.6, None, 120000)),
+            ("2019-02-19", bar(50.6, 51.2, 50.2, 51.0, None, 98000)),
+        ]),
     ];
     assert_eq!(formats.len(), expected.len(), "{formats:?}");
     for (symbol, format, rows) in expected {

@@ -32,7 +32,7 @@ impl Field {
     /// The names a header may use for this field, normalized (see `normalize`).
     pub(crate) fn aliases(self) -> &'static [&'static str] {
         match self {
-            Field::Date => &["date", "day", "timestamp"],
+            Field::Date => &["date", "day", "timestamp", "datetime"],
             Field::Open => &["open"],
             Field::High => &["high"],
             Field::Low => &["low"],
@@ -151,6 +151,13 @@ impl Header {
                 header.place(*field, i)?;
             }
         }
+        // A column named `time` holds the dates only when no other column does: beside a
+        // Date column it is the time of day of an intraday file (issue 23).
+        if header.pos[Field::Date as usize].is_none()
+            && let Some(i) = header.names.iter().position(|n| normalize(n) == "time")
+        {
+            header.place(Field::Date, i)?;
+        }
         if let Some(missing) = header.missing() {
             return Err(HeaderError::Missing {
                 missing,
@@ -243,5 +250,32 @@ impl Header {
 impl From<HeaderError> for crate::load::input::FileError {
     fn from(e: HeaderError) -> Self {
         crate::load::input::FileError::Header(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(header: &str) -> Vec<String> {
+        header.split(',').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn datetime_and_time_columns_hold_the_date() {
+        for (header, column) in [
+            ("datetime,open,high,low,close,volume", "datetime"),
+            ("time,open,high,low,close,volume", "time"),
+            ("Timestamp,open,high,low,close,volume", "Timestamp"),
+        ] {
+            let h = Header::map(names(header)).unwrap();
+            assert!(
+                h.mapping().starts_with(&format!("Date={column},")),
+                "{header}"
+            );
+        }
+        // Beside a Date column, Time is the time of day (an intraday file's), not a second date.
+        let h = Header::map(names("Date,Time,Open,High,Low,Close,Volume")).unwrap();
+        assert!(h.mapping().starts_with("Date=Date,"), "{}", h.mapping());
     }
 }

@@ -226,6 +226,48 @@ fn resolution_comes_from_the_timestamps_newest_first_too() {
     assert_eq!(grid.label(), "15 minutes");
 }
 
+/// One-minute-stamped bars at the given minutes after 09:30 of 2024-03-11 (and 04:00 on,
+/// for extended hours): the grid the reader decides.
+fn grid_of_minutes(minutes: &[i64]) -> Grid {
+    let mut text = String::from("datetime,open,high,low,close,volume\n");
+    for m in minutes {
+        let t = 4 * 60 + m;
+        text.push_str(&format!(
+            "2024-03-11 {:02}:{:02},1,1,1,1,1\n",
+            t / 60,
+            t % 60
+        ));
+    }
+    reader(&text, None, None).unwrap().decide_grid().unwrap()
+}
+
+#[test]
+fn resolution_is_the_smallest_regular_gap() {
+    // Issue 23: an illiquid symbol trades every 2 to 7 minutes, now and then two minutes running.
+    let (mut minutes, mut m) = (Vec::new(), 330);
+    for step in [
+        2, 3, 5, 7, 2, 4, 6, 3, 2, 1, 5, 7, 3, 2, 4, 1, 6, 2, 3, 5, 7, 2, 4,
+    ] {
+        minutes.push(m);
+        m += step;
+    }
+    minutes.push(720); // the 16:00 bar, off a 2-minute grid
+    assert_eq!(grid_of_minutes(&minutes).label(), "1 minute");
+    // No two bars a minute apart at all: still one minute (the gaps' divisor).
+    let sparse: Vec<i64> = (0..40).map(|i| 330 + i * 5 + (i % 2) * 2).collect();
+    assert_eq!(grid_of_minutes(&sparse).label(), "1 minute");
+    // Extended hours, 04:00 to 20:00, every minute.
+    let extended: Vec<i64> = (0..960).collect();
+    assert_eq!(grid_of_minutes(&extended).label(), "1 minute");
+    // A 15-minute file with missing bars: gaps of 15, 30 and 45 minutes.
+    let fifteen: Vec<i64> = (0..26)
+        .map(|i| 330 + 15 * i)
+        .filter(|m| ![375, 420, 435, 510].contains(m))
+        .collect();
+    let grid = grid_of_minutes(&fifteen);
+    assert_eq!((grid.label(), grid.phase), ("15 minutes".to_string(), 0));
+}
+
 #[test]
 fn duplicates_off_grid_and_bad_values_are_bad_rows() {
     let (bars, bad) = items(

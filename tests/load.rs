@@ -923,3 +923,78 @@ async fn lngb_close(db: &common::TestDb) -> f64 {
     .await
     .unwrap()
 }
+
+/// Issue 23: a column the file does not have is unknown, not NULL. A Nasdaq.com file (no Adj
+/// Close) over Yahoo days keeps their adj_close, changes only what it does say, and a re-load
+/// of it changes nothing; a file that has the column and leaves it empty does set NULL.
+#[tokio::test]
+async fn a_file_without_adj_close_keeps_the_stored_adj_close() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let yahoo = dir.path().join("ADJK.csv");
+    std::fs::write(
+        &yahoo,
+        "Date,Open,High,Low,Close,Adj Close,Volume\n\
+         2024-01-02,10,11,9,10.5,10.25,1000\n\
+         2024-01-03,10.5,11.5,10,11,10.75,1100\n\
+         2024-01-04,11,12,10.5,11.5,11.25,1200\n",
+    )
+    .unwrap();
+    db.run(&["load", yahoo.to_str().unwrap(), "-q"])
+        .expect_code(0);
+
+    // The Nasdaq.com download of the same days: newest first, `$` prices, US dates, no Adj
+    // Close; the close of 2024-01-03 differs, and one day is new.
+    let nasdaq_dir = dir.path().join("nasdaq");
+    std::fs::create_dir(&nasdaq_dir).unwrap();
+    let nasdaq = nasdaq_dir.join("ADJK.csv");
+    std::fs::write(
+        &nasdaq,
+        "Date,Close/Last,Volume,Open,High,Low\n\
+         01/05/2024,$11.75,1300,$11.50,$12.25,$11.00\n\
+         01/04/2024,$11.50,1200,$11.00,$12.00,$10.50\n\
+         01/03/2024,$11.10,1100,$10.50,$11.50,$10.00\n\
+         01/02/2024,$10.50,1000,$10.00,$11.00,$9.00\n",
+    )
+    .unwrap();
+    for (attempt, (inserted, updated, unchanged)) in [(1, 1, 2), (0, 0, 4)].into_iter().enumerate()
+    {
+        let run = db.run(&["load", nasdaq.to_str().unwrap(), "--format", "json"]);
+        run.expect_code(0);
+        let json = run.json();
+        let file = &common::files(&json)[0];
+        assert_eq!(
+            (&file["inserted"], &file["updated"], &file["unchanged"]),
+            (&inserted.into(), &updated.into(), &unchanged.into()),
+            "load {} of the Nasdaq.com file\n{}",
+            attempt + 1,
+            run.describe()
+        );
+        assert_eq!(file["check_passed"], true, "{}", run.describe());
+    }
+    let rows = table_rows(&db, "ADJK").await;
+    let adj: Vec<(&str, Option<f64>, f64)> = rows
+        .iter()
+        .map(|(d, b)| (d.as_str(), b.adj_close, b.close))
+        .collect();
+    assert_eq!(
+        adj,
+        [
+            ("2024-01-02", Some(10.25), 10.5),
+            ("2024-01-03", Some(10.75), 11.1),
+            ("2024-01-04", Some(11.25), 11.5),
+            ("2024-01-05", None, 11.75),
+        ]
+    );
+
+    // A Yahoo file that has the column and leaves 2024-01-02 empty says it is not known.
+    std::fs::write(
+        &yahoo,
+        "Date,Open,High,Low,Close,Adj Close,Volume\n2024-01-02,10,11,9,10.5,,1000\n",
+    )
+    .unwrap();
+    let run = db.run(&["load", yahoo.to_str().unwrap(), "--format", "json"]);
+    run.expect_code(0);
+    assert_eq!(common::files(&run.json())[0]["updated"], 1);
+    assert_eq!(table_rows(&db, "ADJK").await["2024-01-02"].adj_close, None);
+}

@@ -30,10 +30,17 @@ pub struct FileCounts {
 }
 
 /// Queries the table side of the check.
-pub async fn table_counts(conn: &mut PgConnection, symbol: &str) -> Result<TableCounts> {
+/// `adj_known`: the file has an Adj Close column; without one the stored adj_close is kept and
+/// not compared.
+pub async fn table_counts(
+    conn: &mut PgConnection,
+    symbol: &str,
+    adj_known: bool,
+) -> Result<TableCounts> {
     let (staged, matching, in_table): (i64, i64, i64) =
         sqlx::query_as(include_str!("sql/verify.sql"))
             .bind(symbol)
+            .bind(adj_known)
             .fetch_one(conn)
             .await?;
     Ok(TableCounts {
@@ -72,15 +79,27 @@ pub async fn read_back(
 
 /// The symbol's rows already in the table, as day → [`copy::digest`] of the values: a re-load
 /// sends only the file's rows that are new or differ, and counts the others as verified
-/// unchanged (read in the same transaction, under the symbol's lock).
-pub async fn known_rows(conn: &mut PgConnection, symbol: &str) -> Result<HashMap<NaiveDate, u64>> {
+/// unchanged (read in the same transaction, under the symbol's lock). Without `adj_known` (the
+/// file has no Adj Close column) adj_close reads as NULL, as the file's rows encode it.
+pub async fn known_rows(
+    conn: &mut PgConnection,
+    symbol: &str,
+    adj_known: bool,
+) -> Result<HashMap<NaiveDate, u64>> {
     let mut known = HashMap::new();
     let mut undated = false;
-    each_row(conn, symbol, |values| match copy::day_of(values) {
-        Some(day) => {
-            known.insert(day, copy::digest(values));
+    let sql = if adj_known {
+        include_str!("sql/read_back.sql")
+    } else {
+        include_str!("sql/read_back_without_adj_close.sql")
+    };
+    each_tuple(conn, sql, symbol, None, |values| {
+        match copy::day_of(values) {
+            Some(day) => {
+                known.insert(day, copy::digest(values));
+            }
+            None => undated = true,
         }
-        None => undated = true,
     })
     .await?;
     anyhow::ensure!(!undated, "reading back {symbol}: a row without a date");

@@ -212,6 +212,11 @@ impl Header {
         Header { names, ..self }
     }
 
+    /// Whether the file has a column for `field`.
+    pub fn has(&self, field: Field) -> bool {
+        self.pos[field as usize].is_some()
+    }
+
     /// `Field=column name` for each field found, for `--dry-run`.
     pub fn mapping(&self) -> String {
         Field::ALL

@@ -8,12 +8,17 @@ pub mod header;
 pub mod parse;
 mod read;
 
+use header::Field;
+use parse::PriceReader;
+
 use crate::analytics::crosses;
 use crate::analytics::features;
 use crate::analytics::returns::{self, ReturnCounter};
 use crate::analytics::{self, Aggregates};
 use crate::load::files::{PriceFile, check_symbol};
-use crate::load::input::{Sent, Stop, drain, dry_run_report, join, refusal_message, send_chunks};
+use crate::load::input::{
+    Sent, Stop, drain, dry_run_report, join, open_plain, refusal_message, send_chunks,
+};
 use crate::load::job::{
     ErrorKind, Failure, FileKind, FileReport, Outcome, RunState, Settings, WriteContext,
     interrupted, symbols_label,
@@ -204,6 +209,8 @@ where
         .await
         .map_err(|e| Failure::db(file, e))?;
     let is_new = rows_before == 0;
+    // A file without an Adj Close column says nothing of it: the stored values stay (issue 23).
+    let adj_known = is_new || adj_close_column(file);
 
     let mode = if is_new {
         Mode::Direct(symbol.to_string())
@@ -212,7 +219,7 @@ where
         Mode::Changes(HashMap::new())
     } else {
         Mode::Changes(
-            verify::known_rows(&mut *tx, symbol)
+            verify::known_rows(&mut *tx, symbol, adj_known)
                 .await
                 .map_err(|e| Failure::any(file, e))?,
         )
@@ -263,6 +270,7 @@ where
     } else {
         sqlx::query_as(include_str!("sql/merge.sql"))
             .bind(symbol)
+            .bind(adj_known)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| Failure::db(file, e))?
@@ -272,7 +280,7 @@ where
         let digests = std::mem::take(&mut parsed.digests);
         verify::read_back(&mut *tx, symbol, copied, digests).await
     } else {
-        verify::table_counts(&mut *tx, symbol).await
+        verify::table_counts(&mut *tx, symbol, adj_known).await
     };
     let mut table = table.map_err(|e| Failure::any(file, e))?;
     let in_table = table.in_table;
@@ -418,6 +426,16 @@ async fn recompute_kept(
 ) -> anyhow::Result<()> {
     crosses::refresh(&mut *conn, symbol, from).await?;
     returns::refresh(conn, symbol, from).await
+}
+
+/// Whether the file has an Adj Close column (the header decides; no option changes it). One
+/// that cannot be read counts as having it: its parse refuses it anyway.
+fn adj_close_column(file: &PriceFile) -> bool {
+    let Ok(input) = open_plain(&file.path) else {
+        return true;
+    };
+    PriceReader::new(input, Default::default())
+        .map_or(true, |reader| reader.layout().header.has(Field::AdjClose))
 }
 
 /// True when the file is small beside the symbol's rows in the table (about a third or

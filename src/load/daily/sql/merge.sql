@@ -1,6 +1,8 @@
 -- Upsert the staged file into daily_prices. Rows whose values did not change are not
 -- written at all (the WHERE on DO UPDATE), so a re-load is cheap and reports them unchanged.
--- $1: symbol. Returns how many keys were new (inserted) and how many changed (updated).
+-- $1: symbol. $2: the file has an Adj Close column; without one, adj_close is unknown, not
+-- NULL: stored values are kept and not compared (issue 23), and new days get NULL.
+-- Returns how many keys were new (inserted) and how many changed (updated).
 WITH upsert AS (
     INSERT INTO market.daily_prices AS d (symbol, day, open, high, low, close, adj_close, volume)
     SELECT $1, s.day, s.open, s.high, s.low, s.close, s.adj_close, s.volume
@@ -10,10 +12,11 @@ WITH upsert AS (
             high = EXCLUDED.high,
             low = EXCLUDED.low,
             close = EXCLUDED.close,
-            adj_close = EXCLUDED.adj_close,
+            adj_close = CASE WHEN $2 THEN EXCLUDED.adj_close ELSE d.adj_close END,
             volume = EXCLUDED.volume
-        WHERE (d.open, d.high, d.low, d.close, d.adj_close, d.volume)
-              IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.adj_close, EXCLUDED.volume)
+        WHERE (d.open, d.high, d.low, d.close, CASE WHEN $2 THEN d.adj_close END, d.volume)
+              IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
+                                CASE WHEN $2 THEN EXCLUDED.adj_close END, EXCLUDED.volume)
     RETURNING (xmax = 0) AS inserted
 )
 SELECT count(*) FILTER (WHERE inserted)     AS inserted,

@@ -808,6 +808,23 @@ async fn every_format_fixture_loads_with_no_flags_and_exact_values() {
             ("2019-02-15", bar(50.1, 50.9, 49.8, 50.6, None, 120000)),
             ("2019-02-19", bar(50.6, 51.2, 50.2, 51.0, None, 98000)),
         ]),
+        // Issue 23: a German spreadsheet's file (BOM, CRLF, `;`, `1.234,50`, `13.03.2023`).
+        ("EURO", "European spreadsheet (; separated, decimal comma)", vec![
+            ("2023-03-13", bar(1234.5, 1250.0, 1220.25, 1245.75, None, 1_397_057)),
+            ("2023-03-14", bar(1245.75, 1260.1, 1240.0, 1255.0, None, 998_877)),
+            ("2023-03-15", bar(1255.0, 1255.0, 1230.5, 1233.33, None, 1_002_003)),
+        ]),
+        // A yfinance Ticker.history() export with its Dividends and Stock Splits columns.
+        ("YFHIST", "yfinance Ticker.history() (dividends and splits)", vec![
+            ("2020-08-05", bar(437.51, 441.57, 435.59, 440.25, None, 30498000)),
+            ("2020-08-06", bar(441.62, 457.65, 439.19, 455.61, None, 50607200)),
+            ("2020-08-07", bar(452.82, 454.70, 441.17, 444.45, None, 49511400)),
+            ("2020-08-10", bar(450.40, 455.10, 440.00, 450.91, None, 53100900)),
+            ("2020-08-27", bar(508.57, 509.94, 495.33, 500.04, None, 38888100)),
+            ("2020-08-28", bar(504.05, 505.77, 498.31, 499.23, None, 46907500)),
+            ("2020-08-31", bar(127.58, 131.00, 126.00, 129.04, None, 225702700)),
+            ("2020-09-01", bar(132.76, 134.80, 130.53, 134.18, None, 151948100)),
+        ]),
     ];
     assert_eq!(formats.len(), expected.len(), "{formats:?}");
     for (symbol, format, rows) in expected {

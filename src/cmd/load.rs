@@ -3,7 +3,7 @@
 use super::Format;
 use crate::cli::GlobalArgs;
 use crate::error::Failure;
-use crate::load::job::{Outcome, Settings};
+use crate::load::job::{OnConflict, Outcome, Settings};
 use crate::load::values::ParseOptions;
 use crate::load::{self, Request, Summary};
 use crate::output::{self, count};
@@ -22,6 +22,7 @@ use std::path::PathBuf;
   stockdb load kaggle/                        # stocks/, etfs/ and symbols_valid_meta.csv
   stockdb load kaggle/ --max-bad-rows 1 --jobs 4
   stockdb load data.csv --date-format '%d.%m.%Y' --dry-run
+  stockdb load nasdaq/MSFT.csv --on-conflict keep   # add new days only, keep the stored ones
   stockdb load intraday_1min_MSFT.csv SPY_15min.csv     # intraday bars, New York time
   stockdb load minutes/ --timezone Europe/London        # naive times in another exchange's zone
   stockdb load data/                          # <trade_dt>/<EXCHANGE>/part-*.txt event trees (csv/, json/)
@@ -55,12 +56,28 @@ pub struct Args {
     /// Exchange time zone of intraday files' naive timestamps (tz database name); offsets in the file win.
     #[arg(long, value_name = "TZ", default_value = None, value_parser = parse_zone)]
     pub timezone: Option<chrono_tz::Tz>,
+    /// Days (and bars) already stored with other values: the file's values replace them
+    /// (update), stay as stored and are counted as kept (keep), or refuse the file, naming the
+    /// first such day and both values (error).
+    #[arg(long, value_enum, default_value_t = ConflictArg::Update, value_name = "WHAT")]
+    pub on_conflict: ConflictArg,
     /// Parse and validate everything, and show each file's format, columns, dates, symbol and days; connect to no database, write no table.
     #[arg(long)]
     pub dry_run: bool,
     /// Summary format.
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+}
+
+/// `--on-conflict`: what a file does to days already stored with other values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConflictArg {
+    /// The file's values replace the stored ones (the default).
+    Update,
+    /// Only new days are inserted; stored days stay as they are.
+    Keep,
+    /// The file is refused when a stored day differs.
+    Error,
 }
 
 /// More files in flight than CPUs: while one transaction waits for a round trip or its
@@ -86,6 +103,11 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
             },
             max_bad_rows: args.max_bad_rows,
             rejects_dir: args.rejects,
+            on_conflict: match args.on_conflict {
+                ConflictArg::Update => OnConflict::Update,
+                ConflictArg::Keep => OnConflict::Keep,
+                ConflictArg::Error => OnConflict::Error,
+            },
         },
         dry_run: args.dry_run,
         progress: !global.no_progress && !global.quiet,
@@ -256,6 +278,18 @@ fn render_text(summary: &Summary, table: comfy_table::Table) -> String {
             output::group(t.updated),
             output::group(t.unchanged)
         ));
+        if t.kept > 0 {
+            text.push_str(&format!(
+                ", {} kept as stored (--on-conflict keep)",
+                output::group(t.kept)
+            ));
+        }
+        if t.actions > 0 {
+            text.push_str(&format!(
+                "; {} dividends and splits",
+                output::group(t.actions)
+            ));
+        }
     }
     text.push_str(&format!(
         ".\n{:.2} s, {} rows/s",
@@ -270,6 +304,14 @@ fn render_text(summary: &Summary, table: comfy_table::Table) -> String {
     }
     if let Some(server) = &summary.server {
         text.push_str(&format!("; server tier {}", server.tier));
+    }
+    // A second source replacing a first one's values is worth a line of its own (issue 23).
+    for f in summary.files.iter().filter(|f| f.overwritten > 0) {
+        text.push_str(&format!(
+            ".\nnote: {} changed {} day(s) that another file had written (see market.daily_prices.load_run_id; --on-conflict keep leaves them)",
+            f.path.display(),
+            output::group(f.overwritten)
+        ));
     }
     let rejects: Vec<_> = summary
         .files

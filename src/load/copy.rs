@@ -191,18 +191,20 @@ mod tests {
         assert_eq!(&buf[66..74], &3_000_000_000i64.to_be_bytes());
         assert_eq!(buf.len(), 74);
         let mut with_symbol = Vec::new();
-        encode_row_of(&mut with_symbol, "AB", &row, Some(2.5));
-        assert_eq!(&with_symbol[0..8], &[0, 9, 0, 0, 0, 2, b'A', b'B']);
+        encode_row_of(&mut with_symbol, "AB", &row, Some(2.5), 42);
+        assert_eq!(&with_symbol[0..8], &[0, 10, 0, 0, 0, 2, b'A', b'B']);
         assert_eq!(&with_symbol[8..80], &buf[2..]);
-        // The stored median last, outside the digest.
+        // The stored median and the load's run id last, outside the digest.
         assert_eq!(&with_symbol[80..84], &[0, 0, 0, 8]);
-        assert_eq!(&with_symbol[84..], &2.5f64.to_bits().to_be_bytes());
+        assert_eq!(&with_symbol[84..92], &2.5f64.to_bits().to_be_bytes());
+        assert_eq!(&with_symbol[92..96], &[0, 0, 0, 8]);
+        assert_eq!(&with_symbol[96..], &42i64.to_be_bytes());
     }
 
     #[test]
     fn the_digest_sees_every_value() {
         let row = row(7);
-        let of = |row: &Row| encode_row_of(&mut Vec::new(), "X", row, None);
+        let of = |row: &Row| encode_row_of(&mut Vec::new(), "X", row, None, 1);
         let changed = [
             Row {
                 adj_close: Some(1.5),
@@ -221,11 +223,11 @@ mod tests {
         for other in changed {
             assert_ne!(of(&row), of(&other), "{other:?}");
         }
-        // The same values under another symbol, or another median: the digest is of the values
+        // The same values under another symbol, median or load: the digest is of the values
         // only.
         assert_eq!(
             of(&row),
-            encode_row_of(&mut Vec::new(), "YY", &row, Some(1.0))
+            encode_row_of(&mut Vec::new(), "YY", &row, Some(1.0), 2)
         );
     }
 
@@ -246,7 +248,7 @@ mod tests {
         let mut expected = Vec::new();
         for row in &rows {
             encode_row(&mut stream, row);
-            expected.push(encode_row_of(&mut Vec::new(), "X", row, None));
+            expected.push(encode_row_of(&mut Vec::new(), "X", row, None, 1));
         }
         stream.extend_from_slice(TRAILER);
         for size in [1, 2, 7, 19, 64, stream.len()] {

@@ -40,6 +40,8 @@ pub struct WriteContext<'a> {
     /// How the period aggregates are kept fresh on this database.
     pub aggregates: Aggregates,
     pub run: &'a RunState,
+    /// The `market.load_runs` id of this attempt: the provenance of every row it writes.
+    pub run_id: i64,
 }
 
 /// How files are read and judged.
@@ -50,6 +52,28 @@ pub struct Settings {
     pub max_bad_rows: u64,
     /// Where rejected rows go (`--rejects`).
     pub rejects_dir: PathBuf,
+    /// What to do with stored rows the file gives other values for (`--on-conflict`).
+    pub on_conflict: OnConflict,
+}
+
+/// What a file does to a day (or bar) already stored with other values (`--on-conflict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// The file's values replace the stored ones.
+    #[default]
+    Update,
+    /// New days are inserted; stored ones stay as they are and are reported as kept.
+    Keep,
+    /// The file is refused, naming the first differing day and both values.
+    Error,
+}
+
+impl OnConflict {
+    /// True when the file's values may replace stored ones.
+    pub fn updates(self) -> bool {
+        self == OnConflict::Update
+    }
 }
 
 /// How one file's load ended.
@@ -97,6 +121,12 @@ pub struct FileReport {
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Rows whose day was stored with other values and kept as stored (`--on-conflict keep`).
+    pub kept: u64,
+    /// Updated rows that another file (another path) had written last.
+    pub overwritten: u64,
+    /// Dividends and splits the file carries (`market.corporate_actions`).
+    pub actions: u64,
     pub in_table: u64,
     /// True when the sanity check ran and passed.
     pub check_passed: bool,
@@ -131,6 +161,9 @@ impl FileReport {
             inserted: 0,
             updated: 0,
             unchanged: 0,
+            kept: 0,
+            overwritten: 0,
+            actions: 0,
             in_table: 0,
             check_passed: false,
             error: None,
@@ -290,8 +323,9 @@ async fn attempt_load<K: FileKind>(
         settings,
         aggregates: target.aggregates,
         run,
+        run_id,
     };
-    let result = write(kind, &mut conn, file, run_id, context, &mut report).await;
+    let result = write(kind, &mut conn, file, context, &mut report).await;
     let mut retry = false;
     match result {
         Ok(rejected) => {
@@ -313,6 +347,8 @@ async fn attempt_load<K: FileKind>(
             report.inserted = 0;
             report.updated = 0;
             report.unchanged = 0;
+            report.kept = 0;
+            report.overwritten = 0;
             // With the server gone the record cannot be written; it stays `running`, which
             // never claims the data is there.
             if failure.kind != ErrorKind::ConnectionLost {
@@ -389,10 +425,10 @@ async fn write<K: FileKind>(
     kind: &K,
     conn: &mut PgConnection,
     file: &PriceFile,
-    run_id: i64,
     context: WriteContext<'_>,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
+    let run_id = context.run_id;
     let mut tx = conn.begin().await.map_err(|e| Failure::db(file, e))?;
     let rejected = kind.write(&mut tx, file, context, report).await?;
     // data commits, and a crash before commit leaves the record `running`, never `succeeded`.
@@ -459,6 +495,9 @@ async fn finish_record(conn: &mut PgConnection, run_id: i64, r: &FileReport) -> 
         .bind(r.last_day)
         .bind(&r.error)
         .bind(&r.symbol)
+        .bind(loaded.then(|| n(r.kept)))
+        .bind(loaded.then(|| n(r.overwritten)))
+        .bind(loaded.then(|| n(r.actions)))
         .execute(conn)
         .await?;
     Ok(())

@@ -66,6 +66,12 @@ pub struct Totals {
     pub inserted: u64,
     pub updated: u64,
     pub unchanged: u64,
+    /// Rows kept as stored (`--on-conflict keep`).
+    pub kept: u64,
+    /// Updated rows that another file had written last.
+    pub overwritten: u64,
+    /// Dividends and splits in the files.
+    pub actions: u64,
     pub rows_per_second: f64,
 }
 
@@ -87,6 +93,9 @@ impl Totals {
             self.inserted += r.inserted;
             self.updated += r.updated;
             self.unchanged += r.unchanged;
+            self.kept += r.kept;
+            self.overwritten += r.overwritten;
+            self.actions += r.actions;
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum Dates {
     Compact,
     /// `Dec 31, 2018` (Investing.com).
     MonthName,
+    /// `31.12.2018` or `31/12/2018`, day first (European spreadsheets); ISO dates too.
+    DayFirst,
 }
 
 impl Dates {
@@ -32,6 +34,7 @@ impl Dates {
             Dates::IsoOrUs => "YYYY-MM-DD or M/D/YYYY",
             Dates::Compact => "YYYYMMDD",
             Dates::MonthName => "Mon D, YYYY",
+            Dates::DayFirst => "DD.MM.YYYY or DD/MM/YYYY (day first)",
         }
     }
 }
@@ -313,7 +316,66 @@ pub fn parse_day(s: &str, format: Option<&str>, dates: Dates) -> Option<NaiveDat
             .then(|| parse_date(s, Some("%Y%m%d")))
             .flatten(),
         (None, Dates::MonthName) => parse_date(s, Some("%b %d, %Y")),
+        (None, Dates::DayFirst) => day_first(s).or_else(|| {
+            let b = s.as_bytes();
+            (b.len() == 10 && b[4] == b'-')
+                .then(|| parse_date(s, None))
+                .flatten()
+        }),
     }
+}
+
+/// `31.12.2018`, `31/12/2018` or `1.2.2018`: day, month, four-digit year.
+fn day_first(s: &str) -> Option<NaiveDate> {
+    let (d, m, y) = day_month_year(s)?;
+    NaiveDate::from_ymd_opt(y, m, d).filter(|day| (1..=9999).contains(&day.year()))
+}
+
+/// The three numbers of `a.b.yyyy` or `a/b/yyyy` (one or two digits, then four), in order.
+pub fn day_month_year(s: &str) -> Option<(u32, u32, i32)> {
+    let separator = if s.contains('.') { '.' } else { '/' };
+    let mut parts = s.split(separator);
+    let (a, b, y) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || !(1..=2).contains(&a.len())
+        || !(1..=2).contains(&b.len())
+        || y.len() != 4
+    {
+        return None;
+    }
+    Some((
+        digits(a.as_bytes())?,
+        digits(b.as_bytes())?,
+        digits(y.as_bytes())? as i32,
+    ))
+}
+
+/// A number written with a decimal comma (`1.234,56`, `-0,5`, `1234`) as Rust parses it
+/// (`1234.56`): dots are thousands separators and must group by three; None otherwise.
+pub fn decimal_comma(s: &str) -> Option<String> {
+    let (sign, body) = match s.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", s),
+    };
+    let (int, frac) = match body.split_once(',') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let groups: Vec<&str> = int.split('.').collect();
+    let well_formed = !groups[0].is_empty()
+        && (groups.len() == 1 || groups[0].len() <= 3)
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    if !well_formed {
+        return None;
+    }
+    let mut out = format!("{sign}{}", groups.concat());
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    Some(out)
 }
 
 /// ` 00:00:00`, `T00:00`, optionally with seconds' fractions and a UTC offset.
@@ -514,5 +576,33 @@ mod tests {
         );
         let bar = BadRow::new(4, Some(1), problem.clone(), "2024-01-03".into());
         assert_eq!((bar.problem, bar.column), (problem, Some(1)));
+    }
+
+    #[test]
+    fn decimal_commas_read_as_the_us_number() {
+        for (eu, us) in [
+            ("121,052639", "121.052639"),
+            ("1.234,56", "1234.56"),
+            ("-0,5", "-0.5"),
+            ("1.397.057", "1397057"),
+            ("1397057", "1397057"),
+        ] {
+            assert_eq!(decimal_comma(eu).as_deref(), Some(us), "{eu}");
+        }
+        for bad in ["10.5", "1.23,4", ",5", "1,", "abc", ""] {
+            assert_eq!(decimal_comma(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn day_first_dates() {
+        let day = |s: &str| parse_day(s, None, Dates::DayFirst);
+        let want = NaiveDate::from_ymd_opt(2023, 3, 13);
+        assert_eq!(day("13.03.2023"), want);
+        assert_eq!(day("13/03/2023"), want);
+        assert_eq!(day("13.3.2023"), want);
+        assert_eq!(day("2023-03-13"), want);
+        assert_eq!(day("03/13/2023"), None, "month 13");
+        assert_eq!(day("13.03.23"), None, "two-digit year");
     }
 }

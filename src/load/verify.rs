@@ -15,6 +15,8 @@ pub struct TableCounts {
     pub staged: u64,
     /// The file's (symbol, day) keys present with exactly the staged values.
     pub matching: u64,
+    /// The file's keys present with other values (kept as stored, `--on-conflict keep`).
+    pub kept: u64,
     /// Rows of the symbol in the table in all.
     pub in_table: u64,
 }
@@ -27,6 +29,8 @@ pub struct FileCounts {
     pub rejected: u64,
     /// Rows the server reported for the COPY.
     pub copied: u64,
+    /// Stored rows the merge left with other values than the file's (`--on-conflict keep`).
+    pub kept: u64,
 }
 
 /// Queries the table side of the check.
@@ -37,7 +41,7 @@ pub async fn table_counts(
     symbol: &str,
     adj_known: bool,
 ) -> Result<TableCounts> {
-    let (staged, matching, in_table): (i64, i64, i64) =
+    let (staged, matching, kept, in_table): (i64, i64, i64, i64) =
         sqlx::query_as(include_str!("sql/verify.sql"))
             .bind(symbol)
             .bind(adj_known)
@@ -46,6 +50,7 @@ pub async fn table_counts(
     Ok(TableCounts {
         staged: staged as u64,
         matching: matching as u64,
+        kept: kept as u64,
         in_table: in_table as u64,
     })
 }
@@ -73,6 +78,7 @@ pub async fn read_back(
     Ok(TableCounts {
         staged: copied,
         matching,
+        kept: 0,
         in_table,
     })
 }
@@ -157,10 +163,18 @@ pub fn check(file: FileCounts, table: TableCounts) -> Result<(), String> {
             table.staged, file.accepted
         ));
     }
-    if table.matching != file.accepted {
+    // Under --on-conflict keep, the kept rows are the ones expected to differ.
+    let expected = file.accepted.saturating_sub(file.kept);
+    if table.matching != expected {
         problems.push(format!(
-            "only {} of {} accepted rows are in market.daily_prices with identical values",
-            table.matching, file.accepted
+            "only {} of {expected} accepted rows are in market.daily_prices with identical values",
+            table.matching,
+        ));
+    }
+    if table.kept != file.kept {
+        problems.push(format!(
+            "{} stored rows differ from the file, {} were to be kept as stored",
+            table.kept, file.kept
         ));
     }
     if problems.is_empty() {
@@ -179,6 +193,7 @@ mod tests {
         accepted: 9,
         rejected: 1,
         copied: 9,
+        kept: 0,
     };
 
     #[test]
@@ -186,6 +201,7 @@ mod tests {
         let table = TableCounts {
             staged: 9,
             matching: 9,
+            kept: 0,
             in_table: 100,
         };
         assert_eq!(check(FILE, table), Ok(()));
@@ -196,6 +212,7 @@ mod tests {
         let table = TableCounts {
             staged: 9,
             matching: 7,
+            kept: 0,
             in_table: 100,
         };
         assert_eq!(
@@ -210,6 +227,26 @@ mod tests {
             check(lost, table)
                 .unwrap_err()
                 .contains("rows in file 11 != accepted 9 + rejected 1")
+        );
+    }
+
+    #[test]
+    fn kept_rows_count_only_when_the_merge_kept_them() {
+        // --on-conflict keep: 2 stored rows differ from the file and were meant to.
+        let kept = FileCounts { kept: 2, ..FILE };
+        let table = TableCounts {
+            staged: 9,
+            matching: 7,
+            kept: 2,
+            in_table: 100,
+        };
+        assert_eq!(check(kept, table), Ok(()));
+        // The same table after a merge that was to update every row: 2 rows were not written.
+        let message = check(FILE, table).unwrap_err();
+        assert!(
+            message.contains("only 7 of 9 accepted rows")
+                && message.contains("2 stored rows differ from the file, 0 were to be kept"),
+            "{message}"
         );
     }
 }

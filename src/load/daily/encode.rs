@@ -12,15 +12,23 @@ pub fn encode_row(buf: &mut Vec<u8>, row: &Row) -> u64 {
     copy::digest(&buf[values..])
 }
 
-/// Appends one row as a tuple of `market.daily_prices` (symbol, the staging columns, then the
-/// stored 30-day median); returns the [`copy::digest`] of the staging columns' values.
-pub fn encode_row_of(buf: &mut Vec<u8>, symbol: &str, row: &Row, median: Option<f64>) -> u64 {
-    buf.extend_from_slice(&9i16.to_be_bytes());
+/// Appends one row as a tuple of `market.daily_prices` (symbol, the staging columns, the
+/// stored 30-day median, the load's run id); returns the [`copy::digest`] of the staging
+/// columns' values.
+pub fn encode_row_of(
+    buf: &mut Vec<u8>,
+    symbol: &str,
+    row: &Row,
+    median: Option<f64>,
+    run_id: i64,
+) -> u64 {
+    buf.extend_from_slice(&10i16.to_be_bytes());
     copy::put_text(buf, symbol);
     let values = buf.len();
     encode_values(buf, row);
     let digest = copy::digest(&buf[values..]);
     copy::put_opt_f64(buf, median);
+    copy::put_i64(buf, run_id);
     digest
 }
 

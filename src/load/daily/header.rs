@@ -1,6 +1,7 @@
 //! A daily file's header: which column holds each field, how its dates are written, and
 //! why a header cannot be used.
 
+use super::actions::ActionColumns;
 use crate::load::values::parse_date;
 use crate::load::values::{Dates, normalize};
 use csv::ByteRecord;
@@ -32,13 +33,14 @@ impl Field {
     /// The names a header may use for this field, normalized (see `normalize`).
     pub(crate) fn aliases(self) -> &'static [&'static str] {
         match self {
-            Field::Date => &["date", "day", "timestamp", "datetime"],
-            Field::Open => &["open"],
-            Field::High => &["high"],
-            Field::Low => &["low"],
-            Field::Close => &["close", "closelast"],
+            // German and French spreadsheet names too (European CSV, issue 23).
+            Field::Date => &["date", "day", "timestamp", "datetime", "datum"],
+            Field::Open => &["open", "eröffnung", "erster", "ouverture"],
+            Field::High => &["high", "hoch", "plushaut"],
+            Field::Low => &["low", "tief", "plusbas"],
+            Field::Close => &["close", "closelast", "schluss", "schlusskurs", "clôture"],
             Field::AdjClose => &["adjclose", "adjustedclose"],
-            Field::Volume => &["volume", "vol"],
+            Field::Volume => &["volume", "vol", "volumen"],
         }
     }
 
@@ -68,6 +70,10 @@ pub struct Header {
     /// `-` as a volume means none was reported (Investing.com): stored as 0, with the
     /// zero-volume warning.
     pub dash_volume: bool,
+    /// Numbers are written with a decimal comma and dots between thousands (`1.234,56`).
+    pub decimal_comma: bool,
+    /// The dividend and split columns (yfinance `Ticker.history()`), if any.
+    pub actions: ActionColumns,
 }
 
 /// Why a header cannot be used.
@@ -82,7 +88,7 @@ pub enum HeaderError {
     #[error("the file is UTF-16; save it as UTF-8 (stockdb reads UTF-8 CSV)")]
     Utf16,
     #[error(
-        "the header {header:?} is one column: the file seems to be separated by {delimiter:?}; stockdb reads comma-separated files"
+        "the header {header:?} is one column: the file seems to be separated by {delimiter:?}; stockdb reads files separated by commas or semicolons"
     )]
     Delimiter { header: String, delimiter: char },
     #[error(
@@ -158,6 +164,7 @@ impl Header {
         {
             header.place(Field::Date, i)?;
         }
+        header.actions = ActionColumns::find(&header.names);
         if let Some(missing) = header.missing() {
             return Err(HeaderError::Missing {
                 missing,
@@ -199,6 +206,8 @@ impl Header {
             names,
             dates: Dates::IsoOrUs,
             dash_volume: false,
+            decimal_comma: false,
+            actions: ActionColumns::default(),
         }
     }
 
@@ -219,12 +228,15 @@ impl Header {
 
     /// `Field=column name` for each field found, for `--dry-run`.
     pub fn mapping(&self) -> String {
+        let actions = [
+            ("Dividend", self.actions.dividend),
+            ("Split", self.actions.split),
+        ];
         Field::ALL
             .iter()
-            .filter_map(|f| {
-                let i = self.column(*f)?;
-                Some(format!("{}={}", f.display_name(), self.names[i]))
-            })
+            .filter_map(|f| Some((f.display_name(), self.column(*f)?)))
+            .chain(actions.into_iter().filter_map(|(name, i)| Some((name, i?))))
+            .map(|(name, i)| format!("{name}={}", self.names[i]))
             .collect::<Vec<_>>()
             .join(", ")
     }

@@ -2,6 +2,7 @@
 //! sites' exports (`format/`), into `market.daily_prices` with its period tables and stored
 //! features. The file's transaction around it is the shared one of `load::job`.
 
+pub mod actions;
 pub mod encode;
 pub mod format;
 pub mod header;
@@ -20,7 +21,7 @@ use crate::load::input::{
     Sent, Stop, drain, dry_run_report, join, open_plain, refusal_message, send_chunks,
 };
 use crate::load::job::{
-    ErrorKind, Failure, FileKind, FileReport, Outcome, RunState, Settings, WriteContext,
+    ErrorKind, Failure, FileKind, FileReport, OnConflict, Outcome, Settings, WriteContext,
     interrupted, symbols_label,
 };
 use crate::load::values::BadRow;
@@ -46,17 +47,12 @@ impl FileKind for Daily {
         context: WriteContext<'_>,
         report: &mut FileReport,
     ) -> Result<Vec<BadRow>, Failure> {
-        let WriteContext {
-            settings,
-            aggregates,
-            run,
-        } = context;
         if file.symbol_per_row {
-            return write_grouped(tx, file, settings, aggregates, run, report).await;
+            return write_grouped(tx, file, context, report).await;
         }
         let (chunks, rx) = mpsc::channel::<Vec<u8>>(4);
-        let source = |mode| spawn_parser(file, settings, mode, chunks);
-        let done = write_symbol(tx, file, &file.symbol, source, rx, aggregates, run).await?;
+        let source = |mode| spawn_parser(file, context.settings, mode, chunks);
+        let done = write_symbol(tx, file, &file.symbol, source, rx, context).await?;
         report.take_parsed(&done.parsed);
         report.add_written(&done);
         Ok(done.parsed.rejected)
@@ -96,12 +92,10 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
 async fn write_grouped(
     tx: &mut PgConnection,
     file: &PriceFile,
-    settings: &Settings,
-    aggregates: Aggregates,
-    run: &RunState,
+    context: WriteContext<'_>,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
-    let (path, owned) = (file.path.clone(), settings.clone());
+    let (path, owned) = (file.path.clone(), context.settings.clone());
     let grouped = tokio::task::spawn_blocking(move || read_grouped(&path, &owned))
         .await
         .map_err(|e| Failure::any(file, e.into()))?
@@ -114,6 +108,7 @@ async fn write_grouped(
     report.symbol = symbols_label(grouped.symbols.keys());
     let Grouped {
         symbols,
+        mut actions,
         file: whole,
     } = grouped;
     if whole.rows != whole.accepted + whole.rejected.len() as u64 {
@@ -139,10 +134,15 @@ async fn write_grouped(
             kind: ErrorKind::Other,
         })?;
         let (chunks, rx) = mpsc::channel::<Vec<u8>>(4);
+        let symbol_actions = actions.remove(&symbol).unwrap_or_default();
         let source = move |mode: Mode| {
-            tokio::task::spawn_blocking(move || encode_rows(&rows, &mode, chunks))
+            tokio::task::spawn_blocking(move || {
+                let mut parsed = encode_rows(&rows, &mode, chunks)?;
+                parsed.actions = symbol_actions;
+                Ok(parsed)
+            })
         };
-        let done = write_symbol(tx, file, &symbol, source, rx, aggregates, run).await?;
+        let done = write_symbol(tx, file, &symbol, source, rx, context).await?;
         report.add_written(&done);
         sqlx::query("TRUNCATE pg_temp.stockdb_staging")
             .execute(&mut *tx)
@@ -157,6 +157,12 @@ struct Written {
     parsed: Parsed,
     inserted: u64,
     updated: u64,
+    /// Stored days left with other values (`--on-conflict keep`).
+    kept: u64,
+    /// Updated days another file had written last.
+    overwritten: u64,
+    /// Dividends and splits written.
+    actions: u64,
     in_table: u64,
 }
 
@@ -165,10 +171,13 @@ impl FileReport {
     fn add_written(&mut self, done: &Written) {
         self.inserted += done.inserted;
         self.updated += done.updated;
+        self.kept += done.kept;
+        self.overwritten += done.overwritten;
+        self.actions += done.actions;
         self.unchanged += done
             .parsed
             .accepted
-            .saturating_sub(done.inserted + done.updated);
+            .saturating_sub(done.inserted + done.updated + done.kept);
         self.in_table += done.in_table;
         self.check_passed = true;
     }
@@ -183,12 +192,17 @@ async fn write_symbol<F>(
     symbol: &str,
     source: F,
     mut rx: mpsc::Receiver<Vec<u8>>,
-    aggregates: Aggregates,
-    run: &RunState,
+    context: WriteContext<'_>,
 ) -> Result<Written, Failure>
 where
     F: FnOnce(Mode) -> tokio::task::JoinHandle<Result<Parsed, Stop>>,
 {
+    let WriteContext {
+        settings,
+        aggregates,
+        run,
+        run_id,
+    } = context;
     sqlx::query(include_str!("../sql/symbol_upsert.sql"))
         .bind(symbol)
         .bind(file.asset_class.map(|c| c.as_str()))
@@ -213,7 +227,10 @@ where
     let adj_known = is_new || adj_close_column(file);
 
     let mode = if is_new {
-        Mode::Direct(symbol.to_string())
+        Mode::Direct {
+            symbol: symbol.to_string(),
+            run_id,
+        }
     } else if appends(file, rows_before) {
         // Every row goes to staging and the upsert sorts new from unchanged.
         Mode::Changes(HashMap::new())
@@ -262,15 +279,23 @@ where
     };
     let copied = copy_in.finish().await.map_err(|e| Failure::db(file, e))?;
 
-    let (inserted, updated): (i64, i64) = if is_new {
-        (copied as i64, 0)
+    let kept_days = if is_new || copied == 0 || settings.on_conflict.updates() {
+        0
+    } else {
+        conflicts(&mut *tx, file, symbol, adj_known, settings.on_conflict).await?
+    };
+    let (inserted, updated, overwritten): (i64, i64, i64) = if is_new {
+        (copied as i64, 0, 0)
     } else if copied == 0 {
         // Every row was identical to the table's: nothing to merge.
-        (0, 0)
+        (0, 0, 0)
     } else {
         sqlx::query_as(include_str!("sql/merge.sql"))
             .bind(symbol)
             .bind(adj_known)
+            .bind(run_id)
+            .bind(file.path.display().to_string())
+            .bind(settings.on_conflict.updates())
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| Failure::db(file, e))?
@@ -292,6 +317,7 @@ where
         accepted: parsed.accepted,
         rejected: parsed.rejected.len() as u64,
         copied: copied + parsed.identical,
+        kept: kept_days,
     };
     if let Err(msg) = verify::check(counts, table) {
         let whose = if file.symbol_per_row {
@@ -308,6 +334,15 @@ where
             kind: ErrorKind::Other,
         });
     }
+    let actions = actions::write(
+        &mut *tx,
+        file,
+        symbol,
+        &parsed.actions,
+        settings.on_conflict,
+        run_id,
+    )
+    .await?;
     if let (Some(first), Some(last)) = (parsed.first_day, parsed.last_day) {
         sqlx::query(include_str!("sql/symbol_stats.sql"))
             .bind(symbol)
@@ -376,7 +411,79 @@ where
         parsed,
         inserted: inserted as u64,
         updated: updated as u64,
+        kept: kept_days,
+        overwritten: overwritten as u64,
+        actions,
         in_table,
+    })
+}
+
+/// The staged days already stored with other values, under `--on-conflict keep` or `error`:
+/// how many there are (kept as stored), or the refusal naming the first one.
+async fn conflicts(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    symbol: &str,
+    adj_known: bool,
+    on_conflict: OnConflict,
+) -> Result<u64, Failure> {
+    type Values = (f64, f64, f64, f64, Option<f64>, i64);
+    let row: Option<(NaiveDate, Values, Values, i64)> =
+        sqlx::query(include_str!("sql/conflicts.sql"))
+            .bind(symbol)
+            .bind(adj_known)
+            .try_map(|row: sqlx::postgres::PgRow| {
+                use sqlx::Row;
+                let values = |at: usize| -> sqlx::Result<Values> {
+                    Ok((
+                        row.try_get(at)?,
+                        row.try_get(at + 1)?,
+                        row.try_get(at + 2)?,
+                        row.try_get(at + 3)?,
+                        row.try_get(at + 4)?,
+                        row.try_get(at + 5)?,
+                    ))
+                };
+                Ok((row.try_get(0)?, values(1)?, values(7)?, row.try_get(13)?))
+            })
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| Failure::db(file, e))?;
+    let Some((day, stored, given, count)) = row else {
+        return Ok(0);
+    };
+    if on_conflict == OnConflict::Keep {
+        return Ok(count as u64);
+    }
+    let price = |v: f64| v.to_string();
+    let adj = |v: Option<f64>| v.map_or_else(|| "empty".to_string(), price);
+    let pairs = [
+        ("Open", price(stored.0), price(given.0)),
+        ("High", price(stored.1), price(given.1)),
+        ("Low", price(stored.2), price(given.2)),
+        ("Close", price(stored.3), price(given.3)),
+        ("Adj Close", adj(stored.4), adj(given.4)),
+        ("Volume", stored.5.to_string(), given.5.to_string()),
+    ];
+    let differences: Vec<String> = pairs
+        .iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(name, a, b)| format!("{name} stored {a}, file {b}"))
+        .collect();
+    let whose = if file.symbol_per_row {
+        format!("{symbol} ")
+    } else {
+        String::new()
+    };
+    Err(Failure {
+        outcome: Outcome::Refused,
+        message: format!(
+            "{}: {whose}{day} is already stored with other values ({}); {count} stored day(s) \
+             differ from the file and --on-conflict error refuses it (file refused, nothing loaded)",
+            file.path.display(),
+            differences.join(", ")
+        ),
+        kind: ErrorKind::Other,
     })
 }
 

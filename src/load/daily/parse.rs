@@ -4,16 +4,17 @@
 //! Everything here is synchronous and database-free, so it runs on a blocking thread beside
 //! the COPY stream and is unit-tested without a server.
 
+use super::actions::{self, Action};
 use super::format::{self, Layout};
 use super::header::{Field, Header, HeaderError};
 use crate::load::input::FileError;
 use crate::load::values::{
-    BadRow, ParseOptions, Problem, VolumeError, parse_day, parse_price, parse_volume,
+    BadRow, ParseOptions, Problem, VolumeError, decimal_comma, parse_day, parse_price, parse_volume,
 };
 use chrono::{Datelike, NaiveDate, Weekday};
 use csv::ByteRecord;
 use std::collections::{HashMap, VecDeque};
-use std::io::Read;
+use std::io::{Chain, Cursor, Read};
 
 /// One validated daily bar.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -151,8 +152,15 @@ pub fn parse_row(
                 },
             )
         })?;
+    // A decimal comma (European spreadsheets): `1.234,56` reads as `1234.56`.
+    let european = |value: &str| header.decimal_comma.then(|| decimal_comma(value)).flatten();
     let price = |field: Field, value: &str| -> Result<f64, (Option<usize>, Problem)> {
-        parse_price(value).ok_or_else(|| {
+        let parsed = if header.decimal_comma {
+            european(value).and_then(|v| parse_price(&v))
+        } else {
+            parse_price(value)
+        };
+        parsed.ok_or_else(|| {
             (
                 header.column(field),
                 Problem::NotANumber {
@@ -172,7 +180,11 @@ pub fn parse_row(
         None => None,
     };
     let volume_text = required(Field::Volume)?;
-    let volume = parse_volume(volume_text, header.dash_volume).map_err(|kind| {
+    let volume = match european(volume_text) {
+        Some(plain) => parse_volume(&plain, header.dash_volume),
+        None => parse_volume(volume_text, header.dash_volume),
+    };
+    let volume = volume.map_err(|kind| {
         let column = header.name(Field::Volume).to_string();
         let value = volume_text.to_string();
         let problem = match kind {
@@ -221,7 +233,7 @@ pub enum Item {
 
 /// Reads a price file row by row, keeping only what duplicate detection needs.
 pub struct PriceReader<R: Read> {
-    csv: csv::Reader<R>,
+    csv: csv::Reader<Replayed<R>>,
     layout: Layout,
     opts: ParseOptions,
     record: ByteRecord,
@@ -238,6 +250,8 @@ pub struct PriceReader<R: Read> {
     ready: VecDeque<(Item, String)>,
     /// The symbol of the last row handed out, in a file naming a symbol on each row.
     row_symbol: Option<String>,
+    /// The dividend or split of the row just handed out, if it records one.
+    action: Option<Action>,
     /// Line of the last record read (the header's at first).
     last_line: u64,
     /// Data rows read so far (the header excluded).
@@ -247,16 +261,71 @@ pub struct PriceReader<R: Read> {
 /// Records read ahead to recognise a format: yfinance has three header lines.
 const HEAD_RECORDS: usize = 4;
 
+/// Records read ahead in a `;`-separated file: a month of trading days has a day over 12,
+/// which tells `31/01/2023` (day first) from `01/31/2023`.
+const EUROPEAN_HEAD_RECORDS: usize = 400;
+
+/// A reader whose first bytes, read ahead, are given again before the rest.
+type Replayed<R> = Chain<Cursor<Vec<u8>>, R>;
+
+/// The file's first line (and whatever else the reads brought), and a reader that gives the
+/// whole file again: the delimiter is chosen before the CSV reader starts.
+fn first_line<R: Read>(mut reader: R) -> std::io::Result<(Vec<u8>, Replayed<R>)> {
+    let mut start = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !start.contains(&b'\n') && start.len() < 1 << 16 {
+        let n = match reader.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            break;
+        }
+        start.extend_from_slice(&buf[..n]);
+    }
+    let line_end = start
+        .iter()
+        .position(|b| *b == b'\n')
+        .unwrap_or(start.len());
+    let line = start[..line_end].to_vec();
+    Ok((line, Cursor::new(start).chain(reader)))
+}
+
+/// `;` when the header line has more semicolons than commas outside quotes (a spreadsheet in
+/// a European locale), else `,`.
+fn delimiter_of(line: &[u8]) -> u8 {
+    let (mut quoted, mut commas, mut semicolons) = (false, 0, 0);
+    for b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => commas += 1,
+            b';' if !quoted => semicolons += 1,
+            _ => {}
+        }
+    }
+    if semicolons > commas { b';' } else { b',' }
+}
+
 impl<R: Read> PriceReader<R> {
     /// Reads the first lines and recognises the format; fails when the file is empty or fits
     /// no format.
     pub fn new(reader: R, opts: ParseOptions) -> Result<Self, FileError> {
+        let (first_line, reader) = first_line(reader).map_err(FileError::Io)?;
+        let delimiter = delimiter_of(&first_line);
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(delimiter)
             .from_reader(reader);
+        // A European file's dates may need many rows to tell day-first from month-first.
+        let head_records = if delimiter == b';' {
+            EUROPEAN_HEAD_RECORDS
+        } else {
+            HEAD_RECORDS
+        };
         let mut head = Vec::new();
-        for _ in 0..HEAD_RECORDS {
+        for _ in 0..head_records {
             let mut record = ByteRecord::new();
             if !csv.read_byte_record(&mut record).map_err(csv_error)? {
                 break;
@@ -266,7 +335,16 @@ impl<R: Read> PriceReader<R> {
         if head.is_empty() {
             return Err(HeaderError::Empty.into());
         }
-        let layout = format::detect(&head)?;
+        let layout = format::detect(&head, delimiter)?;
+        if let Some(example) = &layout.ambiguous_dates
+            && opts.date_format.is_none()
+        {
+            return Err(HeaderError::Layout(format!(
+                "dates such as {example:?} read day-first and month-first alike, and none of the first {} rows tells which: pass --date-format '%d/%m/%Y' or '%m/%d/%Y'",
+                head.len() - 1
+            ))
+            .into());
+        }
         let last_line = match layout.header_rows {
             0 => 0,
             n => head[n - 1].position().map_or(n as u64, |p| p.line()),
@@ -289,6 +367,7 @@ impl<R: Read> PriceReader<R> {
             symbols: HashMap::new(),
             ready: VecDeque::new(),
             row_symbol: None,
+            action: None,
             last_line,
             rows: 0,
         })
@@ -314,6 +393,12 @@ impl<R: Read> PriceReader<R> {
     /// ([`Layout::symbol_per_row`]).
     pub fn row_symbol(&self) -> Option<&str> {
         self.row_symbol.as_deref()
+    }
+
+    /// The dividend or split recorded on the row just handed out (yfinance `Ticker.history()`
+    /// columns), if any.
+    pub fn action(&self) -> Option<Action> {
+        self.action
     }
 
     /// The next record, read ahead or from the file; false at the end.
@@ -363,6 +448,7 @@ impl<R: Read> PriceReader<R> {
         loop {
             if let Some((item, symbol)) = self.ready.pop_front() {
                 self.row_symbol = Some(symbol);
+                self.action = None;
                 return Ok(Some(item));
             }
             if !self.read_record()? {
@@ -402,14 +488,31 @@ impl<R: Read> PriceReader<R> {
                 self.row_symbol = Some(name);
             }
             let header = &self.layout.header;
-            return Ok(Some(judge(
+            let item = judge(
                 header,
                 &self.record,
                 &self.opts,
                 &mut self.seen,
                 line,
                 symbol,
-            )));
+            );
+            self.action = None;
+            if let Item::Row(row, _) = &item
+                && header.actions.any()
+            {
+                match actions::read(header, &self.record, row.day) {
+                    Ok(action) => self.action = action,
+                    Err((column, problem)) => {
+                        return Ok(Some(Item::Bad(bad_row(
+                            line,
+                            column,
+                            problem,
+                            &self.record,
+                        ))));
+                    }
+                }
+            }
+            return Ok(Some(item));
         }
     }
 

@@ -2,6 +2,7 @@
 //! to the server (a first load's rows, or only the changed ones), and what the stored
 //! features need of them.
 
+use super::actions::Action;
 use super::encode;
 use super::parse::{Item, PriceReader, Row};
 use crate::analytics::crosses::CrossFinder;
@@ -67,14 +68,17 @@ pub(super) struct Parsed {
     pub(super) crosses: CrossFinder,
     /// Their daily-return counts.
     pub(super) returns: ReturnCounter,
+    /// Dividends and splits on the accepted rows (a one-symbol file's).
+    pub(super) actions: Vec<Action>,
 }
 
 /// What the parse thread sends to the server.
 pub(super) enum Mode {
     /// `--dry-run`: staging tuples, thrown away.
     Validate,
-    /// A symbol's first load: rows of `market.daily_prices` for this symbol.
-    Direct(String),
+    /// A symbol's first load: rows of `market.daily_prices` for this symbol, written by the
+    /// load with this run id.
+    Direct { symbol: String, run_id: i64 },
     /// A re-load: staging tuples for the rows whose day is new or whose values differ from
     /// the table's (day → digest of the values already there).
     Changes(HashMap<NaiveDate, u64>),
@@ -137,12 +141,12 @@ impl Parsed {
             Mode::Validate => {
                 encode::encode_row(buf, row);
             }
-            Mode::Direct(symbol) => {
+            Mode::Direct { symbol, run_id } => {
                 let median = self
                     .medians
                     .push(row.day, row.adj_close.unwrap_or(row.close));
                 self.digests
-                    .push(encode::encode_row_of(buf, symbol, row, median));
+                    .push(encode::encode_row_of(buf, symbol, row, median, *run_id));
                 self.crosses.push(row.day, row.close);
                 self.returns
                     .push(row.day, row.adj_close.unwrap_or(row.close));
@@ -208,7 +212,10 @@ pub(super) fn parse_file(
     let mut chunks = Chunks::new(tx);
     while let Some(item) = file.rows.next_item().map_err(Stop::File)? {
         match item {
-            Item::Row(row, warnings) => parsed.accept(&row, warnings, mode, &mut chunks.buf),
+            Item::Row(row, warnings) => {
+                parsed.accept(&row, warnings, mode, &mut chunks.buf);
+                parsed.actions.extend(file.rows.action());
+            }
             Item::Bad(row) => parsed.reject(row, settings)?,
         }
         chunks.flush_full()?;
@@ -222,6 +229,8 @@ pub(super) fn parse_file(
 /// warning flags), and the file's counts, bad rows and digest in `file`.
 pub(super) struct Grouped {
     pub(super) symbols: BTreeMap<String, Vec<(Row, u8)>>,
+    /// Each symbol's dividends and splits.
+    pub(super) actions: BTreeMap<String, Vec<Action>>,
     pub(super) file: Parsed,
 }
 
@@ -231,10 +240,14 @@ pub(super) fn read_grouped(path: &Path, settings: &Settings) -> Result<Grouped, 
     let mut file = Opened::open(path, settings)?;
     let mut parsed = file.parsed(settings);
     let mut symbols: BTreeMap<String, Vec<(Row, u8)>> = BTreeMap::new();
+    let mut actions: BTreeMap<String, Vec<Action>> = BTreeMap::new();
     while let Some(item) = file.rows.next_item().map_err(Stop::File)? {
         match item {
             Item::Row(row, warnings) => {
                 let symbol = file.rows.row_symbol().unwrap_or_default();
+                if let Some(action) = file.rows.action() {
+                    actions.entry(symbol.to_string()).or_default().push(action);
+                }
                 match symbols.get_mut(symbol) {
                     Some(rows) => rows.push((row, warnings)),
                     None => {
@@ -249,6 +262,7 @@ pub(super) fn read_grouped(path: &Path, settings: &Settings) -> Result<Grouped, 
     file.close(&mut parsed)?;
     Ok(Grouped {
         symbols,
+        actions,
         file: parsed,
     })
 }

@@ -5,12 +5,17 @@ use super::parse::Bar;
 use crate::load::copy;
 
 /// Appends one intraday bar as a tuple of `market.intraday_bars` (symbol, resolution, ts,
-/// open, high, low, close, volume); `resolution` in microseconds.
-pub fn encode_bar(buf: &mut Vec<u8>, symbol: &str, resolution: i64, bar: &Bar) {
-    buf.extend_from_slice(&8i16.to_be_bytes());
+/// open, high, low, close, volume, load_run_id); `resolution` in microseconds. Returns the
+/// [`copy::digest`] of its values ([`put_bar_values`]).
+pub fn encode_bar(buf: &mut Vec<u8>, symbol: &str, resolution: i64, bar: &Bar, run_id: i64) -> u64 {
+    buf.extend_from_slice(&9i16.to_be_bytes());
     copy::put_text(buf, symbol);
     copy::put_interval(buf, resolution);
+    let values = buf.len();
     put_bar_values(buf, bar);
+    let digest = copy::digest(&buf[values..]);
+    copy::put_i64(buf, run_id);
+    digest
 }
 
 /// A bar's values (ts, open, high, low, close, volume) as binary COPY writes them: the part

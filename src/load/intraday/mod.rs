@@ -14,7 +14,8 @@ use super::input::{
     CHUNK, Sent, Stop, Watch, dry_run_report, join, open_hashed, refused, send_chunks,
 };
 use super::job::{
-    Failure, FileKind, FileReport, Outcome, RunState, Settings, WriteContext, interrupted,
+    ErrorKind, Failure, FileKind, FileReport, OnConflict, Outcome, Settings, WriteContext,
+    interrupted,
 };
 use super::values::BadRow;
 use super::verify::{self, FileCounts, TableCounts};
@@ -119,18 +120,20 @@ fn parse_bars(
         return Err(Stop::Cancelled);
     }
     // Then tells which bars the table has already (a re-load), to send only the others.
-    let Plan { known, rollups } = plan_rx.blocking_recv().map_err(|_| Stop::Cancelled)?;
-    // Where a tuple's values start: field count, symbol, resolution (see copy::encode_bar).
-    let values_offset = 2 + 4 + symbol.len() + 4 + 16;
+    let Plan {
+        known,
+        rollups,
+        run_id,
+    } = plan_rx.blocking_recv().map_err(|_| Stop::Cancelled)?;
     let mut buf = Vec::with_capacity(CHUNK + 256);
     buf.extend_from_slice(copy::HEADER);
     while let Some(item) = reader.next_item().map_err(Stop::from)? {
         match item {
             Item::Bar(bar, warned) => {
                 let start = buf.len();
-                encode::encode_bar(&mut buf, symbol, grid.resolution, &bar);
+                let digest = encode::encode_bar(&mut buf, symbol, grid.resolution, &bar, run_id);
                 if let Some(known) = &known
-                    && known.get(&bar.ts) == Some(&copy::digest(&buf[start + values_offset..]))
+                    && known.get(&bar.ts) == Some(&digest)
                 {
                     buf.truncate(start);
                     parsed.identical += 1;
@@ -180,6 +183,8 @@ fn parse_bars(
 struct Plan {
     known: Option<HashMap<i64, u64>>,
     rollups: bool,
+    /// The load's `market.load_runs` id, on every bar sent (provenance).
+    run_id: i64,
 }
 
 /// The parse thread's side of the conversation: its grid, then its [`Plan`].
@@ -230,12 +235,7 @@ impl FileKind for Intraday {
         context: WriteContext<'_>,
         report: &mut FileReport,
     ) -> Result<Vec<BadRow>, Failure> {
-        let WriteContext {
-            settings,
-            aggregates,
-            run,
-        } = context;
-        write(tx, file, settings, aggregates, run, report).await
+        write(tx, file, context, report).await
     }
 }
 
@@ -247,6 +247,7 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
     let _ = plan_tx.send(Plan {
         known: None,
         rollups: false,
+        run_id: 0,
     });
     let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
     let parse = spawn(file, settings, Channels { grid, plan, chunks });
@@ -261,11 +262,15 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
 async fn write(
     tx: &mut PgConnection,
     file: &PriceFile,
-    settings: &Settings,
-    aggregates: Aggregates,
-    run: &RunState,
+    context: WriteContext<'_>,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
+    let WriteContext {
+        settings,
+        aggregates,
+        run,
+        run_id,
+    } = context;
     let db = |e| Failure::db(file, e);
     sqlx::query(include_str!("../sql/symbol_upsert.sql"))
         .bind(&file.symbol)
@@ -326,11 +331,12 @@ async fn write(
     let _ = plan_tx.send(Plan {
         known,
         rollups: direct && aggregates == Aggregates::Tables,
+        run_id,
     });
     let copy_sql = if direct {
-        "COPY market.intraday_bars (symbol, resolution, ts, open, high, low, close, volume) FROM STDIN (FORMAT binary)"
+        "COPY market.intraday_bars (symbol, resolution, ts, open, high, low, close, volume, load_run_id) FROM STDIN (FORMAT binary)"
     } else {
-        "COPY pg_temp.stockdb_intraday_staging (symbol, resolution, ts, open, high, low, close, volume) FROM STDIN (FORMAT binary)"
+        "COPY pg_temp.stockdb_intraday_staging (symbol, resolution, ts, open, high, low, close, volume, load_run_id) FROM STDIN (FORMAT binary)"
     };
     let mut copy_in = tx.copy_in_raw(copy_sql).await.map_err(db)?;
     let sent = send_chunks(&mut copy_in, &mut rx, run).await;
@@ -364,27 +370,36 @@ async fn write(
         );
     }
 
-    let (inserted, updated, changed): (i64, i64, Option<(i64, i64)>) = if direct {
+    let kept = if direct || copied == 0 || settings.on_conflict.updates() {
+        0
+    } else {
+        conflicts(&mut *tx, file, resolution, settings.on_conflict).await?
+    };
+    type Merged = (i64, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let (inserted, updated, overwritten, changed) = if direct {
         let range = parsed.first.zip(parsed.last);
-        (copied as i64, 0, range)
+        (copied as i64, 0, 0, range)
     } else if copied == 0 {
         // Every bar was identical to the table's: nothing to merge.
-        (0, 0, None)
+        (0, 0, 0, None)
     } else {
-        let (ins, upd, from, to): (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
-            sqlx::query_as(include_str!("sql/merge.sql"))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
+        let (ins, upd, over, from, to): Merged = sqlx::query_as(include_str!("sql/merge.sql"))
+            .bind(&file.symbol)
+            .bind(resolution)
+            .bind(file.path.display().to_string())
+            .bind(settings.on_conflict.updates())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
         let micros = |t: DateTime<Utc>| t.timestamp_micros();
-        (ins, upd, from.map(micros).zip(to.map(micros)))
+        (ins, upd, over, from.map(micros).zip(to.map(micros)))
     };
     let table = if direct {
         direct_counts(&mut *tx, &file.symbol, resolution, &parsed)
             .await
             .map_err(db)?
     } else {
-        let (staged, matching, in_table): (i64, i64, i64) =
+        let (staged, matching, differing, in_table): (i64, i64, i64, i64) =
             sqlx::query_as(include_str!("sql/verify.sql"))
                 .bind(&file.symbol)
                 .bind(resolution)
@@ -407,6 +422,7 @@ async fn write(
         TableCounts {
             staged: staged as u64 + parsed.identical,
             matching: matching as u64 + parsed.identical,
+            kept: differing as u64,
             in_table: in_table as u64,
         }
     };
@@ -415,6 +431,7 @@ async fn write(
         accepted: parsed.accepted,
         rejected: parsed.rejected.len() as u64,
         copied: copied + parsed.identical,
+        kept,
     };
     if let Err(msg) = verify::check(counts, table) {
         return Err(Failure {
@@ -424,7 +441,7 @@ async fn write(
                 file.path.display(),
                 msg.replace("market.daily_prices", "market.intraday_bars")
             ),
-            kind: super::job::ErrorKind::Other,
+            kind: ErrorKind::Other,
         });
     }
     if direct && aggregates == Aggregates::Tables {
@@ -455,7 +472,11 @@ async fn write(
     }
     report.inserted = inserted as u64;
     report.updated = updated as u64;
-    report.unchanged = parsed.accepted.saturating_sub((inserted + updated) as u64);
+    report.kept = kept;
+    report.overwritten = overwritten as u64;
+    report.unchanged = parsed
+        .accepted
+        .saturating_sub((inserted + updated) as u64 + kept);
     report.in_table = table.in_table;
     report.check_passed = true;
     Ok(parsed.rejected)
@@ -516,6 +537,66 @@ async fn direct_counts(
     Ok(TableCounts {
         staged: count as u64,
         matching: if same || count == 0 { count as u64 } else { 0 },
+        kept: 0,
         in_table: count as u64,
+    })
+}
+
+/// The staged bars already stored with other values, under `--on-conflict keep` or `error`:
+/// how many there are (kept as stored), or the refusal naming the first one.
+async fn conflicts(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    resolution: sqlx::postgres::types::PgInterval,
+    on_conflict: OnConflict,
+) -> Result<u64, Failure> {
+    type Bar = (f64, f64, f64, f64, i64);
+    let row: Option<(DateTime<Utc>, Bar, Bar, i64)> =
+        sqlx::query(include_str!("sql/conflicts.sql"))
+            .bind(&file.symbol)
+            .bind(resolution)
+            .try_map(|row: sqlx::postgres::PgRow| {
+                use sqlx::Row;
+                let bar = |at: usize| -> sqlx::Result<Bar> {
+                    Ok((
+                        row.try_get(at)?,
+                        row.try_get(at + 1)?,
+                        row.try_get(at + 2)?,
+                        row.try_get(at + 3)?,
+                        row.try_get(at + 4)?,
+                    ))
+                };
+                Ok((row.try_get(0)?, bar(1)?, bar(6)?, row.try_get(11)?))
+            })
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| Failure::db(file, e))?;
+    let Some((ts, stored, given, count)) = row else {
+        return Ok(0);
+    };
+    if on_conflict == OnConflict::Keep {
+        return Ok(count as u64);
+    }
+    let pairs = [
+        ("open", stored.0.to_string(), given.0.to_string()),
+        ("high", stored.1.to_string(), given.1.to_string()),
+        ("low", stored.2.to_string(), given.2.to_string()),
+        ("close", stored.3.to_string(), given.3.to_string()),
+        ("volume", stored.4.to_string(), given.4.to_string()),
+    ];
+    let differences: Vec<String> = pairs
+        .iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(name, a, b)| format!("{name} stored {a}, file {b}"))
+        .collect();
+    Err(Failure {
+        outcome: Outcome::Refused,
+        message: format!(
+            "{}: the bar at {ts} is already stored with other values ({}); {count} stored bar(s) \
+             differ from the file and --on-conflict error refuses it (file refused, nothing loaded)",
+            file.path.display(),
+            differences.join(", ")
+        ),
+        kind: ErrorKind::Other,
     })
 }

@@ -20,7 +20,8 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_intraday_staging (
     high       double precision NOT NULL,
     low        double precision NOT NULL,
     close      double precision NOT NULL,
-    volume     bigint           NOT NULL
+    volume     bigint           NOT NULL,
+    load_run_id bigint          NOT NULL
 ) ON COMMIT DELETE ROWS;
 
 -- The same for a trade/quote event file: both record types in one stream, with the line each

@@ -3,6 +3,7 @@
 //! small module per source; each maps its layout onto the same daily record, so the
 //! transaction, sanity check and rejects stay shared (DESIGN.md §6).
 
+mod european;
 mod headerless;
 mod investing;
 mod named;
@@ -24,6 +25,8 @@ pub enum Source {
     Stooq,
     YFinance,
     Headerless,
+    /// `;`-separated, decimal commas, day-first dates: a spreadsheet in a European locale.
+    European,
 }
 
 /// A recognised file: its source, field positions and the columns checked on every row.
@@ -42,6 +45,9 @@ pub struct Layout {
     pub period_column: Option<usize>,
     /// Stooq's `<TIME>`: `000000` on every row of a daily file.
     pub time_column: Option<usize>,
+    /// A date of the first rows that reads day-first and month-first alike, when no date
+    /// there tells the order (`01/02/2023`): the file needs `--date-format`.
+    pub ambiguous_dates: Option<String>,
 }
 
 impl Layout {
@@ -55,6 +61,7 @@ impl Layout {
             symbol_column: None,
             period_column: None,
             time_column: None,
+            ambiguous_dates: None,
         }
     }
 
@@ -91,12 +98,19 @@ impl Layout {
                 "Alpha Vantage"
             }
             Source::Named if self.symbol_column.is_some() => "header with a symbol column",
+            Source::Named if self.header.actions.any() => {
+                "yfinance Ticker.history() (dividends and splits)"
+            }
             Source::Named => "Yahoo-style header",
             Source::Nasdaq => "Nasdaq.com",
             Source::Investing => "Investing.com",
             Source::Stooq => "Stooq",
             Source::YFinance => "yfinance",
             Source::Headerless => "headerless symbol-first rows",
+            Source::European if self.header.decimal_comma => {
+                "European spreadsheet (; separated, decimal comma)"
+            }
+            Source::European => "European spreadsheet (; separated)",
         }
     }
 }
@@ -107,8 +121,9 @@ type Head = [Vec<String>];
 /// A source's recogniser: `Ok(None)` when the file is not of that source.
 type Detect = fn(&Head) -> Result<Option<Layout>, HeaderError>;
 
-/// Recognises the format from the first lines (the header lines and the first rows).
-pub fn detect(records: &[ByteRecord]) -> Result<Layout, HeaderError> {
+/// Recognises the format from the first lines (the header lines and the first rows), read
+/// with `delimiter` (`;`: a European spreadsheet's file).
+pub fn detect(records: &[ByteRecord], delimiter: u8) -> Result<Layout, HeaderError> {
     let head: Vec<Vec<String>> = records
         .iter()
         .map(|r| {
@@ -124,6 +139,11 @@ pub fn detect(records: &[ByteRecord]) -> Result<Layout, HeaderError> {
         .collect();
     // What no format can read: UTF-16, bytes that are not UTF-8, another delimiter.
     let names = Header::names(&records[0])?;
+    if delimiter == b';' {
+        let layout = european::detect(&head)?;
+        refuse_intraday(&layout, &head)?;
+        return Ok(layout);
+    }
     let detectors: [Detect; 5] = [
         yfinance::detect,
         stooq::detect,

@@ -201,3 +201,42 @@ fn a_file_fitting_no_format_names_the_formats_tried() {
     assert!(e.contains("formats tried: Yahoo-style header"), "{e}");
     assert!(e.contains("Stooq"), "{e}");
 }
+
+#[test]
+fn european_files_read_like_the_us_file() {
+    let us = read("Date,Open,High,Low,Close,Adj Close,Volume\n2023-03-13,1234.5,1250,1220.25,1245.75,1240.1,1397057\n2023-03-14,1245.75,1260.1,1240,1255,1249.3,998877\n").2;
+    let (layout, _, de) = read(
+        "\u{feff}Date;Open;High;Low;Close;Adj Close;Volume\r\n13.03.2023;1.234,50;1.250,00;1.220,25;1.245,75;1.240,10;1.397.057\r\n14.03.2023;1.245,75;1.260,10;1.240,00;1.255,00;1.249,30;998.877\r\n",
+    );
+    assert_eq!(layout.source, Source::European);
+    assert_eq!(layout.header.dates, Dates::DayFirst);
+    assert!(layout.header.decimal_comma);
+    assert_eq!(de, us);
+    // French names, slashes (day first, as 13/03 says), no thousands dots.
+    let fr = read("Date;Ouverture;Plus haut;Plus bas;Clôture;Adj Close;Volume\n13/03/2023;1234,5;1250;1220,25;1245,75;1240,1;1397057\n14/03/2023;1245,75;1260,1;1240;1255;1249,3;998877\n").2;
+    assert_eq!(fr, us);
+    // `;` with decimal points (some tools write that) reads the same too.
+    let points = read(
+        "Date;Open;High;Low;Close;Adj Close;Volume\n2023-03-13;1234.5;1250;1220.25;1245.75;1240.1;1397057\n2023-03-14;1245.75;1260.1;1240;1255;1249.3;998877\n",
+    );
+    assert!(!points.0.header.decimal_comma);
+    assert_eq!(points.2, us);
+}
+
+#[test]
+fn european_slashed_dates_without_a_day_over_12_ask_for_a_format() {
+    let e =
+        refusal("Date;Open;High;Low;Close;Volume\n01/02/2023;1;2;1;2;10\n02/02/2023;1;2;1;2;10\n");
+    assert!(e.contains("read day-first and month-first alike"), "{e}");
+    // With --date-format the file reads.
+    let opts = ParseOptions {
+        date_format: Some("%d/%m/%Y".into()),
+        ..ParseOptions::default()
+    };
+    let text = "Date;Open;High;Low;Close;Volume\n01/02/2023;1;2;1;2;10\n";
+    let mut reader = PriceReader::new(text.as_bytes(), opts).unwrap();
+    match reader.next_item().unwrap() {
+        Some(Item::Row(row, _)) => assert_eq!(row.day, day("2023-02-01")),
+        other => panic!("{other:?}"),
+    }
+}

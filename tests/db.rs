@@ -363,3 +363,36 @@ async fn tcp_connections_have_nagle_off() {
         .await
         .unwrap();
 }
+
+/// Issue 24: `status` gives each time-series table's size, and on the tiers without a
+/// columnstore says why there is none.
+#[tokio::test]
+async fn status_shows_the_storage_of_each_table() {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/yahoo", "fixtures/kaggle", "-q"])
+        .expect_code(0);
+    let run = db.run(&["status"]);
+    run.expect_code(0);
+    let out = run.stdout();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("storage:  daily_prices"))
+        .unwrap_or_else(|| panic!("{}", run.describe()));
+    if db.has_timescaledb().await {
+        assert!(line.contains("columnstore"), "{line}");
+    } else {
+        assert!(
+            line.contains("no columnstore on the postgres tier"),
+            "{line}"
+        );
+    }
+    let json = db.run(&["status", "--format", "json"]);
+    json.expect_code(0);
+    let storage = json.json()["storage"].as_array().unwrap().clone();
+    let daily = storage
+        .iter()
+        .find(|t| t["name"] == "daily_prices")
+        .expect("daily_prices in storage");
+    assert!(daily["bytes"].as_i64().unwrap() > 0, "{daily}");
+    assert_eq!(storage.len(), 4, "{storage:?}");
+}

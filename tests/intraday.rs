@@ -590,3 +590,107 @@ async fn dry_run_says_what_each_intraday_file_is() {
         "{formats:?}"
     );
 }
+
+/// Issue 24: `-p fill=locf` gives one row per bar slot of the session, a slot without a bar
+/// carrying the last close forward with volume 0 (across days too); bars outside the session
+/// stay; without the parameter the bars come as stored.
+#[tokio::test]
+async fn gap_filling_gives_every_session_slot() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("GAPS_5min.csv");
+    std::fs::write(
+        &path,
+        "datetime,open,high,low,close,volume\n\
+         2024-11-01 09:30:00,10,11,9,10.5,100\n\
+         2024-11-01 09:35:00,10.5,11,10,10.7,50\n\
+         2024-11-01 09:50:00,10.7,11,10.2,10.4,70\n\
+         2024-11-01 15:55:00,10.4,10.6,10.3,10.5,20\n\
+         2024-11-01 16:05:00,10.5,10.5,10.5,10.5,5\n\
+         2024-11-04 09:40:00,10.6,10.8,10.5,10.8,30\n",
+    )
+    .unwrap();
+    db.run(&["load", path.to_str().unwrap(), "-q"])
+        .expect_code(0);
+    let plain = report(&db, &["intraday_bars", "--symbol", "GAPS"]);
+    assert_eq!(plain.len(), 6);
+    let rows = report(
+        &db,
+        &["intraday_bars", "--symbol", "GAPS", "-p", "fill=locf"],
+    );
+    // 78 five-minute slots from 09:30 to 15:55 on each of the two days, and the 16:05 bar.
+    assert_eq!(rows.len(), 2 * 78 + 1);
+    let at = |time: &str| {
+        rows.iter()
+            .find(|r| r["exchange_time"] == time)
+            .unwrap_or_else(|| panic!("no row at {time}"))
+    };
+    let ohlcv = |r: &J| {
+        (
+            r["open"].as_f64().unwrap(),
+            r["high"].as_f64().unwrap(),
+            r["low"].as_f64().unwrap(),
+            r["close"].as_f64().unwrap(),
+            r["volume"].as_i64().unwrap(),
+        )
+    };
+    assert_eq!(
+        ohlcv(at("2024-11-01T09:35:00")),
+        (10.5, 11.0, 10.0, 10.7, 50)
+    );
+    assert_eq!(
+        ohlcv(at("2024-11-01T09:40:00")),
+        (10.7, 10.7, 10.7, 10.7, 0)
+    );
+    assert_eq!(
+        ohlcv(at("2024-11-01T15:50:00")),
+        (10.4, 10.4, 10.4, 10.4, 0)
+    );
+    assert_eq!(ohlcv(at("2024-11-01T16:05:00")).4, 5);
+    // Monday before its first bar: Friday's last close.
+    assert_eq!(
+        ohlcv(at("2024-11-04T09:30:00")),
+        (10.5, 10.5, 10.5, 10.5, 0)
+    );
+    assert_eq!(ohlcv(at("2024-11-04T09:40:00")).4, 30);
+    assert_eq!(ohlcv(at("2024-11-04T15:55:00")).3, 10.8);
+    // Slots in order, each once.
+    let times: Vec<&str> = rows
+        .iter()
+        .map(|r| r["exchange_time"].as_str().unwrap())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(times, sorted);
+    // One day: its slots only, the first carrying the close before the range.
+    let monday = report(
+        &db,
+        &[
+            "intraday_bars",
+            "--symbol",
+            "GAPS",
+            "--from",
+            "2024-11-04",
+            "-p",
+            "fill=locf",
+        ],
+    );
+    assert_eq!(monday.len(), 78);
+    assert_eq!(monday[0]["close"].as_f64(), Some(10.5));
+    // Anything else than locf is refused.
+    let run = db.run(&[
+        "report",
+        "intraday_bars",
+        "--symbol",
+        "GAPS",
+        "-p",
+        "fill=zero",
+    ]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("fill must be locf, not zero"),
+        "{}",
+        run.describe()
+    );
+}

@@ -1487,3 +1487,41 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
     db.run(&["refresh", "-q"]).expect_code(0);
     assert_stored_features(&db, "stockdb refresh").await;
 }
+
+/// Issue 24: `latest`, every symbol's last bar and its change, equals a scan of the prices.
+#[tokio::test]
+async fn latest_gives_every_symbols_last_bar_and_change() {
+    let db = loaded().await;
+    let rows = report(&db, &["latest"]);
+    let mut conn = db.conn().await;
+    // The reference, computed the slow way: a window over every price.
+    let want: Vec<(String, String, f64, i64, Option<f64>)> = sqlx::query_as(
+        "SELECT symbol, day::text, close, volume, prev FROM (
+             SELECT symbol, day, close, volume,
+                    lag(close) OVER (PARTITION BY symbol ORDER BY day) AS prev,
+                    row_number() OVER (PARTITION BY symbol ORDER BY day DESC) AS n
+             FROM market.daily_prices) t
+         WHERE n = 1 ORDER BY symbol",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(want.len(), 4, "{want:?}");
+    assert_eq!(rows.len(), want.len());
+    for (r, (symbol, day, close, volume, prev)) in rows.iter().zip(&want) {
+        assert_eq!(r["symbol"], symbol.as_str());
+        assert_eq!(r["day"], day.as_str(), "{symbol}");
+        assert_eq!(f(&r["close"]), Some(*close), "{symbol}");
+        assert_eq!(r["volume"].as_i64(), Some(*volume), "{symbol}");
+        assert_eq!(f(&r["previous_close"]), *prev, "{symbol}");
+        if let Some(p) = prev {
+            let change = f(&r["change"]).unwrap();
+            assert!((change - (close - p)).abs() < 1e-9, "{symbol}");
+            let pct = f(&r["change_percent"]).unwrap();
+            assert!((pct - (close / p - 1.0) * 100.0).abs() < 1e-9, "{symbol}");
+        }
+    }
+    let one = report(&db, &["latest", "--symbol", "ACME"]);
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["symbol"], "ACME");
+}

@@ -336,6 +336,19 @@ async fn intraday_bars_carry_provenance_and_honour_on_conflict() {
     );
 }
 
+/// A symbol's rows of `market.corporate_actions`: (day, dividend, split ratio), by day.
+async fn actions_of(db: &TestDb, symbol: &str) -> Vec<(String, Option<f64>, Option<f64>)> {
+    let mut conn = db.conn().await;
+    sqlx::query_as(
+        "SELECT day::text, dividend, split_ratio FROM market.corporate_actions
+         WHERE symbol = $1 ORDER BY day",
+    )
+    .bind(symbol)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap()
+}
+
 /// The adjusted closes `market.adjusted_prices` gives a symbol, by day.
 async fn adjusted(db: &TestDb, symbol: &str) -> Vec<(String, f64, String, f64)> {
     let mut conn = db.conn().await;
@@ -373,14 +386,7 @@ async fn dividends_and_splits_load_with_the_prices_and_adjust_the_close() {
     let run = db.run(&["load", path, "--format", "json"]);
     run.expect_code(0);
     assert_eq!(only_file(&run.json())["actions"], 2, "{}", run.describe());
-    let mut conn = db.conn().await;
-    let actions: Vec<(String, Option<f64>, Option<f64>)> = sqlx::query_as(
-        "SELECT day::text, dividend, split_ratio FROM market.corporate_actions
-         WHERE symbol = 'YFHIST' ORDER BY day",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    let actions = actions_of(&db, "YFHIST").await;
     assert_eq!(
         actions,
         [
@@ -446,13 +452,7 @@ async fn dividends_and_splits_load_with_the_prices_and_adjust_the_close() {
     .unwrap();
     db.run(&["load", other.to_str().unwrap(), "-q"])
         .expect_code(0);
-    let actions: Vec<(String, Option<f64>, Option<f64>)> = sqlx::query_as(
-        "SELECT day::text, dividend, split_ratio FROM market.corporate_actions
-         WHERE symbol = 'YFHIST' ORDER BY day",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
+    let actions = actions_of(&db, "YFHIST").await;
     assert_eq!(
         actions,
         [

@@ -119,6 +119,8 @@ struct Status {
     intraday_stale_ranges: i64,
     /// Trade/quote events (`market.event_daily`).
     events: Events,
+    /// Each time-series table's size and columnstore figures (issue 24).
+    storage: Vec<db::columnstore::Storage>,
 }
 
 /// Trade and quote events in total.
@@ -161,6 +163,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let events: Events = sqlx::query_as(include_str!("sql/status_events.sql"))
         .fetch_one(&mut conn)
         .await?;
+    let storage = db::columnstore::storage(&mut conn, database.server.tier).await?;
     let status = Status {
         database: db::redact(&database.url),
         server: database.server,
@@ -176,6 +179,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         intraday_estimated_bars,
         intraday_stale_ranges,
         events,
+        storage,
     };
     match args.format {
         Format::Json => output::print(serde_json::to_string_pretty(&status)?)?,
@@ -202,6 +206,46 @@ fn estimate_check(rows: i64, estimate: Option<i64>) -> String {
             output::group(estimate.max(0) as u64)
         )
     }
+}
+
+/// One line per time-series table: its size and what the columnstore holds of it.
+fn storage_lines(s: &Status) -> String {
+    let mb = |bytes: i64| format!("{:.1} MB", bytes as f64 / 1_048_576.0);
+    let mut text = String::new();
+    for t in &s.storage {
+        let detail = if !t.columnstore {
+            match s.server.tier {
+                db::Tier::Timescale => {
+                    "columnstore off: stockdb does not convert chunks yet".to_string()
+                }
+                tier => format!(
+                    "no columnstore on the {tier} tier: it needs TimescaleDB's community license"
+                ),
+            }
+        } else {
+            let chunks = format!(
+                "columnstore: {} of {} chunks",
+                t.compressed_chunks.unwrap_or(0),
+                t.total_chunks.unwrap_or(0)
+            );
+            match (t.before_bytes, t.after_bytes, t.ratio()) {
+                (Some(before), Some(after), Some(ratio)) => {
+                    format!(
+                        "{chunks}, {} → {}, {ratio:.1}x smaller",
+                        mb(before),
+                        mb(after)
+                    )
+                }
+                _ => chunks,
+            }
+        };
+        text.push_str(&format!(
+            "storage:  {:<13} {:>10} ({detail})\n",
+            t.name,
+            mb(t.bytes)
+        ));
+    }
+    text
 }
 
 fn render(s: &Status) -> String {
@@ -254,6 +298,7 @@ fn render(s: &Status) -> String {
         output::group(e.quotes as u64),
         output::group(e.dropped as u64),
     ));
+    text.push_str(&storage_lines(s));
     let kind = match s.aggregates {
         crate::analytics::Aggregates::Continuous => {
             "continuous aggregates, refreshed after each load"

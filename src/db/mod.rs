@@ -2,6 +2,7 @@
 //! cluster, connection retry, server tier detection, and schema preparation.
 
 pub mod cluster;
+pub mod columnstore;
 pub mod nodelay;
 pub mod reader;
 pub mod tier;

@@ -420,6 +420,37 @@ impl Failure {
     }
 }
 
+/// The first staged row stored with other values (`2023-10-31`, `the bar at …`), its differing
+/// values (`Close stored 1.5, file 1.6`) and how many staged rows differ, as a kind's
+/// `conflicts.sql` reports them before its merge.
+pub type Conflicts = (String, Vec<String>, i64);
+
+/// What `--on-conflict` makes of the stored rows a file differs from: under `keep` how many
+/// stay as stored; under `error` the refusal naming the first one (`rows`: `day(s)`, `bar(s)`).
+pub fn on_conflict(
+    file: &PriceFile,
+    conflicts: Option<Conflicts>,
+    on_conflict: OnConflict,
+    rows: &str,
+) -> Result<u64, Failure> {
+    let Some((first, differences, count)) = conflicts else {
+        return Ok(0);
+    };
+    if on_conflict != OnConflict::Error {
+        return Ok(count as u64);
+    }
+    Err(Failure {
+        outcome: Outcome::Refused,
+        message: format!(
+            "{}: {first} is already stored with other values ({}); {count} stored {rows} \
+             differ from the file and --on-conflict error refuses it (file refused, nothing loaded)",
+            file.path.display(),
+            differences.join(", ")
+        ),
+        kind: ErrorKind::Other,
+    })
+}
+
 /// The transaction: the kind writes, success is recorded, commit.
 async fn write<K: FileKind>(
     kind: &K,

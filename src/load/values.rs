@@ -333,7 +333,11 @@ fn day_first(s: &str) -> Option<NaiveDate> {
 
 /// The three numbers of `a.b.yyyy` or `a/b/yyyy` (one or two digits, then four), in order.
 pub fn day_month_year(s: &str) -> Option<(u32, u32, i32)> {
-    let separator = if s.contains('.') { '.' } else { '/' };
+    three_numbers(s, if s.contains('.') { '.' } else { '/' })
+}
+
+/// The three numbers of `a<sep>b<sep>yyyy`: one or two digits, one or two, then four.
+fn three_numbers(s: &str, separator: char) -> Option<(u32, u32, i32)> {
     let mut parts = s.split(separator);
     let (a, b, y) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some()
@@ -353,29 +357,10 @@ pub fn day_month_year(s: &str) -> Option<(u32, u32, i32)> {
 /// A number written with a decimal comma (`1.234,56`, `-0,5`, `1234`) as Rust parses it
 /// (`1234.56`): dots are thousands separators and must group by three; None otherwise.
 pub fn decimal_comma(s: &str) -> Option<String> {
-    let (sign, body) = match s.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", s),
-    };
-    let (int, frac) = match body.split_once(',') {
-        Some((i, f)) => (i, Some(f)),
-        None => (body, None),
-    };
-    let groups: Vec<&str> = int.split('.').collect();
-    let well_formed = !groups[0].is_empty()
-        && (groups.len() == 1 || groups[0].len() <= 3)
-        && groups[1..].iter().all(|g| g.len() == 3)
-        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
-        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
-    if !well_formed {
-        return None;
+    match s.strip_prefix('-') {
+        Some(rest) => regroup("-", rest, '.', ','),
+        None => regroup("", s, '.', ','),
     }
-    let mut out = format!("{sign}{}", groups.concat());
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    Some(out)
 }
 
 /// ` 00:00:00`, `T00:00`, optionally with seconds' fractions and a UTC offset.
@@ -400,20 +385,8 @@ pub fn parse_date(s: &str, format: Option<&str>) -> Option<NaiveDate> {
                     digits(&b[8..10])?,
                 )?
             } else {
-                let mut parts = s.split('/');
-                let (m, d, y) = (parts.next()?, parts.next()?, parts.next()?);
-                if parts.next().is_some()
-                    || !(1..=2).contains(&m.len())
-                    || !(1..=2).contains(&d.len())
-                    || y.len() != 4
-                {
-                    return None;
-                }
-                NaiveDate::from_ymd_opt(
-                    digits(y.as_bytes())? as i32,
-                    digits(m.as_bytes())?,
-                    digits(d.as_bytes())?,
-                )?
+                let (m, d, y) = three_numbers(s, '/')?;
+                NaiveDate::from_ymd_opt(y, m, d)?
             }
         }
     };
@@ -448,17 +421,23 @@ fn plain_number(s: &str) -> Option<String> {
     };
     let dollar = rest.strip_prefix('$');
     let body = dollar.unwrap_or(rest);
-    let (int, frac) = match body.split_once('.') {
+    if dollar.is_none() && !body.contains(',') {
+        return None;
+    }
+    regroup(sign, body, ',', '.')
+}
+
+/// A number's digits with its thousands separators dropped (groups of three after a first
+/// group of one to three digits) and a `.` for its decimal mark, after `sign`; None when the
+/// groups or the digits are malformed.
+fn regroup(sign: &str, body: &str, thousands: char, decimal: char) -> Option<String> {
+    let (int, frac) = match body.split_once(decimal) {
         Some((i, f)) => (i, Some(f)),
         None => (body, None),
     };
-    let grouped = int.contains(',');
-    if dollar.is_none() && !grouped {
-        return None;
-    }
-    let groups: Vec<&str> = int.split(',').collect();
-    let well_formed = (!grouped || groups[0].len() <= 3)
-        && !groups[0].is_empty()
+    let groups: Vec<&str> = int.split(thousands).collect();
+    let well_formed = !groups[0].is_empty()
+        && (groups.len() == 1 || groups[0].len() <= 3)
         && groups[1..].iter().all(|g| g.len() == 3)
         && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
         && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));

@@ -6,42 +6,10 @@
 use super::header::Header;
 use crate::load::files::PriceFile;
 use crate::load::job::{ErrorKind, Failure, OnConflict, Outcome};
-use crate::load::values::{Problem, decimal_comma, normalize, parse_price};
+use crate::load::values::{Problem, decimal_comma, parse_price};
 use chrono::NaiveDate;
 use csv::ByteRecord;
 use sqlx::PgConnection;
-
-/// Header names of the dividend column, normalized.
-const DIVIDEND_NAMES: [&str; 2] = ["dividends", "dividend"];
-/// Header names of the split column, normalized.
-const SPLIT_NAMES: [&str; 4] = ["stocksplits", "stocksplit", "splits", "splitratio"];
-
-/// Where a file keeps its dividends and splits, if it has either column.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ActionColumns {
-    pub dividend: Option<usize>,
-    pub split: Option<usize>,
-}
-
-impl ActionColumns {
-    /// Finds the columns by name among a header's names.
-    pub fn find(names: &[String]) -> ActionColumns {
-        let at = |aliases: &[&str]| {
-            names
-                .iter()
-                .position(|n| aliases.contains(&normalize(n).as_str()))
-        };
-        ActionColumns {
-            dividend: at(&DIVIDEND_NAMES),
-            split: at(&SPLIT_NAMES),
-        }
-    }
-
-    /// True when the file has a dividend or a split column.
-    pub fn any(self) -> bool {
-        self.dividend.is_some() || self.split.is_some()
-    }
-}
 
 /// A dividend or a split (or both) on one day.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -188,22 +156,5 @@ mod tests {
         assert_eq!(split_ratio("1/10"), Some(0.1));
         assert_eq!(split_ratio("3:0"), None);
         assert_eq!(split_ratio("x"), None);
-    }
-
-    #[test]
-    fn columns_are_found_by_name() {
-        let names: Vec<String> =
-            "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits,Capital Gains"
-                .split(',')
-                .map(String::from)
-                .collect();
-        assert_eq!(
-            ActionColumns::find(&names),
-            ActionColumns {
-                dividend: Some(6),
-                split: Some(7)
-            }
-        );
-        assert!(!ActionColumns::find(&names[..6]).any());
     }
 }

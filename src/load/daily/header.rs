@@ -1,7 +1,6 @@
 //! A daily file's header: which column holds each field, how its dates are written, and
 //! why a header cannot be used.
 
-use super::actions::ActionColumns;
 use crate::load::values::parse_date;
 use crate::load::values::{Dates, normalize};
 use csv::ByteRecord;
@@ -264,6 +263,38 @@ impl Header {
     }
 }
 
+/// Header names of the dividend column, normalized.
+const DIVIDEND_NAMES: [&str; 2] = ["dividends", "dividend"];
+/// Header names of the split column, normalized.
+const SPLIT_NAMES: [&str; 4] = ["stocksplits", "stocksplit", "splits", "splitratio"];
+
+/// Where a file keeps its dividends and splits, if it has either column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionColumns {
+    pub dividend: Option<usize>,
+    pub split: Option<usize>,
+}
+
+impl ActionColumns {
+    /// Finds the columns by name among a header's names.
+    pub fn find(names: &[String]) -> ActionColumns {
+        let at = |aliases: &[&str]| {
+            names
+                .iter()
+                .position(|n| aliases.contains(&normalize(n).as_str()))
+        };
+        ActionColumns {
+            dividend: at(&DIVIDEND_NAMES),
+            split: at(&SPLIT_NAMES),
+        }
+    }
+
+    /// True when the file has a dividend or a split column.
+    pub fn any(self) -> bool {
+        self.dividend.is_some() || self.split.is_some()
+    }
+}
+
 impl From<HeaderError> for crate::load::input::FileError {
     fn from(e: HeaderError) -> Self {
         crate::load::input::FileError::Header(e.to_string())
@@ -294,5 +325,22 @@ mod tests {
         // Beside a Date column, Time is the time of day (an intraday file's), not a second date.
         let h = Header::map(names("Date,Time,Open,High,Low,Close,Volume")).unwrap();
         assert!(h.mapping().starts_with("Date=Date,"), "{}", h.mapping());
+    }
+
+    #[test]
+    fn columns_are_found_by_name() {
+        let names: Vec<String> =
+            "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits,Capital Gains"
+                .split(',')
+                .map(String::from)
+                .collect();
+        assert_eq!(
+            ActionColumns::find(&names),
+            ActionColumns {
+                dividend: Some(6),
+                split: Some(7)
+            }
+        );
+        assert!(!ActionColumns::find(&names[..6]).any());
     }
 }

@@ -21,8 +21,8 @@ use crate::load::input::{
     Sent, Stop, drain, dry_run_report, join, open_plain, refusal_message, send_chunks,
 };
 use crate::load::job::{
-    ErrorKind, Failure, FileKind, FileReport, OnConflict, Outcome, Settings, WriteContext,
-    interrupted, symbols_label,
+    self, Conflicts, ErrorKind, Failure, FileKind, FileReport, OnConflict, Outcome, Settings,
+    WriteContext, interrupted, symbols_label,
 };
 use crate::load::values::BadRow;
 use crate::load::verify::{self, FileCounts};
@@ -427,64 +427,18 @@ async fn conflicts(
     adj_known: bool,
     on_conflict: OnConflict,
 ) -> Result<u64, Failure> {
-    type Values = (f64, f64, f64, f64, Option<f64>, i64);
-    let row: Option<(NaiveDate, Values, Values, i64)> =
-        sqlx::query(include_str!("sql/conflicts.sql"))
-            .bind(symbol)
-            .bind(adj_known)
-            .try_map(|row: sqlx::postgres::PgRow| {
-                use sqlx::Row;
-                let values = |at: usize| -> sqlx::Result<Values> {
-                    Ok((
-                        row.try_get(at)?,
-                        row.try_get(at + 1)?,
-                        row.try_get(at + 2)?,
-                        row.try_get(at + 3)?,
-                        row.try_get(at + 4)?,
-                        row.try_get(at + 5)?,
-                    ))
-                };
-                Ok((row.try_get(0)?, values(1)?, values(7)?, row.try_get(13)?))
-            })
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| Failure::db(file, e))?;
-    let Some((day, stored, given, count)) = row else {
-        return Ok(0);
-    };
-    if on_conflict == OnConflict::Keep {
-        return Ok(count as u64);
-    }
-    let price = |v: f64| v.to_string();
-    let adj = |v: Option<f64>| v.map_or_else(|| "empty".to_string(), price);
-    let pairs = [
-        ("Open", price(stored.0), price(given.0)),
-        ("High", price(stored.1), price(given.1)),
-        ("Low", price(stored.2), price(given.2)),
-        ("Close", price(stored.3), price(given.3)),
-        ("Adj Close", adj(stored.4), adj(given.4)),
-        ("Volume", stored.5.to_string(), given.5.to_string()),
-    ];
-    let differences: Vec<String> = pairs
-        .iter()
-        .filter(|(_, a, b)| a != b)
-        .map(|(name, a, b)| format!("{name} stored {a}, file {b}"))
-        .collect();
-    let whose = if file.symbol_per_row {
-        format!("{symbol} ")
-    } else {
-        String::new()
-    };
-    Err(Failure {
-        outcome: Outcome::Refused,
-        message: format!(
-            "{}: {whose}{day} is already stored with other values ({}); {count} stored day(s) \
-             differ from the file and --on-conflict error refuses it (file refused, nothing loaded)",
-            file.path.display(),
-            differences.join(", ")
-        ),
-        kind: ErrorKind::Other,
-    })
+    let found: Option<Conflicts> = sqlx::query_as(include_str!("sql/conflicts.sql"))
+        .bind(symbol)
+        .bind(adj_known)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    // A file naming a symbol on each row says which symbol's day it is.
+    let found = found.map(|(day, values, count)| match file.symbol_per_row {
+        true => (format!("{symbol} {day}"), values, count),
+        false => (day, values, count),
+    });
+    job::on_conflict(file, found, on_conflict, "day(s)")
 }
 
 /// A new symbol's crosses and return counts, as its rows streamed in.

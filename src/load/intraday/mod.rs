@@ -14,8 +14,8 @@ use super::input::{
     CHUNK, Sent, Stop, Watch, dry_run_report, join, open_hashed, refused, send_chunks,
 };
 use super::job::{
-    ErrorKind, Failure, FileKind, FileReport, OnConflict, Outcome, Settings, WriteContext,
-    interrupted,
+    Conflicts, ErrorKind, Failure, FileKind, FileReport, OnConflict, Outcome, Settings,
+    WriteContext, interrupted,
 };
 use super::values::BadRow;
 use super::verify::{self, FileCounts, TableCounts};
@@ -550,53 +550,11 @@ async fn conflicts(
     resolution: sqlx::postgres::types::PgInterval,
     on_conflict: OnConflict,
 ) -> Result<u64, Failure> {
-    type Bar = (f64, f64, f64, f64, i64);
-    let row: Option<(DateTime<Utc>, Bar, Bar, i64)> =
-        sqlx::query(include_str!("sql/conflicts.sql"))
-            .bind(&file.symbol)
-            .bind(resolution)
-            .try_map(|row: sqlx::postgres::PgRow| {
-                use sqlx::Row;
-                let bar = |at: usize| -> sqlx::Result<Bar> {
-                    Ok((
-                        row.try_get(at)?,
-                        row.try_get(at + 1)?,
-                        row.try_get(at + 2)?,
-                        row.try_get(at + 3)?,
-                        row.try_get(at + 4)?,
-                    ))
-                };
-                Ok((row.try_get(0)?, bar(1)?, bar(6)?, row.try_get(11)?))
-            })
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| Failure::db(file, e))?;
-    let Some((ts, stored, given, count)) = row else {
-        return Ok(0);
-    };
-    if on_conflict == OnConflict::Keep {
-        return Ok(count as u64);
-    }
-    let pairs = [
-        ("open", stored.0.to_string(), given.0.to_string()),
-        ("high", stored.1.to_string(), given.1.to_string()),
-        ("low", stored.2.to_string(), given.2.to_string()),
-        ("close", stored.3.to_string(), given.3.to_string()),
-        ("volume", stored.4.to_string(), given.4.to_string()),
-    ];
-    let differences: Vec<String> = pairs
-        .iter()
-        .filter(|(_, a, b)| a != b)
-        .map(|(name, a, b)| format!("{name} stored {a}, file {b}"))
-        .collect();
-    Err(Failure {
-        outcome: Outcome::Refused,
-        message: format!(
-            "{}: the bar at {ts} is already stored with other values ({}); {count} stored bar(s) \
-             differ from the file and --on-conflict error refuses it (file refused, nothing loaded)",
-            file.path.display(),
-            differences.join(", ")
-        ),
-        kind: ErrorKind::Other,
-    })
+    let found: Option<Conflicts> = sqlx::query_as(include_str!("sql/conflicts.sql"))
+        .bind(&file.symbol)
+        .bind(resolution)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    super::job::on_conflict(file, found, on_conflict, "bar(s)")
 }

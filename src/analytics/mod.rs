@@ -221,6 +221,10 @@ const CONTINUOUS: [(&str, periods::Period); 4] = [
     ("market_agg.yearly", periods::Period::Year),
 ];
 
+/// stockdb's refresh lock: its own refreshes hold it shared, the scheduled job
+/// (`market.refresh_changed`, migrations/V15) exclusively.
+pub const REFRESH_LOCK: i64 = 6704158923406787073;
+
 /// Connections refreshing at the same time.
 const REFRESH_CONNECTIONS: usize = 2;
 
@@ -258,6 +262,13 @@ async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) ->
         sqlx::query("SET work_mem = '64MB'")
             .execute(&mut *conn)
             .await?;
+        // Shared with the other worker and other loaders; the scheduled job
+        // (market.refresh_changed) takes it exclusively, so the two never overlap. Released
+        // when the worker is done, or with the connection when the command ends.
+        sqlx::query("SELECT pg_advisory_lock_shared($1)")
+            .bind(REFRESH_LOCK)
+            .execute(&mut *conn)
+            .await?;
         loop {
             // The lock is never held across an await; poisoning needs a panic inside it.
             let next = plan.lock().expect("plan lock").next();
@@ -270,6 +281,10 @@ async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) ->
                 Next::Wait => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
                 Next::Finished => {
                     sqlx::query("RESET work_mem").execute(&mut *conn).await?;
+                    sqlx::query("SELECT pg_advisory_unlock_shared($1)")
+                        .bind(REFRESH_LOCK)
+                        .execute(&mut *conn)
+                        .await?;
                     return Ok::<(), anyhow::Error>(());
                 }
             }
@@ -543,12 +558,13 @@ pub async fn refresh(
     Ok(Some((from, to)))
 }
 
-/// `stockdb refresh --schedule`: TimescaleDB refresh policies on every continuous aggregate,
-/// so rows written by other tools reach the aggregates without any stockdb command (replacing
-/// any earlier schedule); `None` removes them. Policies refresh what TimescaleDB recorded as
-/// invalidated; stockdb's own refreshes and the policies wait for each other.
+/// `stockdb refresh --schedule`: a TimescaleDB job running stockdb's own exact refresh
+/// (`market.refresh_changed`, migrations/V15) this often, so rows written by other tools reach
+/// every level without any stockdb command; `None` removes it. TimescaleDB's refresh policies
+/// (which earlier versions added, and which 2.28 can leave a month, quarter or year stale) are
+/// removed either way.
 pub async fn schedule(conn: &mut PgConnection, every: Option<&str>) -> Result<()> {
-    // Checked before any policy is removed, so a bad interval changes nothing.
+    // Checked before anything is removed, so a bad interval changes nothing.
     if let Some(every) = every {
         let positive: bool = sqlx::query_scalar("SELECT $1::interval > interval '0'")
             .bind(every)
@@ -570,17 +586,20 @@ pub async fn schedule(conn: &mut PgConnection, every: Option<&str>) -> Result<()
             .execute(&mut *conn)
             .await
             .with_context(|| format!("removing the refresh policy of {name}"))?;
-        if let Some(every) = every {
-            sqlx::query(
-                "SELECT add_continuous_aggregate_policy($1::regclass, start_offset => NULL, \
-                 end_offset => NULL, schedule_interval => $2::interval)",
-            )
-            .bind(name)
+    }
+    sqlx::query(
+        "SELECT delete_job(job_id) FROM timescaledb_information.jobs \
+         WHERE proc_schema = 'market' AND proc_name = 'refresh_changed'",
+    )
+    .execute(&mut *conn)
+    .await
+    .context("removing the scheduled refresh")?;
+    if let Some(every) = every {
+        sqlx::query("SELECT add_job('market.refresh_changed', $1::interval)")
             .bind(every)
             .execute(&mut *conn)
             .await
-            .with_context(|| format!("adding a refresh policy every {every} to {name}"))?;
-        }
+            .with_context(|| format!("scheduling the refresh every {every}"))?;
     }
     Ok(())
 }

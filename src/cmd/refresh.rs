@@ -18,14 +18,15 @@ use std::time::Instant;
 #[command(after_long_help = "Examples:
   stockdb refresh
   stockdb refresh --from 2020-01-01 --to 2020-12-31
-  stockdb refresh --schedule 1h     # TimescaleDB refreshes them every hour from now on
-  stockdb refresh --unschedule")]
+  stockdb refresh --schedule 1h     # an exact refresh every hour, whoever wrote the prices
+  stockdb refresh --schedule off    # or --unschedule")]
 pub struct Args {
-    /// Timescale tier: add TimescaleDB refresh policies running this often (e.g. 1h, 15 minutes),
-    /// so rows written by other tools reach the aggregates with no stockdb command.
+    /// Timescale tier: schedule stockdb's exact refresh this often (e.g. 1h, 15 minutes; `off`
+    /// removes it): a TimescaleDB job that force-refreshes the buckets holding days any writer
+    /// changed, so rows written by other tools reach every level with no stockdb command.
     #[arg(long, value_name = "INTERVAL", conflicts_with = "unschedule")]
     pub schedule: Option<String>,
-    /// Timescale tier: remove the refresh policies.
+    /// Timescale tier: remove the scheduled refresh (as `--schedule off`).
     #[arg(long)]
     pub unschedule: bool,
     /// First day of the range (default: the first loaded day).
@@ -37,7 +38,15 @@ pub struct Args {
 }
 
 /// Refreshes and says what.
-pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
+pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
+    if args
+        .schedule
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("off"))
+    {
+        args.schedule = None;
+        args.unschedule = true;
+    }
     let database = db::open(&global.db.location()).await?;
     if args.schedule.is_some() || args.unschedule {
         anyhow::ensure!(
@@ -51,10 +60,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         if !global.quiet {
             match &args.schedule {
                 Some(every) => println!(
-                    "TimescaleDB refreshes the {} aggregates every {every}",
+                    "stockdb's exact refresh of the {} aggregates runs every {every} (TimescaleDB job market.refresh_changed)",
                     analytics::PERIODS.len()
                 ),
-                None => println!("refresh policies removed"),
+                None => println!("scheduled refresh removed"),
             }
         }
         return Ok(());

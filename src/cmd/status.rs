@@ -324,8 +324,8 @@ fn render(s: &Status) -> String {
                     .unwrap_or_else(|| "never".into()),
                 f.policy
                     .as_ref()
-                    .map(|p| format!("policy every {p}"))
-                    .unwrap_or_else(|| "no policy".into())
+                    .map(|p| format!("scheduled every {p}"))
+                    .unwrap_or_else(|| "not scheduled".into())
             );
         }
         text.push_str(&format!(

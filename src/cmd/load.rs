@@ -58,7 +58,8 @@ pub struct Args {
     pub timezone: Option<chrono_tz::Tz>,
     /// Days (and bars) already stored with other values: the file's values replace them
     /// (update), stay as stored and are counted as kept (keep), or refuse the file, naming the
-    /// first such day and both values (error).
+    /// first such day and both values (error). For daily and intraday bars and dividends and
+    /// splits; trade and quote events always keep each event's latest arrival.
     #[arg(long, value_enum, default_value_t = ConflictArg::Update, value_name = "WHAT")]
     pub on_conflict: ConflictArg,
     /// Parse and validate everything, and show each file's format, columns, dates, symbol and days; connect to no database, write no table.

@@ -55,6 +55,7 @@ impl DatabaseArgs {
 pub enum Command {
     Load(crate::cmd::load::Args),
     Report(crate::cmd::report::Args),
+    Chart(crate::cmd::chart::Args),
     Refresh(crate::cmd::refresh::Args),
     Migrate(crate::cmd::migrate::Args),
     Status(crate::cmd::status::Args),

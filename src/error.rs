@@ -27,9 +27,18 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
 
 /// True when the error is only a closed stdout (`stockdb status | head`), which is not a failure.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
     err.chain().any(|cause| {
-        cause
+        // The CSV and JSON writers wrap the io error in their own types.
+        let csv_io = cause
+            .downcast_ref::<csv::Error>()
+            .is_some_and(|e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe));
+        let json_io = cause
+            .downcast_ref::<serde_json::Error>()
+            .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe));
+        let io = cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|io| io.kind() == BrokenPipe);
+        io || csv_io || json_io
     })
 }

@@ -2,6 +2,7 @@
 //! query them with SQL. `run` is the whole program; `main.rs` only maps its outcome to an exit code.
 
 pub mod analytics;
+pub mod chart;
 pub mod cli;
 pub mod cmd;
 pub mod db;
@@ -36,6 +37,7 @@ fn init_tracing(global: &cli::GlobalArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
+        .with_ansi(output::stderr_colours())
+        .event_format(output::Labelled)
         .try_init();
 }

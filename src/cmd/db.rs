@@ -35,12 +35,12 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     match args.action {
         Action::Start => {
             let url = db::start_local_cluster(&global.db.location()).await?;
-            println!("{url}");
+            crate::outln!("{url}");
         }
         Action::Stop => {
             let stopped = tokio::task::spawn_blocking(move || cluster.stop()).await??;
             if !global.quiet {
-                println!("{}", if stopped { "stopped" } else { "not running" });
+                crate::outln!("{}", if stopped { "stopped" } else { "not running" });
             }
         }
         Action::Status => {
@@ -50,10 +50,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
                 State::Stopped => "stopped",
                 State::Running => "running",
             };
-            println!("cluster:     {state_text}");
-            println!("home:        {}", global.db.home.display());
-            println!("binaries:    {}", cluster.bindir().display());
-            println!(
+            crate::outln!("cluster:     {state_text}");
+            crate::outln!("home:        {}", global.db.home.display());
+            crate::outln!("binaries:    {}", cluster.bindir().display());
+            crate::outln!(
                 "timescaledb: {}",
                 if cluster.timescaledb_installed() {
                     "installed (preloaded)"
@@ -62,11 +62,11 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
                 }
             );
             if state != State::NotInitialized {
-                println!("url:         {}", cluster.url()?);
-                println!("log:         {}", cluster.log_file().display());
+                crate::outln!("url:         {}", cluster.url()?);
+                crate::outln!("log:         {}", cluster.log_file().display());
             }
             if global.db.database_url.is_some() {
-                println!(
+                crate::outln!(
                     "note:        DATABASE_URL is set, so other commands use that database, not this cluster"
                 );
             }
@@ -75,7 +75,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
             if cluster.state()? == State::NotInitialized {
                 anyhow::bail!("the local cluster is not initialized; run `stockdb db start`");
             }
-            println!("{}", cluster.url()?);
+            crate::outln!("{}", cluster.url()?);
         }
     }
     Ok(())

@@ -43,15 +43,20 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         dry_run: false,
         progress: !global.no_progress && !global.quiet,
     };
+    let view = super::load::View {
+        roots: request.paths.clone(),
+        every_file: global.verbose > 0,
+        width: crate::output::width(),
+    };
     let summary = load::run(&global.db.location(), request).await?;
-    super::load::report(&summary, Format::Table, global.quiet)?;
+    super::load::report(&summary, Format::Table, global.quiet, &view)?;
     let status = super::status::Args {
         symbols: 20,
         loads: 0,
         format: Format::Table,
         schema: false,
     };
-    println!();
+    crate::outln!("");
     super::status::run(global, status).await?;
     // The headline reports, as a user would run them.
     for (title, name, symbol, from) in [
@@ -86,7 +91,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
             None,
         ),
     ] {
-        println!(
+        crate::outln!(
             "\n{title} (stockdb report {name}{}{}):",
             symbol.map(|s| format!(" --symbol {s}")).unwrap_or_default(),
             from.map(|f| format!(" --from {f}")).unwrap_or_default()

@@ -60,7 +60,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     })
     .await??;
     if !global.quiet {
-        println!(
+        crate::outln!(
             "wrote {} files, {} rows under {}",
             output::group(g.files as u64),
             output::group(g.rows),

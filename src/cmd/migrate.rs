@@ -16,19 +16,19 @@ pub async fn run(global: &GlobalArgs, _args: Args) -> Result<()> {
     let database = db::open(&global.db.location()).await?;
     if !global.quiet {
         if database.applied.is_empty() {
-            println!(
+            crate::outln!(
                 "schema is up to date ({} migrations)",
                 crate::migrate::known().len()
             );
         } else {
             for name in &database.applied {
-                println!("applied {name}");
+                crate::outln!("applied {name}");
             }
         }
-        println!("server tier: {}", database.server.tier);
+        crate::outln!("server tier: {}", database.server.tier);
     }
     if let Some(note) = &database.server.note {
-        eprintln!("note: {note}");
+        crate::output::note(note);
     }
     Ok(())
 }

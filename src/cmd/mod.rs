@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its clap `Args` and one `run` function.
 
+pub mod chart;
 pub mod db;
 pub mod demo;
 pub mod generate;
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate::run(&global, args).await,
         Command::Status(args) => status::run(&global, args).await,
         Command::Report(args) => report::run(&global, args).await,
+        Command::Chart(args) => chart::run(&global, args).await,
         Command::Refresh(args) => refresh::run(&global, args).await,
         Command::GrantReader(args) => reader::grant(&global, args).await,
         Command::RevokeReader(args) => reader::revoke(&global, args).await,

@@ -65,7 +65,7 @@ pub async fn grant(global: &GlobalArgs, args: GrantArgs) -> Result<()> {
             Some(_) => "127.0.0.1".to_string(),
             None => opts.get_host().to_string(),
         };
-        println!(
+        crate::outln!(
             "{} read-only role {}.\nConnect your BI tool with:\n  host:     {host}\n  port:     {}\n  database: {}\n  user:     {}\n  password: (the one you gave{})\n  schema:   market",
             if created { "created" } else { "updated" },
             args.name,
@@ -86,7 +86,7 @@ pub async fn revoke(global: &GlobalArgs, args: RevokeArgs) -> Result<()> {
     let (_, mut conn) = db::open_connected(&global.db.location()).await?;
     reader::revoke(&mut conn, &args.name).await?;
     if !global.quiet {
-        println!("revoked and dropped role {}", args.name);
+        crate::outln!("revoked and dropped role {}", args.name);
     }
     Ok(())
 }

@@ -59,11 +59,11 @@ pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
         analytics::schedule(&mut conn, args.schedule.as_deref()).await?;
         if !global.quiet {
             match &args.schedule {
-                Some(every) => println!(
+                Some(every) => crate::outln!(
                     "stockdb's exact refresh of the {} aggregates runs every {every} (TimescaleDB job market.refresh_changed)",
                     analytics::PERIODS.len()
                 ),
-                None => println!("scheduled refresh removed"),
+                None => crate::outln!("scheduled refresh removed"),
             }
         }
         return Ok(());
@@ -76,7 +76,7 @@ pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
     let intraday = Instant::now();
     analytics::intraday::refresh_all(&pool, database.aggregates).await?;
     if !global.quiet {
-        println!(
+        crate::outln!(
             "refreshed the {} intraday roll-ups in {:.2} s",
             analytics::intraday::LEVELS.len(),
             intraday.elapsed().as_secs_f64()
@@ -84,12 +84,12 @@ pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
     }
     if !global.quiet {
         match range {
-            Some((from, to)) => println!(
+            Some((from, to)) => crate::outln!(
                 "refreshed {} aggregates from {from} to {to} in {:.2} s",
                 analytics::PERIODS.len(),
                 started.elapsed().as_secs_f64()
             ),
-            None => println!("nothing to refresh: no prices loaded"),
+            None => crate::outln!("nothing to refresh: no prices loaded"),
         }
     }
     Ok(())

@@ -83,7 +83,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     }
     let (_, mut conn) = db::open_connected(&global.db.location()).await?;
     if let Some(warning) = analytics::staleness_warning(&mut conn).await? {
-        eprintln!("warning: {warning}");
+        output::warning(warning);
     }
     let started = std::time::Instant::now();
     let ms = |t: std::time::Instant| (t - started).as_secs_f64() * 1000.0;
@@ -97,21 +97,21 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         if args.timing {
             let first = first.map_or("none".to_string(), |t| format!("{:.3} ms", ms(t)));
             let all = ms(std::time::Instant::now());
-            eprintln!(
+            output::plain(format_args!(
                 "query: first row {first}, all {rows} rows {all:.3} ms (printed as they came)"
-            );
+            ));
         }
         return Ok(());
     }
     let result = run::run(&mut conn, &report, given).await?;
     if args.timing {
-        eprintln!(
+        output::plain(format_args!(
             "query: {:.3} ms, {} rows",
             ms(std::time::Instant::now()),
             result.rows.len()
-        );
+        ));
     }
-    output::print(render::render(&result, args.format)?)?;
+    output::print(render::render(&result, args.format, output::width())?)?;
     Ok(())
 }
 
@@ -126,10 +126,8 @@ fn list(reports: &[Report]) -> Result<()> {
         ]);
     }
     // Wrap the long descriptions; without a terminal to measure, assume 120 columns.
-    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-    if t.width().is_none() {
-        t.set_width(120);
-    }
+    let width = output::width().unwrap_or(120);
+    output::fit_keeping(&mut t, Some(width), &["description", "parameters"]);
     output::print(t)?;
     Ok(())
 }

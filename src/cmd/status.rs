@@ -67,9 +67,10 @@ async fn schema(conn: &mut sqlx::PgConnection, format: Format) -> Result<()> {
             Cell::new(&r.comment),
         ]);
     }
-    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-    if t.width().is_none() {
-        t.set_width(140);
+    match output::width() {
+        Some(w) => output::fit_keeping(&mut t, Some(w), &["comment"]),
+        // Pipes get the comments wrapped at a fixed width, as before terminals were measured.
+        None => output::fit_keeping(&mut t, Some(140), &["comment"]),
     }
     Ok(output::print(t)?)
 }
@@ -183,7 +184,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     };
     match args.format {
         Format::Json => output::print(serde_json::to_string_pretty(&status)?)?,
-        Format::Table => output::print(render(&status))?,
+        Format::Table => output::print(render(&status, output::width()))?,
     }
     Ok(())
 }
@@ -248,7 +249,7 @@ fn storage_lines(s: &Status) -> String {
     text
 }
 
-fn render(s: &Status) -> String {
+fn render(s: &Status, width: Option<u16>) -> String {
     let mut text = format!(
         "database: {}\nserver:   PostgreSQL {}\ntier:     {}{}\n",
         s.database,
@@ -339,6 +340,9 @@ fn render(s: &Status) -> String {
                 .unwrap_or_else(|| "-".into())
         ));
     }
+    if let Some(w) = width {
+        text = output::wrap(&text, w as usize) + "\n";
+    }
     if !s.by_symbol.is_empty() {
         let mut t = output::table(["symbol", "class", "rows", "first day", "last day"]);
         for r in &s.by_symbol {
@@ -350,6 +354,7 @@ fn render(s: &Status) -> String {
                 Cell::new(r.last_day),
             ]);
         }
+        output::fit_keeping(&mut t, width, &[]);
         text.push_str(&format!("\n{t}\n"));
     }
     if !s.recent_loads.is_empty() {
@@ -390,6 +395,7 @@ fn render(s: &Status) -> String {
                 Cell::new(error),
             ]);
         }
+        output::fit_keeping(&mut t, width, &["file", "error"]);
         text.push_str(&format!("\nrecent loads:\n{t}"));
     }
     text.trim_end().to_string()

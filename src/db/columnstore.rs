@@ -1,6 +1,7 @@
 //! What the time-series tables hold on disk, with TimescaleDB's columnstore figures where a
-//! table has it on (issue 24). stockdb does not turn the columnstore on yet (README, "Not
-//! finished yet"): a table a user converted shows its ratio; elsewhere the line says why not.
+//! table has it on (issue 24). stockdb does not turn the columnstore on yet
+//! (docs/not-finished.md): a table a user converted shows its ratio; elsewhere the line says
+//! why not.
 
 use super::Tier;
 use anyhow::Result;

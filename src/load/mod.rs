@@ -180,8 +180,8 @@ pub async fn run(location: &Location, req: Request) -> Result<Summary> {
             && run_state.connection_lost()
         {
             // The committed files' ranges stay in market.stale_ranges: status and reports say so.
-            eprintln!(
-                "note: the aggregates were not refreshed because the connection was lost; run `stockdb refresh` once the server is back"
+            crate::output::note(
+                "the aggregates were not refreshed because the connection was lost; run `stockdb refresh` once the server is back",
             );
         } else if database.aggregates == crate::analytics::Aggregates::Continuous {
             let refreshed = async {
@@ -228,8 +228,8 @@ fn interrupt_watch() -> tokio::sync::watch::Receiver<bool> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
-                "interrupted: finishing no new files, rolling back the ones in flight (Ctrl-C again to quit at once)"
+            crate::output::warning(
+                "interrupted: finishing no new files, rolling back the ones in flight (Ctrl-C again to quit at once)",
             );
             let _ = tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {

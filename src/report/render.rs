@@ -28,10 +28,10 @@ impl ReportFormat {
     }
 }
 
-/// Renders the result in the format.
-pub fn render(rs: &ResultSet, format: ReportFormat) -> anyhow::Result<String> {
+/// Renders the result in the format; a table fits `width` columns when given (a terminal).
+pub fn render(rs: &ResultSet, format: ReportFormat, width: Option<u16>) -> anyhow::Result<String> {
     Ok(match format {
-        ReportFormat::Table => table(rs),
+        ReportFormat::Table => table(rs, width),
         ReportFormat::Csv => csv(rs)?,
         ReportFormat::Json => json(rs)?,
         ReportFormat::Markdown => markdown(rs),
@@ -74,26 +74,79 @@ fn readable(column: &str, v: &Value) -> String {
     }
 }
 
-fn table(rs: &ResultSet) -> String {
+/// A table for people. On a terminal too narrow for it, the headers wrap at their
+/// underscores; if it is still too wide, each row is printed as a block of `column │ value`
+/// lines (psql's expanded display), so that no value is ever cut in two.
+fn table(rs: &ResultSet, width: Option<u16>) -> String {
     if rs.columns.is_empty() {
         return "(no rows)".to_string();
     }
-    let mut t = output::table(rs.columns.iter());
-    for row in &rs.rows {
-        t.add_row(rs.columns.iter().zip(row).map(|(c, v)| {
-            let cell = Cell::new(readable(c, v));
-            if is_number(v) {
-                cell.set_alignment(CellAlignment::Right)
-            } else {
-                cell
-            }
-        }));
+    let cells: Vec<Vec<Cell>> = rs
+        .rows
+        .iter()
+        .map(|row| {
+            rs.columns
+                .iter()
+                .zip(row)
+                .map(|(c, v)| {
+                    let cell = Cell::new(readable(c, v));
+                    if is_number(v) {
+                        cell.set_alignment(CellAlignment::Right)
+                    } else {
+                        cell
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let build = |header: Vec<String>| {
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .set_header(header);
+        for row in &cells {
+            t.add_row(row.clone());
+        }
+        t
+    };
+    let mut t = build(rs.columns.clone());
+    if let Some(w) = width
+        && output::natural_width(&t) > w
+    {
+        t = build(rs.columns.iter().map(|c| c.replace('_', " ")).collect());
+        if output::natural_width_wrapped(&t) > w {
+            return expanded(rs, w);
+        }
+        output::fit_keeping(&mut t, Some(w), &[]);
     }
     if rs.rows.is_empty() {
         return format!("{t}\n(no rows)");
     }
     let n = rs.rows.len();
     format!("{t}\n({n} row{})", if n == 1 { "" } else { "s" })
+}
+
+/// Each row as a block of `column │ value` lines under a `─[ row N ]─` rule.
+fn expanded(rs: &ResultSet, width: u16) -> String {
+    let name_width = rs
+        .columns
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (i, row) in rs.rows.iter().enumerate() {
+        let title = format!("─[ row {} ]", i + 1);
+        let rule = (width as usize)
+            .saturating_sub(title.chars().count())
+            .min(40);
+        out.push_str(&format!("{title}{}\n", "─".repeat(rule)));
+        for (c, v) in rs.columns.iter().zip(row) {
+            out.push_str(&format!("{c:<name_width$} │ {}\n", readable(c, v)));
+        }
+    }
+    let n = rs.rows.len();
+    out.push_str(&format!("({n} row{})", if n == 1 { "" } else { "s" }));
+    out
 }
 
 fn csv(rs: &ResultSet) -> anyhow::Result<String> {
@@ -286,10 +339,31 @@ mod tests {
 
     #[test]
     fn table_rounds_prices_and_groups_volumes() {
-        let t = table(&rs());
+        let t = table(&rs(), None);
         assert!(t.contains("101.1235"), "{t}");
         assert!(t.contains("23,586,001"), "{t}");
         assert!(t.ends_with("(1 row)"), "{t}");
+    }
+
+    #[test]
+    fn tables_fit_the_terminal_without_cutting_a_value() {
+        let wide = table(&rs(), None);
+        let longest = wide.lines().map(|l| l.chars().count()).max().unwrap();
+        // Narrower than the table: headers wrap at underscores, values stay whole.
+        let narrower = table(&rs(), Some(longest as u16 - 4));
+        assert!(
+            narrower.lines().all(|l| l.chars().count() <= longest - 4),
+            "{narrower}"
+        );
+        assert!(
+            narrower.contains("23,586,001") && narrower.contains("101.1235"),
+            "{narrower}"
+        );
+        // Far too narrow for any table: one block per row.
+        let blocks = table(&rs(), Some(30));
+        assert!(blocks.lines().all(|l| l.chars().count() <= 30), "{blocks}");
+        assert!(blocks.contains("avg_volume │ 23,586,001"), "{blocks}");
+        assert!(blocks.ends_with("(1 row)"), "{blocks}");
     }
 
     #[test]

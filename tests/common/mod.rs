@@ -167,6 +167,8 @@ pub fn run_with(args: &[&str], env: &[(&str, &str)], dir: &Path) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stockdb"));
     cmd.args(args).arg("--no-progress").current_dir(dir);
     cmd.env_remove("DATABASE_URL");
+    // Tables fit COLUMNS when it is set; tests read them unwrapped, as a pipe gets them.
+    cmd.env_remove("COLUMNS");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -1,15 +1,18 @@
-//! `stockdb load PATH...`: load price CSVs, one verified transaction per file.
+//! `stockdb load PATH...`: load price CSVs, one verified transaction per file. The summary
+//! printed afterwards is in `summary.rs`.
+
+mod summary;
 
 use super::Format;
 use crate::cli::GlobalArgs;
 use crate::error::Failure;
-use crate::load::job::{OnConflict, Outcome, Settings};
+use crate::load::job::{OnConflict, Settings};
 use crate::load::values::ParseOptions;
 use crate::load::{self, Request, Summary};
-use crate::output::{self, count};
+use crate::output;
 use anyhow::Result;
-use comfy_table::Cell;
 use std::path::PathBuf;
+pub use summary::View;
 
 /// Load daily OHLCV files (Yahoo, Kaggle trees, Alpha Vantage, Nasdaq.com, Investing.com, Stooq, yfinance, headerless rows) into market.daily_prices, and intraday bar files (Alpha Vantage intraday, yfinance 1-minute, a datetime column) into market.intraday_bars, and exchange trade/quote event files (Spark CSV, JSON lines, the sectioned sample) into market.trades and market.quotes.
 ///
@@ -113,24 +116,29 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         dry_run: args.dry_run,
         progress: !global.no_progress && !global.quiet,
     };
+    let view = View {
+        roots: request.paths.clone(),
+        every_file: global.verbose > 0,
+        width: output::width(),
+    };
     let summary = load::run(&global.db.location(), request).await?;
-    report(&summary, args.format, global.quiet)
+    report(&summary, args.format, global.quiet, &view)
 }
 
 /// Prints the summary (stdout) and the errors (stderr); turns failures into the exit code.
-pub fn report(summary: &Summary, format: Format, quiet: bool) -> Result<()> {
+pub fn report(summary: &Summary, format: Format, quiet: bool, view: &View) -> Result<()> {
     match format {
         Format::Json => output::print(serde_json::to_string_pretty(summary)?)?,
-        Format::Table if !quiet => output::print(render(summary))?,
+        Format::Table if !quiet => output::print(summary::render(summary, view))?,
         Format::Table => {}
     }
     for file in &summary.files {
         if let Some(error) = &file.error {
-            eprintln!("error: {error}");
+            output::error(error);
         }
     }
     if let Some(e) = &summary.refresh_error {
-        eprintln!("error: {e}");
+        output::error(e);
     }
     let t = &summary.totals;
     if t.interrupted > 0 {
@@ -154,179 +162,6 @@ pub fn report(summary: &Summary, format: Format, quiet: bool) -> Result<()> {
         anyhow::bail!("the aggregates are stale");
     }
     Ok(())
-}
-
-/// `--dry-run`: what each file was read as, and what it holds.
-fn render_dry_run(summary: &Summary) -> comfy_table::Table {
-    let mut table = output::table([
-        "file",
-        "format",
-        "symbol",
-        "columns",
-        "dates",
-        "rows",
-        "accepted",
-        "rejected",
-        "first day",
-        "last day",
-        "check",
-    ]);
-    for f in &summary.files {
-        let ok = f.outcome == Outcome::Validated;
-        let text = |v: &Option<String>| Cell::new(v.as_deref().unwrap_or(""));
-        let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-        let n = |v: u64| if ok { count(v) } else { Cell::new("") };
-        table.add_row(vec![
-            Cell::new(f.path.display()),
-            text(&f.format),
-            Cell::new(&f.symbol),
-            text(&f.columns),
-            text(&f.dates),
-            n(f.rows_in_file),
-            n(f.accepted),
-            n(f.rejected),
-            Cell::new(day(f.first_day)),
-            Cell::new(day(f.last_day)),
-            Cell::new(if ok { "✓ dry run" } else { "✗ refused" }),
-        ]);
-    }
-    table
-}
-
-fn render(summary: &Summary) -> String {
-    if summary.dry_run {
-        return render_text(summary, render_dry_run(summary));
-    }
-    let mut table = output::table([
-        "file",
-        "symbol",
-        "first day",
-        "last day",
-        "rows",
-        "accepted",
-        "rejected",
-        "warnings",
-        "inserted",
-        "updated",
-        "unchanged",
-        "in table",
-        "check",
-    ]);
-    for f in &summary.files {
-        let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
-        let (check, loaded) = match f.outcome {
-            Outcome::Loaded => ("✓", true),
-            Outcome::Validated => ("✓ dry run", false),
-            Outcome::Refused => ("✗ refused", false),
-            Outcome::RolledBack => ("✗ rolled back", false),
-            Outcome::Failed => ("✗ failed", false),
-            Outcome::Interrupted => ("✗ interrupted", false),
-        };
-        let ok = matches!(f.outcome, Outcome::Loaded | Outcome::Validated);
-        let n = |v: u64, show: bool| if show { count(v) } else { Cell::new("") };
-        table.add_row(vec![
-            Cell::new(f.path.display()),
-            Cell::new(&f.symbol),
-            Cell::new(day(f.first_day)),
-            Cell::new(day(f.last_day)),
-            n(f.rows_in_file, ok),
-            n(f.accepted, ok),
-            n(f.rejected, ok),
-            n(f.warnings, ok),
-            n(f.inserted, loaded),
-            n(f.updated, loaded),
-            n(f.unchanged, loaded),
-            n(f.in_table, loaded),
-            Cell::new(check),
-        ]);
-    }
-    render_text(summary, table)
-}
-
-/// The table and the totals below it.
-fn render_text(summary: &Summary, table: comfy_table::Table) -> String {
-    let t = &summary.totals;
-    let mut text = table.to_string();
-    let what = if summary.dry_run {
-        "validated"
-    } else {
-        "loaded"
-    };
-    text.push_str(&format!(
-        "\n{} files: {} {what}, {} refused, {} rolled back, {} failed{}.\n",
-        t.files,
-        t.loaded,
-        t.refused,
-        t.rolled_back,
-        t.failed,
-        if t.interrupted > 0 {
-            format!(", {} interrupted", t.interrupted)
-        } else {
-            String::new()
-        }
-    ));
-    text.push_str(&format!(
-        "rows: {} in files, {} accepted, {} rejected, {} with warnings",
-        output::group(t.rows_in_file),
-        output::group(t.accepted),
-        output::group(t.rejected),
-        output::group(t.warnings),
-    ));
-    if !summary.dry_run {
-        text.push_str(&format!(
-            "; {} inserted, {} updated, {} unchanged",
-            output::group(t.inserted),
-            output::group(t.updated),
-            output::group(t.unchanged)
-        ));
-        if t.kept > 0 {
-            text.push_str(&format!(
-                ", {} kept as stored (--on-conflict keep)",
-                output::group(t.kept)
-            ));
-        }
-        if t.actions > 0 {
-            text.push_str(&format!(
-                "; {} dividends and splits",
-                output::group(t.actions)
-            ));
-        }
-    }
-    text.push_str(&format!(
-        ".\n{:.2} s, {} rows/s",
-        summary.elapsed_seconds,
-        output::group(t.rows_per_second as u64)
-    ));
-    if summary.symbols_listed > 0 {
-        text.push_str(&format!(
-            "; {} symbols from the listing",
-            output::group(summary.symbols_listed)
-        ));
-    }
-    if let Some(server) = &summary.server {
-        text.push_str(&format!("; server tier {}", server.tier));
-    }
-    // A second source replacing a first one's values is worth a line of its own (issue 23).
-    for f in summary.files.iter().filter(|f| f.overwritten > 0) {
-        text.push_str(&format!(
-            ".\nnote: {} changed {} day(s) that another file had written (see market.daily_prices.load_run_id; --on-conflict keep leaves them)",
-            f.path.display(),
-            output::group(f.overwritten)
-        ));
-    }
-    let rejects: Vec<_> = summary
-        .files
-        .iter()
-        .filter_map(|f| f.rejects_file.as_ref())
-        .collect();
-    if !rejects.is_empty() {
-        text.push_str(&format!(
-            ".\nskipped rows are in {} rejects file(s), e.g. {}",
-            rejects.len(),
-            rejects[0].display()
-        ));
-    }
-    text
 }
 
 /// A tz database name such as `America/New_York` or `Europe/London`.

@@ -222,9 +222,17 @@ pub fn plain(message: impl std::fmt::Display) {
 
 /// The label styled, then the message. A closed stderr is ignored: the message had nowhere to
 /// go, and the exit code still tells. anstream drops the colour where it does not belong.
+/// On a terminal the message is wrapped to its width at spaces, like the summaries.
 fn labelled(style: Style, label: &str, message: impl std::fmt::Display) {
+    let mut text = format!("{label}: {message}");
+    if std::io::stderr().is_terminal()
+        && let Some((w, _)) = terminal_size::terminal_size_of(std::io::stderr())
+    {
+        text = wrap(&text, usize::from(w.0).max(20));
+    }
+    let rest = &text[label.len() + 1..];
     let mut err = anstream::stderr().lock();
-    let _ = writeln!(err, "{style}{label}:{style:#} {message}");
+    let _ = writeln!(err, "{style}{label}:{style:#}{rest}");
 }
 
 /// A right-aligned cell with thousands separators.

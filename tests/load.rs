@@ -711,7 +711,8 @@ async fn table_summary_shows_counts_and_checks() {
     let row = out.lines().find(|l| l.contains("ALFA.csv")).unwrap();
     let cells: Vec<&str> = row.split('┆').map(str::trim).collect();
     assert_eq!(cells[1], "ALFA");
-    assert_eq!(cells[4], "300");
+    assert_eq!(cells[3], "300");
+    assert_eq!(cells[4], "300 new");
 }
 
 /// Issue 10: every format fixture loads with no flags, under the symbol it names, and every

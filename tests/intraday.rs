@@ -444,6 +444,71 @@ async fn reloading_changes_nothing_and_a_correction_reaches_the_rollups() {
     assert_eq!((friday.open, friday.bars), (405.0, 193));
 }
 
+/// Issue 24: another writer's UPDATE and INSERT of bars reach every roll-up level through
+/// stockdb's scheduled job (`refresh --schedule`), which force-refreshes the New York days
+/// holding them (TimescaleDB 2.28's unforced refresh can skip a window's last bucket).
+#[tokio::test]
+async fn another_writers_bars_reach_the_rollups_through_the_scheduled_job() {
+    let db = fresh_db().await;
+    load_json(&db, &["fixtures/intraday"]);
+    let continuous = db
+        .count("SELECT count(*) FROM pg_class WHERE relname = 'intraday_5min_rollup' AND relkind = 'v'")
+        .await;
+    if continuous == 0 {
+        common::skip(
+            "another_writers_bars_reach_the_rollups_through_the_scheduled_job",
+            "no continuous aggregates on this tier (the roll-ups are tables written by each load)",
+        );
+        return;
+    }
+    db.run(&["refresh", "--schedule", "1h"]).expect_code(0);
+    let job_id = db
+        .count("SELECT job_id::bigint FROM timescaledb_information.jobs WHERE proc_schema = 'market' AND proc_name = 'refresh_changed'")
+        .await;
+    let mut conn = db.conn().await;
+    // The same change as the corrected file above, made by another writer in SQL: the last
+    // bar of Friday gets close = low and volume 777, and a 03:55 bar is added.
+    sqlx::raw_sql(
+        "UPDATE market.intraday_bars SET close = low, volume = 777
+         WHERE symbol = 'MSFT' AND resolution = '5 minutes'
+           AND ts = '2024-03-08 19:55:00 America/New_York';
+         INSERT INTO market.intraday_bars (symbol, resolution, ts, open, high, low, close, volume)
+         VALUES ('MSFT', '5 minutes', '2024-03-08 03:55:00 America/New_York', 405.0, 405.1, 404.9, 405.05, 12)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let friday_bars = "SELECT bars FROM market.intraday_daily WHERE symbol = 'MSFT' AND bucket = '2024-03-08' AND source_resolution = '5 minutes'";
+    assert_eq!(db.count(friday_bars).await, 192, "not refreshed yet");
+    // What TimescaleDB's scheduler runs, run now (simple protocol: the job commits).
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CALL run_job({job_id})")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut bars = fixture_bars();
+    for b in bars.iter_mut().filter(|b| {
+        b.symbol == "MSFT"
+            && b.resolution == 300
+            && b.ts == new_york("2024-03-08 19:55:00", "%Y-%m-%d %H:%M:%S")
+    }) {
+        b.close = b.low;
+        b.volume = 777;
+    }
+    bars.push(Bar {
+        symbol: "MSFT",
+        resolution: 300,
+        ts: new_york("2024-03-08 03:55:00", "%Y-%m-%d %H:%M:%S"),
+        open: 405.0,
+        high: 405.1,
+        low: 404.9,
+        close: 405.05,
+        volume: 12,
+    });
+    assert_rollups(&db, &bars).await;
+    assert_eq!(db.count(friday_bars).await, 193);
+    db.run(&["refresh", "--schedule", "off"]).expect_code(0);
+}
+
 fn report(db: &TestDb, args: &[&str]) -> Vec<J> {
     let mut full = vec!["report"];
     full.extend_from_slice(args);

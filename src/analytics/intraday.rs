@@ -131,7 +131,18 @@ async fn refresh_levels(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -
     futures_util::stream::iter(windows(from, to, 2))
         .map(|window| async move {
             let mut conn = pool.acquire().await?;
-            refresh_window(&mut conn, window).await
+            // Shared with stockdb's other refreshes; the scheduled job (market.refresh_changed,
+            // migrations/V16) takes it exclusively, so the two never refresh at once.
+            sqlx::query("SELECT pg_advisory_lock_shared($1)")
+                .bind(super::REFRESH_LOCK)
+                .execute(&mut *conn)
+                .await?;
+            let refreshed = refresh_window(&mut conn, window).await;
+            sqlx::query("SELECT pg_advisory_unlock_shared($1)")
+                .bind(super::REFRESH_LOCK)
+                .execute(&mut *conn)
+                .await?;
+            refreshed
         })
         .buffer_unordered(2)
         .try_collect::<()>()

@@ -225,7 +225,7 @@ const CONTINUOUS: [(&str, periods::Period); 4] = [
 ];
 
 /// stockdb's refresh lock: its own refreshes hold it shared, the scheduled job
-/// (`market.refresh_changed`, migrations/V15) exclusively.
+/// (`market.refresh_changed`, migrations/V15 and V16) exclusively.
 pub const REFRESH_LOCK: i64 = 6704158923406787073;
 
 /// Connections refreshing at the same time.

@@ -742,3 +742,163 @@ async fn a_serialization_failure_is_retried_as_a_whole_new_attempt() {
         300
     );
 }
+
+/// A copy of every file under `from` (a daily tree or intraday files) with the header and
+/// the lines `keep` accepts of its data lines (index, count): parts of the same downloads.
+fn part_of(from: &Path, to: &Path, keep: fn(usize, usize) -> bool) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            part_of(&path, &target, keep);
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        // Header lines: up to the first that starts with a digit (yfinance writes three).
+        let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let rows = all
+            .iter()
+            .position(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+            .unwrap_or(all.len());
+        let header = all[..rows].join("\n");
+        let data: Vec<&str> = all[rows..].to_vec();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        // The listing and files too short to split stay whole.
+        let kept: Vec<&str> = if name.starts_with("symbols_valid_meta") || data.len() < 10 {
+            data
+        } else {
+            let n = data.len();
+            data.into_iter()
+                .enumerate()
+                .filter(|(i, _)| keep(*i, n))
+                .map(|(_, l)| l)
+                .collect()
+        };
+        std::fs::write(&target, format!("{header}\n{}\n", kept.join("\n"))).unwrap();
+    }
+}
+
+/// What every loader-written relation holds, row by row, without the columns that name which
+/// load wrote a row or when (those depend on who came last), sorted by the rows' text values.
+async fn derived_rows(
+    db: &TestDb,
+) -> Vec<(String, Vec<serde_json::Map<String, serde_json::Value>>)> {
+    let mut conn = db.conn().await;
+    let mut out = Vec::new();
+    for relation in [
+        "daily_prices",
+        "symbol_stats",
+        "moving_average_crosses",
+        "daily_return_counts",
+        "weekly_prices",
+        "monthly_prices",
+        "quarterly_prices",
+        "yearly_prices",
+        "intraday_bars",
+        "intraday_5min",
+        "intraday_15min",
+        "intraday_hourly",
+        "intraday_daily",
+    ] {
+        let sql = format!(
+            "SELECT (to_jsonb(r) - 'load_run_id' - 'counted_at')::text FROM market.{relation} r"
+        );
+        let texts: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        let mut rows: Vec<serde_json::Map<String, serde_json::Value>> = texts
+            .iter()
+            .map(|t| serde_json::from_str(t).unwrap())
+            .collect();
+        let key = |r: &serde_json::Map<String, serde_json::Value>| {
+            r.values()
+                .filter(|v| !v.is_number())
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        rows.sort_by_key(key);
+        out.push((relation.to_string(), rows));
+    }
+    out
+}
+
+/// The same rows with the same values; numbers within 1e-9 relative (the aggregates sum
+/// doubles in the order the rows happen to lie on disk, which two runs need not share).
+fn assert_same_rows(
+    got: &[(String, Vec<serde_json::Map<String, serde_json::Value>>)],
+    want: &[(String, Vec<serde_json::Map<String, serde_json::Value>>)],
+) {
+    for ((relation, g), (_, w)) in got.iter().zip(want) {
+        assert_eq!(g.len(), w.len(), "{relation}: row count");
+        for (a, b) in g.iter().zip(w) {
+            assert_eq!(a.len(), b.len(), "{relation}: columns");
+            for (column, x) in a {
+                let y = &b[column];
+                let same = match (x.as_f64(), y.as_f64()) {
+                    (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                    _ => x == y,
+                };
+                assert!(same, "{relation}.{column}: {x} against {y}\n{a:?}\n{b:?}");
+            }
+        }
+    }
+}
+
+/// Issue 25: three `stockdb load` processes at once on overlapping daily and intraday trees
+/// (the whole downloads, their first 60% and their last 60%) leave every table, stored
+/// feature and aggregate as loading them one after the other does.
+#[tokio::test]
+async fn three_loaders_at_once_on_overlapping_daily_and_intraday_trees_match_one_after_another() {
+    let tree = generated(12, 30);
+    let parts = tempfile::tempdir().unwrap();
+    let intraday = root().join("fixtures/intraday");
+    let mut loads: Vec<Vec<String>> = Vec::new();
+    for (name, keep) in [
+        ("whole", (|_, _| true) as fn(usize, usize) -> bool),
+        ("head", |i, n| i < n * 6 / 10),
+        ("tail", |i, n| i >= n * 4 / 10),
+    ] {
+        let daily = parts.path().join(name).join("daily");
+        let bars = parts.path().join(name).join("intraday");
+        part_of(tree.path(), &daily, keep);
+        part_of(&intraday, &bars, keep);
+        loads.push(vec![
+            daily.to_str().unwrap().to_string(),
+            bars.to_str().unwrap().to_string(),
+        ]);
+    }
+    let one_by_one = fresh_db().await;
+    for paths in &loads {
+        let args: Vec<&str> = std::iter::once("load")
+            .chain(paths.iter().map(String::as_str))
+            .chain(["-q"])
+            .collect();
+        one_by_one.run(&args).expect_code(0);
+    }
+    let expected = derived_rows(&one_by_one).await;
+    assert!(expected[0].1.len() > 10_000, "daily rows");
+    assert!(expected[8].1.len() > 1_000, "intraday bars");
+
+    let at_once = fresh_db().await;
+    let children: Vec<Child> = loads
+        .iter()
+        .map(|paths| {
+            let mut args: Vec<&str> = paths.iter().map(String::as_str).collect();
+            args.extend(["--jobs", "4"]);
+            spawn_load(&at_once.url, &args)
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_same_rows(&derived_rows(&at_once).await, &expected);
+}

@@ -1,8 +1,8 @@
 //! Trade and quote event files (issue 12): one file's transaction. A blocking thread reads
-//! the records (`parse`) and streams them as binary COPY into a staging table; then, one
-//! file at a time across every loader (an advisory lock), the merges keep the latest arrival
-//! of each event, `market.event_daily` is rewritten for the days touched, and the sanity
-//! check runs, all inside the file's transaction of `load::job`.
+//! the records (`parse`) and streams them as binary COPY into a staging table; then the merges
+//! keep the latest arrival of each event (files in parallel, row locks taken in key order),
+//! `market.event_daily` is rewritten for the days touched under a lock per exchange, and the
+//! sanity check runs, all inside the file's transaction of `load::job`.
 
 pub mod encode;
 pub mod parse;
@@ -187,9 +187,12 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
     })
 }
 
-/// Whole-file merges run one at a time: two files with the same events, or of neighbouring
-/// days (the prior close), would otherwise race. Any 64-bit number unique to stockdb will do.
-const MERGE_LOCK: i64 = 0x5354_4f43_4b45_5654; // "STOCKEVT"
+/// What is derived from many files' events, `market.event_daily` and its prior closes, is
+/// rewritten under one lock per exchange the file touches (this class, the exchange name's
+/// hash), held to commit: a file rewriting a day after another sees that file's events
+/// committed, and files of other exchanges do not wait (issue 25). The merges themselves take
+/// no such lock: the latest arrival wins whatever the order of the upserts.
+const EXCHANGE_LOCK_CLASS: i32 = 0x5354_4556; // "STEV"
 
 /// One event file inside its transaction (begun and committed by the caller).
 async fn write(
@@ -247,11 +250,6 @@ async fn write(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(MERGE_LOCK)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
     let mut inserted = 0;
     let mut updated = 0;
     for sql in [
@@ -261,6 +259,22 @@ async fn write(
         let (ins, upd): (i64, i64) = sqlx::query_as(sql).fetch_one(&mut *tx).await.map_err(db)?;
         inserted += ins;
         updated += upd;
+    }
+    // In key order, so that two files of several exchanges cannot wait on each other in a
+    // cycle; the bounds below are read after, when the other files' events are committed.
+    let exchanges: Vec<i32> = sqlx::query_scalar(
+        "SELECT DISTINCT hashtext(exchange) AS k FROM pg_temp.stockdb_event_winners ORDER BY k",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    for key in exchanges {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(EXCHANGE_LOCK_CLASS)
+            .bind(key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
     }
     let (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
         sqlx::query_as(include_str!("sql/daily_bounds.sql"))

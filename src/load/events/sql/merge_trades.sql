@@ -9,6 +9,9 @@ WITH merged AS (
     SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size, dropped_arrivals
     FROM pg_temp.stockdb_event_winners
     WHERE rec_type = 'T'
+    -- In key order: two loaders upserting the same events take their row locks in one order,
+    -- so neither can wait on the other in a cycle (no lock around the whole merge).
+    ORDER BY symbol, trade_dt, exchange, event_tm, event_seq_nb
     ON CONFLICT (trade_dt, symbol, exchange, event_tm, event_seq_nb) DO UPDATE SET
         arrival_tm = greatest(t.arrival_tm, EXCLUDED.arrival_tm),
         execution_id = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm

@@ -763,6 +763,41 @@ async fn parameters_are_bound_never_spliced_and_reports_cannot_write() {
     ]);
     run.expect_code(0);
     assert_eq!(run.stdout().trim(), "n\n400");
+
+    // A `-- setting:` applies to that report's transaction only; a malformed one is refused.
+    let file = dir.path().join("setting.sql");
+    std::fs::write(
+        &file,
+        "-- setting: enable_sort = off - why\nSELECT current_setting('enable_sort') AS v",
+    )
+    .unwrap();
+    let run = db.run(&[
+        "report",
+        "--file",
+        file.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    run.expect_code(0);
+    assert_eq!(run.stdout().trim(), "v\noff");
+    let file = dir.path().join("plain.sql");
+    std::fs::write(&file, "SELECT current_setting('enable_sort') AS v").unwrap();
+    let run = db.run(&[
+        "report",
+        "--file",
+        file.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(run.stdout().trim(), "v\non");
+    std::fs::write(&file, "-- setting: enable_sort = off; RESET ALL\nSELECT 1").unwrap();
+    let run = db.run(&["report", "--file", file.to_str().unwrap()]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("expected `-- setting: NAME = VALUE`"),
+        "{}",
+        run.describe()
+    );
 }
 
 /// CSV and JSON stream (issue 13): every row of a market-wide report, in the query's order,

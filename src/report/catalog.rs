@@ -69,6 +69,9 @@ pub struct Report {
     pub name: String,
     pub description: String,
     pub params: Vec<Param>,
+    /// Planner settings for this report's transaction (`-- setting: NAME = VALUE`).
+    #[serde(skip)]
+    pub settings: Vec<(String, String)>,
     #[serde(skip)]
     pub sql: String,
     /// Where it came from: `embedded` or a path.
@@ -80,6 +83,7 @@ pub fn parse(text: &str, fallback_name: &str, source: &str) -> Result<Report> {
     let mut name = None;
     let mut description = String::new();
     let mut params: Vec<Param> = Vec::new();
+    let mut settings = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let Some(comment) = line.trim().strip_prefix("--") else {
             if line.trim().is_empty() {
@@ -93,6 +97,20 @@ pub fn parse(text: &str, fallback_name: &str, source: &str) -> Result<Report> {
             name = Some(v.trim().to_string());
         } else if let Some(v) = comment.strip_prefix("description:") {
             description = v.trim().to_string();
+        } else if let Some(v) = comment.strip_prefix("setting:") {
+            // `-- setting: enable_sort = off  - why`: a server setting for this report only.
+            let spec = v.split_once(" - ").map_or(v, |(spec, _)| spec);
+            let plain = |w: &str| {
+                !w.is_empty()
+                    && w.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            };
+            match spec.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
+                Some((k, v)) if plain(k) && plain(v) => {
+                    settings.push((k.to_string(), v.to_string()))
+                }
+                _ => bail!("{}: expected `-- setting: NAME = VALUE`", at()),
+            }
         } else if let Some(v) = comment.strip_prefix("param:") {
             let (spec, doc) = v.split_once(" - ").unwrap_or((v, ""));
             let words: Vec<&str> = spec.split_whitespace().collect();
@@ -130,6 +148,7 @@ pub fn parse(text: &str, fallback_name: &str, source: &str) -> Result<Report> {
         name: name.unwrap_or_else(|| fallback_name.to_string()),
         description,
         params,
+        settings,
         sql: text.to_string(),
         source: source.to_string(),
     })
@@ -194,6 +213,25 @@ pub fn from_file(path: &Path) -> Result<Report> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_are_read_and_checked() {
+        let r = parse(
+            "-- name: q\n-- setting: enable_sort = off - why\n-- setting: work_mem=64MB\nSELECT 1",
+            "f",
+            "x.sql",
+        )
+        .unwrap();
+        assert_eq!(
+            r.settings,
+            [
+                ("enable_sort".to_string(), "off".to_string()),
+                ("work_mem".to_string(), "64MB".to_string())
+            ]
+        );
+        assert!(parse("-- setting: a = b; DROP\n", "f", "x.sql").is_err());
+        assert!(parse("-- setting: nothing\n", "f", "x.sql").is_err());
+    }
 
     #[test]
     fn parses_the_header() {

@@ -159,6 +159,15 @@ pub async fn stream(
     sqlx::query("SET TRANSACTION READ ONLY")
         .execute(&mut *tx)
         .await?;
+    for (name, value) in &report.settings {
+        // Local to this transaction: the connection is back to its defaults afterwards.
+        sqlx::query("SELECT set_config($1, $2, true)")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("report {}: setting {name} = {value}", report.name))?;
+    }
     let sql = report.sql.trim().trim_end_matches(';').to_string();
     let failed = || format!("report {} ({}) failed", report.name, report.source);
     let mut n = 0u64;

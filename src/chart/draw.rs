@@ -2,8 +2,9 @@
 
 use super::{Bar, Cross, Day, Image};
 use anyhow::{Result, anyhow};
-use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike};
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -117,11 +118,114 @@ fn clock(minutes: f64) -> String {
     format!("{:02}:{:02}", m / 60, m % 60)
 }
 
+/// Both charts' axes: time as a number (days or minutes) and a value.
+type Axes = Cartesian2d<RangedCoordf64, RangedCoordf64>;
+
 /// A line of the daily chart: its legend label, colour, value of a day, and stroke width.
 type Series = (&'static str, RGBColor, fn(&Day) -> Option<f64>, u32);
 
 fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+}
+
+/// The price chart of the upper pane on a numeric time axis, its grid drawn, `x_label`
+/// turning a position on that axis into its label.
+fn price_pane<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: String,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    x_label: &dyn Fn(&f64) -> String,
+) -> Result<ChartContext<'a, DB, Axes>>
+where
+    DB::ErrorType: 'static,
+{
+    let w = area.dim_in_pixel().0;
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 20))
+        .margin(12)
+        .margin_right(36)
+        .x_label_area_size(0)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x, y)
+        .map_err(fail)?;
+    chart
+        .configure_mesh()
+        .x_labels((w / 120) as usize)
+        .x_label_formatter(x_label)
+        .y_desc("price")
+        .label_style((FONT, 13))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(fail)?;
+    Ok(chart)
+}
+
+/// The legend of the series drawn with a label, top left.
+fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut ChartContext<'a, DB, Axes>) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(fail)
+}
+
+/// The lower pane: one volume bar per (from, to, volume) on the price chart's time axis.
+fn volume_pane<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    x: std::ops::Range<f64>,
+    bars: &[(f64, f64, i64)],
+    x_label: &dyn Fn(&f64) -> String,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let w = area.dim_in_pixel().0;
+    let top = bars.iter().map(|b| b.2).max().unwrap_or(0).max(1) as f64;
+    let mut chart = ChartBuilder::on(area)
+        .margin(12)
+        .margin_right(36)
+        .margin_top(0)
+        .x_label_area_size(28)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x, 0.0..top * 1.05)
+        .map_err(fail)?;
+    chart
+        .configure_mesh()
+        .x_labels((w / 120) as usize)
+        .x_label_formatter(x_label)
+        .y_labels(4)
+        .y_desc("volume")
+        .y_label_formatter(&|v| short_count(*v))
+        .label_style((FONT, 13))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(fail)?;
+    chart
+        .draw_series(
+            bars.iter().map(|&(from, to, v)| {
+                Rectangle::new([(from, 0.0), (to, v as f64)], VOLUME.filled())
+            }),
+        )
+        .map_err(fail)?;
+    Ok(())
+}
+
+/// A day as a position on the daily chart's time axis, and back.
+fn day_x(day: NaiveDate) -> f64 {
+    f64::from(day.num_days_from_ce())
+}
+
+fn x_day(x: &f64) -> String {
+    NaiveDate::from_num_days_from_ce_opt(x.round() as i32)
+        .map(|d| d.to_string())
+        .unwrap_or_default()
 }
 
 fn paint_daily<DB: DrawingBackend>(
@@ -134,10 +238,9 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(fail)?;
-    let (w, h) = root.dim_in_pixel();
+    let h = root.dim_in_pixel().1;
     let (upper, lower) = root.split_vertically(h * 72 / 100);
-    let first = days[0].day;
-    let last = days[days.len() - 1].day + Duration::days(1);
+    let x = day_x(days[0].day)..day_x(days[days.len() - 1].day) + 1.0;
     let (lo, hi) = padded(days.iter().flat_map(|d| {
         [Some(d.close), d.sma_20, d.sma_50, d.sma_200]
             .into_iter()
@@ -148,27 +251,7 @@ where
         days[0].day,
         days[days.len() - 1].day
     );
-    let mut price = ChartBuilder::on(&upper)
-        .caption(caption, (FONT, 20))
-        .margin(12)
-        .margin_right(36)
-        .x_label_area_size(0)
-        .y_label_area_size(64)
-        .build_cartesian_2d(first..last, lo..hi)
-        .map_err(fail)?;
-    price
-        .configure_mesh()
-        .x_labels((w / 120) as usize)
-        .y_desc("price")
-        .label_style((FONT, 13))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(fail)?;
-    let line = |f: fn(&Day) -> Option<f64>| {
-        days.iter()
-            .filter_map(move |d| f(d).map(|v| (d.day, v)))
-            .collect::<Vec<_>>()
-    };
+    let mut price = price_pane(&upper, caption, x.clone(), lo..hi, &x_day)?;
     let series: [Series; 4] = [
         ("close", CLOSE, |d| Some(d.close), 1),
         ("20-day average", SMA_20, |d| d.sma_20, 1),
@@ -176,7 +259,10 @@ where
         ("200-day average", SMA_200, |d| d.sma_200, 2),
     ];
     for (label, color, value, width) in series {
-        let points = line(value);
+        let points: Vec<(f64, f64)> = days
+            .iter()
+            .filter_map(|d| value(d).map(|v| (day_x(d.day), v)))
+            .collect();
         if points.is_empty() {
             continue;
         }
@@ -193,7 +279,8 @@ where
         let marks = crosses.iter().filter(|c| c.golden == golden);
         let drawn = price
             .draw_series(marks.map(|c| {
-                EmptyElement::at((c.day, c.price)) + Polygon::new(triangle(golden), color.filled())
+                EmptyElement::at((day_x(c.day), c.price))
+                    + Polygon::new(triangle(golden), color.filled())
             }))
             .map_err(fail)?;
         if crosses.iter().any(|c| c.golden == golden) {
@@ -202,43 +289,12 @@ where
             });
         }
     }
-    price
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(fail)?;
-
-    let top = days.iter().map(|d| d.volume).max().unwrap_or(0).max(1) as f64;
-    let mut volume = ChartBuilder::on(&lower)
-        .margin(12)
-        .margin_right(36)
-        .margin_top(0)
-        .x_label_area_size(28)
-        .y_label_area_size(64)
-        .build_cartesian_2d(first..last, 0.0..top * 1.05)
-        .map_err(fail)?;
-    volume
-        .configure_mesh()
-        .x_labels((w / 120) as usize)
-        .y_labels(4)
-        .y_desc("volume")
-        .y_label_formatter(&|v| short_count(*v))
-        .label_style((FONT, 13))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(fail)?;
-    volume
-        .draw_series(days.iter().map(|d| {
-            Rectangle::new(
-                [(d.day, 0.0), (d.day + Duration::days(1), d.volume as f64)],
-                VOLUME.filled(),
-            )
-        }))
-        .map_err(fail)?;
-    Ok(())
+    legend(&mut price)?;
+    let volumes: Vec<(f64, f64, i64)> = days
+        .iter()
+        .map(|d| (day_x(d.day), day_x(d.day) + 1.0, d.volume))
+        .collect();
+    volume_pane(&lower, x, &volumes, &x_day)
 }
 
 /// A triangle pointing up (golden) or down (death), 12 pixels across, around its point.
@@ -259,15 +315,16 @@ where
     root.fill(&WHITE).map_err(fail)?;
     let (w, h) = root.dim_in_pixel();
     let (upper, lower) = root.split_vertically(h * 72 / 100);
+    // Minutes since midnight, exchange time.
+    let minute = |t: NaiveDateTime| f64::from(t.num_seconds_from_midnight()) / 60.0;
     let step = bars
         .windows(2)
         .map(|p| p[1].time - p[0].time)
         .min()
-        .unwrap_or(Duration::minutes(1));
-    let minute = |t: NaiveDateTime| f64::from(t.num_seconds_from_midnight()) / 60.0;
-    let step = step.num_seconds() as f64 / 60.0;
-    let first = minute(bars[0].time);
-    let last = minute(bars[bars.len() - 1].time) + step;
+        .unwrap_or(Duration::minutes(1))
+        .num_seconds() as f64
+        / 60.0;
+    let x = minute(bars[0].time)..minute(bars[bars.len() - 1].time) + step;
     let (lo, hi) = padded(
         bars.iter()
             .flat_map(|b| [Some(b.low), Some(b.high), b.vwap].into_iter().flatten()),
@@ -276,22 +333,8 @@ where
         "{symbol} on {day}: {} bars with VWAP (New York time)",
         bars.len()
     );
-    let mut price = ChartBuilder::on(&upper)
-        .caption(caption, (FONT, 20))
-        .margin(12)
-        .margin_right(36)
-        .x_label_area_size(0)
-        .y_label_area_size(64)
-        .build_cartesian_2d(first..last, lo..hi)
-        .map_err(fail)?;
-    price
-        .configure_mesh()
-        .x_labels((w / 120) as usize)
-        .y_desc("price")
-        .label_style((FONT, 13))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(fail)?;
+    let x_clock = |m: &f64| clock(*m);
+    let mut price = price_pane(&upper, caption, x.clone(), lo..hi, &x_clock)?;
     let plot_width = w.saturating_sub(100) as f64;
     let candle = ((plot_width / bars.len() as f64) * 0.7).clamp(1.0, 15.0) as u32;
     price
@@ -321,42 +364,12 @@ where
             .label("VWAP of the day so far")
             .legend(legend_line(VWAP));
     }
-    price
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(fail)?;
-
-    let top = bars.iter().map(|b| b.volume).max().unwrap_or(0).max(1) as f64;
-    let mut volume = ChartBuilder::on(&lower)
-        .margin(12)
-        .margin_right(36)
-        .margin_top(0)
-        .x_label_area_size(28)
-        .y_label_area_size(64)
-        .build_cartesian_2d(first..last, 0.0..top * 1.05)
-        .map_err(fail)?;
-    volume
-        .configure_mesh()
-        .x_labels((w / 120) as usize)
-        .x_label_formatter(&|m| clock(*m))
-        .y_labels(4)
-        .y_desc("volume")
-        .y_label_formatter(&|v| short_count(*v))
-        .label_style((FONT, 13))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(fail)?;
-    volume
-        .draw_series(bars.iter().map(|b| {
-            let at = minute(b.time);
-            Rectangle::new([(at, 0.0), (at + step, b.volume as f64)], VOLUME.filled())
-        }))
-        .map_err(fail)?;
-    Ok(())
+    legend(&mut price)?;
+    let volumes: Vec<(f64, f64, i64)> = bars
+        .iter()
+        .map(|b| (minute(b.time), minute(b.time) + step, b.volume))
+        .collect();
+    volume_pane(&lower, x, &volumes, &x_clock)
 }
 
 #[cfg(test)]

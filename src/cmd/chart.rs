@@ -7,9 +7,11 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use std::path::PathBuf;
 
-/// Draw a symbol's close with its 20-, 50- and 200-day moving averages, the golden and death
-/// crosses (50-day over or under 200-day) marked and volume below; or, with --day, one day's
-/// intraday candlesticks with VWAP. PNG or SVG, by the --out extension; no system font needed.
+/// Draw a symbol's prices to a PNG or SVG picture.
+///
+/// The close with its 20-, 50- and 200-day moving averages, the golden and death crosses
+/// (50-day over or under 200-day) marked and volume below; or, with --day, one day's intraday
+/// candlesticks with VWAP. PNG or SVG by the --out extension; no system font is needed.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb chart MSFT --out msft.png

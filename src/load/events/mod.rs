@@ -1,8 +1,9 @@
 //! Trade and quote event files (issue 12): one file's transaction. A blocking thread reads
-//! the records (`parse`) and streams them as binary COPY into a staging table; then the merges
-//! keep the latest arrival of each event (files in parallel, row locks taken in key order),
-//! `market.event_daily` is rewritten for the days touched under a lock per exchange, and the
-//! sanity check runs, all inside the file's transaction of `load::job`.
+//! the records (`parse`) and streams them as binary COPY into a staging table; then, under a
+//! lock per (trade date, exchange) of the file, its events are written keeping the latest
+//! arrival of each (`merge`); `market.event_daily` is rewritten for the days touched under a
+//! lock per exchange, and the sanity check runs, all inside the file's transaction of
+//! `load::job`. Files of other days load at the same time.
 
 pub mod encode;
 pub mod parse;
@@ -190,9 +191,137 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
 /// What is derived from many files' events, `market.event_daily` and its prior closes, is
 /// rewritten under one lock per exchange the file touches (this class, the exchange name's
 /// hash), held to commit: a file rewriting a day after another sees that file's events
-/// committed, and files of other exchanges do not wait (issue 25). The merges themselves take
-/// no such lock: the latest arrival wins whatever the order of the upserts.
+/// committed, and files of other exchanges do not wait (issue 25).
 const EXCHANGE_LOCK_CLASS: i32 = 0x5354_4556; // "STEV"
+
+/// The events themselves are written under one lock per (trade date, exchange) of the file,
+/// held to commit: files of one day take turns, so a file sees which of its events are stored
+/// and INSERTs the others without conflict handling (`merge`), and files of other days write
+/// at the same time.
+const DAY_LOCK_CLASS: i32 = 0x5354_4459; // "STDY"
+
+/// Takes one transaction-level advisory lock of `class` for each distinct value of `key` (an
+/// expression over the staged winners), in the order of their hashes.
+async fn lock_in_key_order(
+    tx: &mut PgConnection,
+    class: i32,
+    key: &str,
+) -> Result<(), sqlx::Error> {
+    let keys: Vec<i32> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT hashtext({key}) AS k FROM pg_temp.stockdb_event_winners ORDER BY k"
+    )))
+    .fetch_all(&mut *tx)
+    .await?;
+    for k in keys {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(class)
+            .bind(k)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Writes the file's events (the winners) into market.trades and market.quotes and returns
+/// (inserted, updated), holding the file's days' locks. The upserts keep the latest arrival of
+/// every event, but their conflict handling costs 2.3x a plain INSERT, and they probe every
+/// event even of a file that changes nothing (issue 25). So a file whose groups have no events
+/// yet is INSERTed plainly; a file that would change nothing (`changes.sql`, the upserts' WHERE
+/// read without writing) writes nothing; any other file upserts the events already stored and
+/// INSERTs the rest. Under the days' locks no other load inserts these events meanwhile; a
+/// unique violation (another tool did) sends the file through the upserts after all.
+async fn merge(
+    tx: &mut PgConnection,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<(i64, i64), sqlx::Error> {
+    let stored: bool = sqlx::query_scalar(include_str!("sql/stored_groups.sql"))
+        .fetch_one(&mut *tx)
+        .await?;
+    if stored {
+        let changes: i64 = sqlx::query_scalar(include_str!("sql/changes.sql"))
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut *tx)
+            .await?;
+        if changes == 0 {
+            return Ok((0, 0));
+        }
+    }
+    sqlx::raw_sql("SAVEPOINT stockdb_events")
+        .execute(&mut *tx)
+        .await?;
+    match plain_then_upserts(tx, stored, from, to).await {
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+            tracing::info!("another writer stored some of these events meanwhile; upserting all");
+            sqlx::raw_sql("ROLLBACK TO SAVEPOINT stockdb_events")
+                .execute(&mut *tx)
+                .await?;
+            upserts(tx, from, to, true).await
+        }
+        done => done,
+    }
+}
+
+/// INSERTs the events of a file whose groups have none stored; else upserts the stored
+/// events and INSERTs the others.
+async fn plain_then_upserts(
+    tx: &mut PgConnection,
+    stored: bool,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<(i64, i64), sqlx::Error> {
+    let mut inserted = 0;
+    let mut updated = 0;
+    if stored {
+        (inserted, updated) = upserts(tx, from, to, false).await?;
+    }
+    let plain = match stored {
+        false => [
+            include_str!("sql/insert_new_trades.sql"),
+            include_str!("sql/insert_new_quotes.sql"),
+        ],
+        true => [
+            include_str!("sql/insert_missing_trades.sql"),
+            include_str!("sql/insert_missing_quotes.sql"),
+        ],
+    };
+    for sql in plain {
+        // Bounds only where the statement reads the stored events.
+        let query = sqlx::query(sql);
+        let query = if stored {
+            query.bind(from).bind(to)
+        } else {
+            query
+        };
+        inserted += query.execute(&mut *tx).await?.rows_affected() as i64;
+    }
+    Ok((inserted, updated))
+}
+
+/// The upserts of the events already stored (of all the file's events with `all`).
+async fn upserts(
+    tx: &mut PgConnection,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    all: bool,
+) -> Result<(i64, i64), sqlx::Error> {
+    let (mut inserted, mut updated) = (0, 0);
+    for sql in [
+        include_str!("sql/merge_trades.sql"),
+        include_str!("sql/merge_quotes.sql"),
+    ] {
+        let (ins, upd): (i64, i64) = sqlx::query_as(sql)
+            .bind(from)
+            .bind(to)
+            .bind(all)
+            .fetch_one(&mut *tx)
+            .await?;
+        inserted += ins;
+        updated += upd;
+    }
+    Ok((inserted, updated))
+}
 
 /// One event file inside its transaction (begun and committed by the caller).
 async fn write(
@@ -250,32 +379,20 @@ async fn write(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    let mut inserted = 0;
-    let mut updated = 0;
-    for sql in [
-        include_str!("sql/merge_trades.sql"),
-        include_str!("sql/merge_quotes.sql"),
-    ] {
-        let (ins, upd): (i64, i64) = sqlx::query_as(sql).fetch_one(&mut *tx).await.map_err(db)?;
-        inserted += ins;
-        updated += upd;
-    }
-    // In key order, so that two files of several exchanges cannot wait on each other in a
-    // cycle; the bounds below are read after, when the other files' events are committed.
-    let exchanges: Vec<i32> = sqlx::query_scalar(
-        "SELECT DISTINCT hashtext(exchange) AS k FROM pg_temp.stockdb_event_winners ORDER BY k",
+    // Every file takes its days' locks, then its exchanges' locks, each set in key order and
+    // never one of the first kind after one of the second: no two files wait on each other in
+    // a cycle. The bounds below are read after, when the other files' events are committed.
+    lock_in_key_order(
+        &mut *tx,
+        DAY_LOCK_CLASS,
+        "trade_dt::text || ' ' || exchange",
     )
-    .fetch_all(&mut *tx)
     .await
     .map_err(db)?;
-    for key in exchanges {
-        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-            .bind(EXCHANGE_LOCK_CLASS)
-            .bind(key)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-    }
+    let (inserted, updated) = merge(&mut *tx, from, to).await.map_err(db)?;
+    lock_in_key_order(&mut *tx, EXCHANGE_LOCK_CLASS, "exchange")
+        .await
+        .map_err(db)?;
     let (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
         sqlx::query_as(include_str!("sql/daily_bounds.sql"))
             .bind(from)

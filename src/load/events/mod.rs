@@ -371,10 +371,22 @@ async fn write(
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    let distinct: i64 = sqlx::query_scalar(include_str!("sql/winners.sql"))
+    let repeated: i64 = sqlx::query_scalar(include_str!("sql/repeated.sql"))
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
+    let distinct: i64 = if repeated == 0 {
+        sqlx::query(include_str!("sql/winners_unique.sql"))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected() as i64
+    } else {
+        sqlx::query_scalar(include_str!("sql/winners.sql"))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?
+    };
     sqlx::raw_sql("ANALYZE pg_temp.stockdb_event_winners")
         .execute(&mut *tx)
         .await

@@ -7,8 +7,8 @@ use common::{fresh_db, root, run_with};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// A generated tree of `symbols` files plus one file that is refused.
-fn tree_with_one_bad_file(dir: &Path, symbols: usize) {
+/// A generated tree of `symbols` files plus `bad` files that are refused.
+fn tree_with_bad_files(dir: &Path, symbols: usize, bad: usize) {
     let run = run_with(
         &[
             "generate",
@@ -23,11 +23,13 @@ fn tree_with_one_bad_file(dir: &Path, symbols: usize) {
         root(),
     );
     run.expect_code(0);
-    std::fs::copy(
-        root().join("fixtures/bad/missing_value.csv"),
-        dir.join("stocks/ZZBAD.csv"),
-    )
-    .unwrap();
+    for i in 0..bad {
+        std::fs::copy(
+            root().join("fixtures/bad/missing_value.csv"),
+            dir.join(format!("stocks/ZZBAD{i:02}.csv")),
+        )
+        .unwrap();
+    }
 }
 
 fn widest_line(text: &str) -> usize {
@@ -38,7 +40,7 @@ fn widest_line(text: &str) -> usize {
 async fn a_large_load_lists_only_the_files_that_need_a_look_and_fits_the_width() {
     let db = fresh_db().await;
     let dir = tempfile::tempdir().unwrap();
-    tree_with_one_bad_file(dir.path(), 40);
+    tree_with_bad_files(dir.path(), 40, 12);
     let files = walk(dir.path()).len() - 1; // less symbols_valid_meta.csv
     let tree = dir.path().to_str().unwrap();
     let env = [("DATABASE_URL", db.url.as_str()), ("COLUMNS", "100")];
@@ -51,9 +53,28 @@ async fn a_large_load_lists_only_the_files_that_need_a_look_and_fits_the_width()
         run.describe()
     );
     assert!(out.lines().count() <= 60, "{}", run.describe());
-    // The refused file is listed, relative to the folder given, with its reason.
-    assert!(out.contains("stocks/ZZBAD.csv"), "{}", run.describe());
-    assert!(out.contains("✗ refused"), "{}", run.describe());
+    // The refused files are listed first, relative to the folder given, with their reason.
+    assert!(out.contains("stocks/ZZBAD00.csv"), "{}", run.describe());
+    assert_eq!(out.matches("✗ refused").count(), 12, "{}", run.describe());
+    // (The reason wraps inside its cell at 100 columns.)
+    assert!(
+        out.contains("line 4: Low:") && out.contains("missing value"),
+        "{}",
+        run.describe()
+    );
+    // Their full errors stop after 10, with a note, then the total.
+    let errors = run
+        .stderr()
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .count();
+    assert_eq!(errors, 11, "{}", run.describe());
+    assert!(
+        run.stderr()
+            .contains("note: 2 more files were not loaded; -v prints every error"),
+        "{}",
+        run.describe()
+    );
     let cleanly = out
         .lines()
         .find(|l| l.contains("files loaded cleanly"))
@@ -83,6 +104,12 @@ async fn a_large_load_lists_only_the_files_that_need_a_look_and_fits_the_width()
     all.expect_code(1);
     let listed = all.stdout().lines().filter(|l| l.contains(".csv ")).count();
     assert_eq!(listed, files, "{}", all.describe());
+    let errors = all
+        .stderr()
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .count();
+    assert_eq!(errors, 13, "{}", all.describe());
     let json = run_with(&["load", tree, "--format", "json"], &env, root());
     assert_eq!(common::files(&json.json()).len(), files);
 }

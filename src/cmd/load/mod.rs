@@ -125,6 +125,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     report(&summary, args.format, global.quiet, &view)
 }
 
+/// Full errors printed under a summary that lists only the files needing a look.
+const MOST_ERRORS: usize = 10;
+
 /// Prints the summary (stdout) and the errors (stderr); turns failures into the exit code.
 pub fn report(summary: &Summary, format: Format, quiet: bool, view: &View) -> Result<()> {
     match format {
@@ -132,10 +135,26 @@ pub fn report(summary: &Summary, format: Format, quiet: bool, view: &View) -> Re
         Format::Table if !quiet => output::print(summary::render(summary, view))?,
         Format::Table => {}
     }
-    for file in &summary.files {
-        if let Some(error) = &file.error {
-            output::error(error);
-        }
+    let errors: Vec<&String> = summary
+        .files
+        .iter()
+        .filter_map(|f| f.error.as_ref())
+        .collect();
+    // A large tree's table shows every refused file's reason already; its full errors on
+    // stderr stop after a few, so that the summary is not scrolled away (issue 26). JSON
+    // readers and -v get every one.
+    let shown = match format {
+        Format::Table if !summary::lists_every_file(summary, view) => MOST_ERRORS,
+        _ => usize::MAX,
+    };
+    for error in errors.iter().take(shown) {
+        output::error(error);
+    }
+    if errors.len() > shown {
+        output::note(format_args!(
+            "{} more files were not loaded; -v prints every error, and --format json and `stockdb report load_history` list them",
+            output::group((errors.len() - shown) as u64)
+        ));
     }
     if let Some(e) = &summary.refresh_error {
         output::error(e);

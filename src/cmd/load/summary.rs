@@ -154,10 +154,15 @@ fn days(f: &FileReport) -> String {
     }
 }
 
+/// True when the table lists every file (a few files, or -v).
+pub fn lists_every_file(summary: &Summary, view: &View) -> bool {
+    view.every_file || summary.files.len() <= EVERY_FILE_UP_TO
+}
+
 /// The files to list, in the order given, and a line about the ones left out.
 fn chosen<'a>(summary: &'a Summary, view: &View) -> (Vec<&'a FileReport>, Option<String>) {
     let files = &summary.files;
-    if view.every_file || files.len() <= EVERY_FILE_UP_TO {
+    if lists_every_file(summary, view) {
         return (files.iter().collect(), None);
     }
     let mut look: Vec<(u8, usize, &FileReport)> = files

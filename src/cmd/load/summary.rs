@@ -291,8 +291,9 @@ fn totals(summary: &Summary, view: &View) -> String {
         String::new()
     };
     lines.push(format!(
-        "{} files: {} {what}, {} refused, {} rolled back, {} failed{interrupted}.",
+        "{} {}: {} {what}, {} refused, {} rolled back, {} failed{interrupted}.",
         group(t.files as u64),
+        if t.files == 1 { "file" } else { "files" },
         group(t.loaded as u64),
         t.refused,
         t.rolled_back,

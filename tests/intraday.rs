@@ -378,6 +378,31 @@ async fn three_shapes_load_with_no_flags_and_the_rollups_are_exact() {
     }
 }
 
+/// The fixture bars after the correction both tests below make: Friday's last 5-minute bar
+/// of MSFT (19:55 New York) gets close = low and volume 777, and a 03:55 bar is added.
+fn corrected_bars() -> Vec<Bar> {
+    let mut bars = fixture_bars();
+    for b in bars.iter_mut().filter(|b| {
+        b.symbol == "MSFT"
+            && b.resolution == 300
+            && b.ts == new_york("2024-03-08 19:55:00", "%Y-%m-%d %H:%M:%S")
+    }) {
+        b.close = b.low;
+        b.volume = 777;
+    }
+    bars.push(Bar {
+        symbol: "MSFT",
+        resolution: 300,
+        ts: new_york("2024-03-08 03:55:00", "%Y-%m-%d %H:%M:%S"),
+        open: 405.0,
+        high: 405.1,
+        low: 404.9,
+        close: 405.05,
+        volume: 12,
+    });
+    bars
+}
+
 #[tokio::test]
 async fn reloading_changes_nothing_and_a_correction_reaches_the_rollups() {
     let db = fresh_db().await;
@@ -419,25 +444,7 @@ async fn reloading_changes_nothing_and_a_correction_reaches_the_rollups() {
     assert_eq!(f["unchanged"], 383);
     assert_eq!(f["in_table"], 385);
 
-    let mut bars = fixture_bars();
-    for b in bars.iter_mut().filter(|b| {
-        b.symbol == "MSFT"
-            && b.resolution == 300
-            && b.ts == new_york("2024-03-08 19:55:00", "%Y-%m-%d %H:%M:%S")
-    }) {
-        b.close = b.low;
-        b.volume = 777;
-    }
-    bars.push(Bar {
-        symbol: "MSFT",
-        resolution: 300,
-        ts: new_york("2024-03-08 03:55:00", "%Y-%m-%d %H:%M:%S"),
-        open: 405.0,
-        high: 405.1,
-        low: 404.9,
-        close: 405.05,
-        volume: 12,
-    });
+    let bars = corrected_bars();
     assert_rollups(&db, &bars).await;
     let daily = stored(&db, "market.intraday_daily").await;
     let friday = &daily[&("MSFT".to_string(), "2024-03-08".to_string())];
@@ -485,25 +492,7 @@ async fn another_writers_bars_reach_the_rollups_through_the_scheduled_job() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let mut bars = fixture_bars();
-    for b in bars.iter_mut().filter(|b| {
-        b.symbol == "MSFT"
-            && b.resolution == 300
-            && b.ts == new_york("2024-03-08 19:55:00", "%Y-%m-%d %H:%M:%S")
-    }) {
-        b.close = b.low;
-        b.volume = 777;
-    }
-    bars.push(Bar {
-        symbol: "MSFT",
-        resolution: 300,
-        ts: new_york("2024-03-08 03:55:00", "%Y-%m-%d %H:%M:%S"),
-        open: 405.0,
-        high: 405.1,
-        low: 404.9,
-        close: 405.05,
-        volume: 12,
-    });
+    let bars = corrected_bars();
     assert_rollups(&db, &bars).await;
     assert_eq!(db.count(friday_bars).await, 193);
     db.run(&["refresh", "--schedule", "off"]).expect_code(0);

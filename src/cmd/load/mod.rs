@@ -24,11 +24,15 @@ pub use summary::View;
   stockdb load prices.csv --symbol MSFT
   stockdb load kaggle/                        # stocks/, etfs/ and symbols_valid_meta.csv
   stockdb load kaggle/ --max-bad-rows 1 --jobs 4
+  stockdb load kaggle/ -v                     # every file in the summary, not only those to look at
   stockdb load data.csv --date-format '%d.%m.%Y' --dry-run
   stockdb load nasdaq/MSFT.csv --on-conflict keep   # add new days only, keep the stored ones
   stockdb load intraday_1min_MSFT.csv SPY_15min.csv     # intraday bars, New York time
   stockdb load minutes/ --timezone Europe/London        # naive times in another exchange's zone
   stockdb load data/                          # <trade_dt>/<EXCHANGE>/part-*.txt event trees (csv/, json/)
+
+With more than 20 files the summary lists only the files that need a look (refused, rejected
+rows, warnings, updated days, …) and counts the rest; -v or --format json list every file.
 
 Exit codes: 0 all files loaded; 1 some file refused or failed (the others are loaded);
 3 a sanity check failed (that file was rolled back); 130 interrupted by Ctrl-C (files in

@@ -1374,6 +1374,17 @@ async fn assert_returns_distribution(
     );
 }
 
+/// On the timescale tier, every chunk of market.daily_prices is wholly in the columnstore, so
+/// the write that follows goes into converted chunks (issue 24). Elsewhere there is none.
+async fn assert_converted(db: &TestDb, before: &str) {
+    if !db.has_columnstore().await {
+        return;
+    }
+    let (all, converted) = db.columnstore_chunks("daily_prices").await;
+    assert!(all > 1, "{all} chunks");
+    assert_eq!(converted, all, "chunks in the columnstore before {before}");
+}
+
 /// The stored medians, quality counts, moving-average crosses and return counts equal their
 /// definitions, and so does returns_distribution over whole and partial quarters.
 async fn assert_stored_features(db: &TestDb, after: &str) {
@@ -1472,6 +1483,7 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
     let (_, days) = return_count_mismatches(&db).await;
     assert!(days > 10_000, "only {days} daily returns counted");
 
+    assert_converted(&db, "new symbols").await;
     // Files newest day first (Nasdaq and Investing.com order), as new symbols: the medians and
     // counts are computed in SQL before commit.
     let longest = std::fs::read_dir(out.join("stocks"))
@@ -1515,6 +1527,7 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
     }
     let refs: Vec<&str> = corrected.iter().map(String::as_str).collect();
     let path = write_lines(edits.path(), &symbol, header, &refs);
+    assert_converted(&db, "a corrected re-load").await;
     let run = db.run(&["load", path.to_str().unwrap(), "--format", "json"]);
     run.expect_code(0);
     assert!(
@@ -1532,6 +1545,7 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
         crosses_before,
         "the corrections moved the crosses"
     );
+    assert_converted(&db, "appended days").await;
     // Appended days: counted as they stream, the first gap measured from the last day before.
     let appended = [refs.as_slice(), &["2031-01-02,10,11,9,10.5,10.5,1000"]].concat();
     let path = write_lines(edits.path(), &symbol, header, &appended);
@@ -1544,6 +1558,7 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
     assert_stored_features(&db, "appended days").await;
 
     // Rows written by another tool: wrong until `stockdb refresh`.
+    assert_converted(&db, "another tool's writes").await;
     let mut conn = db.conn().await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "UPDATE market.daily_prices SET adj_close = adj_close * 3 WHERE symbol = '{symbol}'
@@ -1564,6 +1579,8 @@ async fn stored_features_equal_their_definitions_after_every_kind_of_write() {
     assert!(return_count_mismatches(&db).await.0 > 0);
     db.run(&["refresh", "-q"]).expect_code(0);
     assert_stored_features(&db, "stockdb refresh").await;
+    // The other tool's writes left chunks partial; the refresh converted them again.
+    assert_converted(&db, "the end").await;
 }
 
 /// Issue 24: `latest`, every symbol's last bar and its change, equals a scan of the prices.

@@ -57,8 +57,28 @@ pub async fn refresh_medians(
     symbol: &str,
     from: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<()> {
-    let sql = include_str!("sql/refresh_medians.sql");
-    super::recompute_symbol(conn, sql, symbol, from, "computing the 30-day medians").await
+    use anyhow::Context;
+    let (days, medians): (Vec<chrono::NaiveDate>, Vec<Option<f64>>) =
+        sqlx::query_as(include_str!("sql/refresh_medians.sql"))
+            .bind(symbol)
+            .bind(from)
+            .fetch_one(&mut *conn)
+            .await
+            .with_context(|| format!("computing the 30-day medians of {symbol}"))?;
+    if days.is_empty() {
+        return Ok(());
+    }
+    let (first, last) = (days[0], days[days.len() - 1]);
+    sqlx::query(include_str!("sql/medians_store.sql"))
+        .bind(symbol)
+        .bind(days)
+        .bind(medians)
+        .bind(first)
+        .bind(last)
+        .execute(conn)
+        .await
+        .with_context(|| format!("storing the 30-day medians of {symbol}"))?;
+    Ok(())
 }
 
 /// A symbol's suspicious rows and gaps, as `data_quality` shows them (their definition is

@@ -4,7 +4,8 @@ use crate::cli::GlobalArgs;
 use crate::db;
 use anyhow::Result;
 
-/// Apply pending schema migrations (load does this by itself when needed).
+/// Apply pending schema migrations (load does this by itself when needed), then move what
+/// is not in TimescaleDB's columnstore into it (timescale tier).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "Examples:
   stockdb migrate
@@ -13,7 +14,9 @@ pub struct Args {}
 
 /// Prints the migrations applied now, or that the schema is up to date.
 pub async fn run(global: &GlobalArgs, _args: Args) -> Result<()> {
-    let database = db::open(&global.db.location()).await?;
+    let (database, mut conn) = db::open_connected(&global.db.location()).await?;
+    db::writer_settings(&mut conn).await?;
+    let converted = db::columnstore::convert(&mut conn, database.server.tier).await?;
     if !global.quiet {
         if database.applied.is_empty() {
             crate::outln!(
@@ -26,6 +29,13 @@ pub async fn run(global: &GlobalArgs, _args: Args) -> Result<()> {
             }
         }
         crate::outln!("server tier: {}", database.server.tier);
+        if converted.chunks > 0 {
+            crate::outln!(
+                "moved {} chunks into the columnstore in {:.1} s",
+                converted.chunks,
+                converted.seconds
+            );
+        }
     }
     if let Some(note) = &database.server.note {
         crate::output::note(note);

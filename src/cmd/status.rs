@@ -217,7 +217,8 @@ fn storage_lines(s: &Status) -> String {
         let detail = if !t.columnstore {
             match s.server.tier {
                 db::Tier::Timescale => {
-                    "columnstore off: stockdb does not convert chunks yet".to_string()
+                    "columnstore off: migration V17 ran without TimescaleDB's community license"
+                        .to_string()
                 }
                 tier => format!(
                     "no columnstore on the {tier} tier: it needs TimescaleDB's community license"

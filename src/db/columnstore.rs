@@ -1,10 +1,9 @@
-//! What the time-series tables hold on disk, with TimescaleDB's columnstore figures where a
-//! table has it on (issue 24). stockdb does not turn the columnstore on yet
-//! (docs/not-finished.md): a table a user converted shows its ratio; elsewhere the line says
-//! why not.
+//! TimescaleDB's columnstore (issue 24): what the time-series tables hold on disk, and the
+//! conversion of their chunks, which `load`, `refresh` and `migrate` run when they are done
+//! (migration V17 turns the columnstore on, on the timescale tier only).
 
 use super::Tier;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 use sqlx::PgConnection;
 
@@ -41,4 +40,38 @@ pub async fn storage(conn: &mut PgConnection, tier: Tier) -> Result<Vec<Storage>
         include_str!("sql/storage_plain.sql")
     };
     Ok(sqlx::query_as(sql).fetch_all(conn).await?)
+}
+
+/// What [`convert`] did.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Converted {
+    /// Chunks converted or, when partial, recompressed.
+    pub chunks: usize,
+    pub seconds: f64,
+}
+
+/// Moves every chunk of the hypertables with the columnstore on that is not wholly in it into
+/// the columnstore: new chunks, and chunks written since (partial). One chunk per statement, so
+/// no transaction holds more than one chunk's lock. Does nothing on servers without the
+/// columnstore (no table has it on).
+pub async fn convert(conn: &mut PgConnection, tier: Tier) -> Result<Converted> {
+    if tier != Tier::Timescale {
+        return Ok(Converted::default());
+    }
+    let started = std::time::Instant::now();
+    let chunks: Vec<String> = sqlx::query_scalar(include_str!("sql/columnstore_pending.sql"))
+        .fetch_all(&mut *conn)
+        .await?;
+    for chunk in &chunks {
+        // compress_chunk recompresses a partial chunk's changed segments.
+        sqlx::query("SELECT compress_chunk($1::regclass, if_not_compressed => true)")
+            .bind(chunk)
+            .execute(&mut *conn)
+            .await
+            .with_context(|| format!("converting {chunk} to the columnstore"))?;
+    }
+    Ok(Converted {
+        chunks: chunks.len(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }

@@ -150,6 +150,7 @@ pub async fn pool(url: &str, size: u32, after_connect: Option<&'static str>) -> 
     opts = opts.after_connect(move |conn, _meta| {
         Box::pin(async move {
             nodelay::set_on_tcp_sockets();
+            writer_settings(conn).await?;
             if let Some(sql) = after_connect {
                 sqlx::raw_sql(sql).execute(conn).await?;
             }
@@ -159,6 +160,14 @@ pub async fn pool(url: &str, size: u32, after_connect: Option<&'static str>) -> 
     opts.connect_with(options(url)?)
         .await
         .with_context(|| format!("connecting to {}", redact(url)))
+}
+
+/// Settings for a connection that writes (the pools, `migrate`): see sql/writer_settings.sql.
+pub async fn writer_settings(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::raw_sql(include_str!("sql/writer_settings.sql"))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// A prepared database: where it is, what it offers, which migrations were applied just now.

@@ -156,6 +156,32 @@ impl TestDb {
             > 0
     }
 
+    /// True on the timescale tier: TimescaleDB with its community license, so the
+    /// columnstore (issue 24).
+    pub async fn has_columnstore(&self) -> bool {
+        self.has_timescaledb().await
+            && self
+                .count("SELECT (current_setting('timescaledb.license', true) = 'timescale')::int::bigint")
+                .await
+                == 1
+    }
+
+    /// Chunks of market.`table` as (all, wholly in the columnstore): converted and not partial
+    /// (TimescaleDB's chunk status bits 1 and 8).
+    pub async fn columnstore_chunks(&self, table: &str) -> (i64, i64) {
+        let mut conn = self.conn().await;
+        sqlx::query_as(
+            "SELECT count(*), count(*) FILTER (WHERE c.status & 1 = 1 AND c.status & 8 = 0)
+             FROM _timescaledb_catalog.chunk c
+             JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id
+             WHERE h.schema_name = 'market' AND h.table_name = $1",
+        )
+        .bind(table)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+    }
+
     /// Runs the binary against this database.
     pub fn run(&self, args: &[&str]) -> Run {
         run_with(args, &[("DATABASE_URL", self.url.as_str())], root())

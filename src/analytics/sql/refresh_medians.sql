@@ -1,8 +1,11 @@
 -- The definition of market.daily_prices.adj_close_median_30: the median of the adjusted close
 -- (the close where a file had none) over the symbol's last 30 trading days, this one included;
--- NULL before the 30th. Recomputes symbol $1 from day $2 on (NULL: every day) and writes only
--- the rows whose stored value differs. The loader computes the same values, bit for bit, as a
--- new symbol's rows stream in (src/analytics/features.rs) and runs this after other writes.
+-- NULL before the 30th. Recomputes symbol $1 from day $2 on (NULL: every day) and returns the
+-- days whose stored value differs, with their median; medians_store.sql writes them. Read and
+-- write are two statements: on TimescaleDB's columnstore, an UPDATE that decompresses the
+-- batches its own statement reads sees rows twice or not at all (BENCHMARKS.md, issue 24).
+-- The loader computes the same values, bit for bit, as a new symbol's rows stream in
+-- (src/analytics/features.rs) and runs this after other writes.
 WITH bounds AS (
     -- The window of day $2 reaches 29 trading days back.
     SELECT coalesce((SELECT day FROM market.daily_prices
@@ -11,6 +14,7 @@ WITH bounds AS (
 ),
 windows AS (
     SELECT day,
+           adj_close_median_30 AS stored,
            count(*) OVER w AS n,
            array_agg(coalesce(adj_close, close)) OVER w AS last_30
     FROM market.daily_prices
@@ -18,10 +22,8 @@ windows AS (
       AND day >= (SELECT from_day FROM bounds)
     WINDOW w AS (ORDER BY day ROWS BETWEEN 29 PRECEDING AND CURRENT ROW)
 ),
--- Materialized: inlined into the UPDATE's join, a nested loop could rescan the window for
--- every row of the symbol (seen after an autoanalyze: minutes instead of milliseconds).
-medians AS MATERIALIZED (
-    SELECT day,
+medians AS (
+    SELECT day, stored,
            CASE WHEN n = 30
                 -- unnest in the select list streams; FROM unnest(...) fills a tuplestore per day.
                 THEN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x)
@@ -29,10 +31,8 @@ medians AS MATERIALIZED (
            END AS median
     FROM windows
 )
-UPDATE market.daily_prices AS d
-SET adj_close_median_30 = m.median
+SELECT coalesce(array_agg(m.day ORDER BY m.day), '{}') AS days,
+       coalesce(array_agg(m.median ORDER BY m.day), '{}') AS medians
 FROM medians AS m
-WHERE d.symbol = $1
-  AND d.day = m.day
-  AND d.day >= coalesce($2::date, '-infinity'::date)
-  AND d.adj_close_median_30 IS DISTINCT FROM m.median
+WHERE m.day >= coalesce($2::date, '-infinity'::date)
+  AND m.stored IS DISTINCT FROM m.median

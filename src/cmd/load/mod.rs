@@ -163,6 +163,9 @@ pub fn report(summary: &Summary, format: Format, quiet: bool, view: &View) -> Re
     if let Some(e) = &summary.refresh_error {
         output::error(e);
     }
+    if let Some(e) = &summary.columnstore_error {
+        output::warning(e);
+    }
     let t = &summary.totals;
     if t.interrupted > 0 {
         return Err(Failure::Interrupted.into());

@@ -290,15 +290,23 @@ where
         // Every row was identical to the table's: nothing to merge.
         (0, 0, 0)
     } else {
-        sqlx::query_as(include_str!("sql/merge.sql"))
+        let overwritten: i64 = sqlx::query_scalar(include_str!("sql/overwritten.sql"))
             .bind(symbol)
             .bind(adj_known)
-            .bind(run_id)
             .bind(file.path.display().to_string())
             .bind(settings.on_conflict.updates())
             .fetch_one(&mut *tx)
             .await
-            .map_err(|e| Failure::db(file, e))?
+            .map_err(|e| Failure::db(file, e))?;
+        let (inserted, updated): (i64, i64) = sqlx::query_as(include_str!("sql/merge.sql"))
+            .bind(symbol)
+            .bind(adj_known)
+            .bind(run_id)
+            .bind(settings.on_conflict.updates())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| Failure::db(file, e))?;
+        (inserted, updated, overwritten)
     };
 
     let table = if is_new {

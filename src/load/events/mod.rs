@@ -224,12 +224,13 @@ async fn lock_in_key_order(
 
 /// Writes the file's events (the winners) into market.trades and market.quotes and returns
 /// (inserted, updated), holding the file's days' locks. The upserts keep the latest arrival of
-/// every event, but their conflict handling costs 2.3x a plain INSERT, and they probe every
-/// event even of a file that changes nothing (issue 25). So a file whose groups have no events
-/// yet is INSERTed plainly; a file that would change nothing (`changes.sql`, the upserts' WHERE
-/// read without writing) writes nothing; any other file upserts the events already stored and
-/// INSERTs the rest. Under the days' locks no other load inserts these events meanwhile; a
-/// unique violation (another tool did) sends the file through the upserts after all.
+/// every event, but their conflict handling costs 2.3x a plain INSERT (issue 25). So a file
+/// whose groups have no events yet is INSERTed plainly; otherwise `writes.sql` reads which
+/// events the file adds or changes, and only those are written: the stored ones upserted, the
+/// others INSERTed. A file that changes nothing writes nothing. Each statement reads the
+/// hypertables or writes them, never both (TimescaleDB's columnstore, issue 24). Under the
+/// days' locks no other load inserts these events meanwhile; a unique violation (another tool
+/// did) sends every event of the file through the upserts after all.
 async fn merge(
     tx: &mut PgConnection,
     from: Option<DateTime<Utc>>,
@@ -239,42 +240,44 @@ async fn merge(
         .fetch_one(&mut *tx)
         .await?;
     if stored {
-        let changes: i64 = sqlx::query_scalar(include_str!("sql/changes.sql"))
+        let writes = sqlx::query(include_str!("sql/writes.sql"))
             .bind(from)
             .bind(to)
-            .fetch_one(&mut *tx)
+            .execute(&mut *tx)
             .await?;
-        if changes == 0 {
+        if writes.rows_affected() == 0 {
             return Ok((0, 0));
         }
     }
     sqlx::raw_sql("SAVEPOINT stockdb_events")
         .execute(&mut *tx)
         .await?;
-    match plain_then_upserts(tx, stored, from, to).await {
+    match plain_then_upserts(tx, stored).await {
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
             tracing::info!("another writer stored some of these events meanwhile; upserting all");
-            sqlx::raw_sql("ROLLBACK TO SAVEPOINT stockdb_events")
-                .execute(&mut *tx)
-                .await?;
-            upserts(tx, from, to, true).await
+            sqlx::raw_sql(
+                "ROLLBACK TO SAVEPOINT stockdb_events; \
+                 DELETE FROM pg_temp.stockdb_event_writes; \
+                 INSERT INTO pg_temp.stockdb_event_writes SELECT *, true FROM pg_temp.stockdb_event_winners",
+            )
+            .execute(&mut *tx)
+            .await?;
+            upserts(tx).await
         }
         done => done,
     }
 }
 
 /// INSERTs the events of a file whose groups have none stored; else upserts the stored
-/// events and INSERTs the others.
+/// events it changes and INSERTs the new ones.
 async fn plain_then_upserts(
     tx: &mut PgConnection,
     stored: bool,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
 ) -> Result<(i64, i64), sqlx::Error> {
     let mut inserted = 0;
     let mut updated = 0;
     if stored {
-        (inserted, updated) = upserts(tx, from, to, false).await?;
+        (inserted, updated) = upserts(tx).await?;
     }
     let plain = match stored {
         false => [
@@ -287,36 +290,19 @@ async fn plain_then_upserts(
         ],
     };
     for sql in plain {
-        // Bounds only where the statement reads the stored events.
-        let query = sqlx::query(sql);
-        let query = if stored {
-            query.bind(from).bind(to)
-        } else {
-            query
-        };
-        inserted += query.execute(&mut *tx).await?.rows_affected() as i64;
+        inserted += sqlx::query(sql).execute(&mut *tx).await?.rows_affected() as i64;
     }
     Ok((inserted, updated))
 }
 
-/// The upserts of the events already stored (of all the file's events with `all`).
-async fn upserts(
-    tx: &mut PgConnection,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-    all: bool,
-) -> Result<(i64, i64), sqlx::Error> {
+/// The upserts of the events in pg_temp.stockdb_event_writes marked stored.
+async fn upserts(tx: &mut PgConnection) -> Result<(i64, i64), sqlx::Error> {
     let (mut inserted, mut updated) = (0, 0);
     for sql in [
         include_str!("sql/merge_trades.sql"),
         include_str!("sql/merge_quotes.sql"),
     ] {
-        let (ins, upd): (i64, i64) = sqlx::query_as(sql)
-            .bind(from)
-            .bind(to)
-            .bind(all)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (ins, upd): (i64, i64) = sqlx::query_as(sql).fetch_one(&mut *tx).await?;
         inserted += ins;
         updated += upd;
     }

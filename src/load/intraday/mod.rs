@@ -375,7 +375,7 @@ async fn write(
     } else {
         conflicts(&mut *tx, file, resolution, settings.on_conflict).await?
     };
-    type Merged = (i64, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    type Merged = (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
     let (inserted, updated, overwritten, changed) = if direct {
         let range = parsed.first.zip(parsed.last);
         (copied as i64, 0, 0, range)
@@ -383,10 +383,15 @@ async fn write(
         // Every bar was identical to the table's: nothing to merge.
         (0, 0, 0, None)
     } else {
-        let (ins, upd, over, from, to): Merged = sqlx::query_as(include_str!("sql/merge.sql"))
+        let over: i64 = sqlx::query_scalar(include_str!("sql/overwritten.sql"))
             .bind(&file.symbol)
             .bind(resolution)
             .bind(file.path.display().to_string())
+            .bind(settings.on_conflict.updates())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let (ins, upd, from, to): Merged = sqlx::query_as(include_str!("sql/merge.sql"))
             .bind(settings.on_conflict.updates())
             .fetch_one(&mut *tx)
             .await

@@ -63,3 +63,10 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_event_winners (
     ask_size         bigint,
     dropped_arrivals timestamptz[]
 ) ON COMMIT DELETE ROWS;
+
+-- The winners the merge writes (src/load/events/sql/writes.sql), each marked stored when the
+-- table holds its event already.
+CREATE TEMP TABLE IF NOT EXISTS stockdb_event_writes (
+    LIKE stockdb_event_winners,
+    stored boolean NOT NULL
+) ON COMMIT DELETE ROWS;

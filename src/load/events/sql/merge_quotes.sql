@@ -1,21 +1,17 @@
--- Merge the file's quotes (pg_temp.stockdb_event_winners, one row per event) into
--- market.quotes. The latest arrival wins (the file wins an equal arrival: the later load); the
--- arrival times that lost are kept in dropped_arrivals. Rows whose values, arrival and
--- dropped set are unchanged are not touched, so a re-load changes nothing. Returns
--- (inserted, updated): inserted only when another tool stored an event meanwhile.
+-- Merge the file's stored quotes that it changes (pg_temp.stockdb_event_writes: filled by
+-- writes.sql, or with every event of the file after a unique violation) into market.quotes.
+-- The latest arrival wins (the file wins an equal arrival: the later load); the arrival times
+-- that lost are kept in dropped_arrivals. Rows whose values, arrival and dropped set are
+-- unchanged are not touched, so a re-load changes nothing. Returns (inserted, updated):
+-- inserted only when another tool stored an event meanwhile.
 WITH merged AS (
     INSERT INTO market.quotes AS t (trade_dt, symbol, exchange, event_tm, event_seq_nb,
                                     arrival_tm, bid_pr, bid_size, ask_pr, ask_size,
                                     dropped_arrivals)
     SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, bid_pr, bid_size, ask_pr, ask_size, dropped_arrivals
-    FROM pg_temp.stockdb_event_winners w
-    WHERE rec_type = 'Q'
-      -- Only events already stored, unless $3 (all): the new ones are INSERTed plainly
-      -- after this (insert_missing.sql). $1 and $2 bound the file's event times.
-      AND ($3 OR EXISTS (SELECT 1 FROM market.quotes s
-                  WHERE (s.trade_dt, s.symbol, s.exchange, s.event_tm, s.event_seq_nb)
-                        = (w.trade_dt, w.symbol, w.exchange, w.event_tm, w.event_seq_nb)
-                    AND s.event_tm BETWEEN $1 AND $2))
+    FROM pg_temp.stockdb_event_writes w
+    -- The new ones are INSERTed plainly after this (insert_missing_quotes.sql).
+    WHERE rec_type = 'Q' AND stored
     -- In key order: two loaders upserting the same events take their row locks in one order,
     -- so neither can wait on the other in a cycle (no lock around the whole merge).
     ORDER BY symbol, trade_dt, exchange, event_tm, event_seq_nb

@@ -1,0 +1,155 @@
+//! Issue 24: TimescaleDB's columnstore. On the timescale tier every chunk of stockdb's
+//! hypertables is in the columnstore when `load`, `refresh` and `migrate` return, writes into
+//! converted chunks stay exact, and `status` shows each table's size and ratio. Elsewhere there
+//! is no columnstore, and `status` says why. (tests/report.rs checks every stored feature after
+//! every kind of write with the chunks converted first; tests/intraday.rs and tests/events.rs
+//! load corrections over converted chunks on this tier.)
+
+mod common;
+
+use common::{TestDb, fresh_db, skip, totals};
+
+const TABLES: [&str; 4] = ["daily_prices", "intraday_bars", "quotes", "trades"];
+
+/// Every fixture kind: daily, intraday and events.
+const FIXTURES: [&str; 4] = [
+    "fixtures/yahoo",
+    "fixtures/kaggle",
+    "fixtures/intraday",
+    "fixtures/events",
+];
+
+/// On the timescale tier: every chunk of every hypertable wholly converted.
+async fn assert_all_converted(db: &TestDb, after: &str) {
+    for table in TABLES {
+        let (all, converted) = db.columnstore_chunks(table).await;
+        assert!(all > 0, "{table}: no chunks");
+        assert_eq!(
+            converted, all,
+            "{table}: chunks in the columnstore after {after}"
+        );
+    }
+}
+
+/// A fingerprint of every stored value of the four tables, to compare before and after.
+async fn contents(db: &TestDb) -> Vec<i64> {
+    let mut sums = Vec::new();
+    for (table, key) in [
+        ("daily_prices", "symbol, day"),
+        ("intraday_bars", "symbol, resolution, ts"),
+        (
+            "trades",
+            "trade_dt, symbol, exchange, event_tm, event_seq_nb",
+        ),
+        (
+            "quotes",
+            "trade_dt, symbol, exchange, event_tm, event_seq_nb",
+        ),
+    ] {
+        sums.push(
+            db.count(&format!(
+                "SELECT hashtext(string_agg(t::text, '|' ORDER BY {key}))::bigint FROM market.{table} t"
+            ))
+            .await,
+        );
+    }
+    sums
+}
+
+#[tokio::test]
+async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
+    let db = fresh_db().await;
+    let mut args = vec!["load"];
+    args.extend(FIXTURES);
+    args.extend(["--format", "json"]);
+    let first = db.run(&args);
+    first.expect_code(0);
+    let status = db.run(&["status", "--format", "json"]);
+    status.expect_code(0);
+    let storage = status.json()["storage"].as_array().unwrap().clone();
+    let names: Vec<&str> = storage
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, TABLES);
+    let text = db.run(&["status"]);
+    text.expect_code(0);
+    if !db.has_columnstore().await {
+        skip(
+            "load_refresh_and_migrate_leave_every_chunk_in_the_columnstore",
+            "no columnstore on this tier; checked that status says so",
+        );
+        for t in &storage {
+            assert_eq!(t["columnstore"], false, "{t}");
+        }
+        assert!(
+            text.stdout().contains("no columnstore on the"),
+            "{}",
+            text.stdout()
+        );
+        return;
+    }
+    assert!(first.json()["columnstore"]["chunks"].as_u64().unwrap() >= 4);
+    assert_all_converted(&db, "the first load").await;
+    for t in &storage {
+        assert_eq!(t["columnstore"], true, "{t}");
+        assert_eq!(t["compressed_chunks"], t["total_chunks"], "{t}");
+        // The ratio itself is measured on real-sized data (scripts/bench): a fixture's few
+        // rows take a page or two either way.
+        assert!(t["after_bytes"].as_i64().unwrap() > 0, "{t}");
+    }
+    assert!(
+        text.stdout().contains("smaller)"),
+        "status shows the ratio: {}",
+        text.stdout()
+    );
+
+    // An unchanged re-load writes nothing, so no chunk needs converting again.
+    let before = contents(&db).await;
+    let again = db.run(&args);
+    again.expect_code(0);
+    assert_eq!(totals(&again.json())["updated"], 0);
+    assert_eq!(
+        again.json()["columnstore"]["chunks"],
+        0,
+        "{}",
+        again.describe()
+    );
+    assert_eq!(contents(&db).await, before);
+
+    // Another tool's writes leave chunks partial; `stockdb refresh` converts them again.
+    let mut conn = db.conn().await;
+    sqlx::raw_sql(
+        "UPDATE market.daily_prices SET volume = volume + 1 WHERE day IN (SELECT day FROM market.daily_prices ORDER BY day LIMIT 1);
+         UPDATE market.intraday_bars SET volume = volume + 1 WHERE ts = (SELECT max(ts) FROM market.intraday_bars);
+         UPDATE market.quotes SET bid_size = bid_size + 1 WHERE event_tm = (SELECT min(event_tm) FROM market.quotes)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let partial = db.columnstore_chunks("daily_prices").await;
+    assert!(partial.1 < partial.0, "the UPDATE left a partial chunk");
+    db.run(&["refresh", "-q"]).expect_code(0);
+    assert_all_converted(&db, "stockdb refresh").await;
+    let changed = contents(&db).await;
+    assert_ne!(changed, before);
+
+    // A database whose chunks are in row storage (as before migration V17): `migrate` converts.
+    sqlx::raw_sql(
+        "SELECT decompress_chunk(c) FROM show_chunks('market.daily_prices') c;
+         SELECT decompress_chunk(c) FROM show_chunks('market.trades') c",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(db.columnstore_chunks("daily_prices").await.1, 0);
+    let migrate = db.run(&["migrate"]);
+    migrate.expect_code(0);
+    assert!(
+        migrate.stdout().contains("chunks into the columnstore"),
+        "{}",
+        migrate.describe()
+    );
+    assert_all_converted(&db, "stockdb migrate").await;
+    assert_eq!(contents(&db).await, changed, "conversion changes no value");
+}

@@ -117,6 +117,34 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
     );
     assert_eq!(contents(&db).await, before);
 
+    // A corrected intraday file into converted chunks: the one changed bar is updated, its
+    // 5-minute roll-up follows, and the load converts the chunk again.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("fixtures/intraday/MSFT_1min.csv").unwrap();
+    let line = "09:31,2024-03-11,408.16,408.05,408.53,407.87,7695";
+    assert!(text.contains(line));
+    let path = dir.path().join("MSFT_1min.csv");
+    std::fs::write(
+        &path,
+        text.replacen(line, "09:31,2024-03-11,408.16,408.05,408.53,407.87,7795", 1),
+    )
+    .unwrap();
+    let fixed = db.run(&["load", path.to_str().unwrap(), "--format", "json"]);
+    fixed.expect_code(0);
+    assert_eq!(totals(&fixed.json())["updated"], 1, "{}", fixed.describe());
+    assert!(fixed.json()["columnstore"]["chunks"].as_u64().unwrap() >= 1);
+    assert_all_converted(&db, "a corrected intraday file").await;
+    let bar = "SELECT volume FROM market.intraday_bars WHERE symbol = 'MSFT'
+               AND resolution = '1 minute' AND ts = '2024-03-11 09:31 America/New_York'";
+    assert_eq!(db.count(bar).await, 7795);
+    let rollup = "SELECT volume FROM market.intraday_5min
+                  WHERE symbol = 'MSFT' AND bucket = '2024-03-11 09:30 America/New_York'";
+    let summed = "SELECT sum(volume)::bigint FROM market.intraday_bars
+                  WHERE symbol = 'MSFT' AND resolution = '1 minute'
+                    AND ts >= '2024-03-11 09:30 America/New_York' AND ts < '2024-03-11 09:35 America/New_York'";
+    assert_eq!(db.count(rollup).await, db.count(summed).await);
+    let before = contents(&db).await;
+
     // Another tool's writes leave chunks partial; `stockdb refresh` converts them again.
     let mut conn = db.conn().await;
     sqlx::raw_sql(

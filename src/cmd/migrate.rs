@@ -14,9 +14,17 @@ pub struct Args {}
 
 /// Prints the migrations applied now, or that the schema is up to date.
 pub async fn run(global: &GlobalArgs, _args: Args) -> Result<()> {
-    let (database, mut conn) = db::open_connected(&global.db.location()).await?;
-    db::writer_settings(&mut conn).await?;
-    let converted = db::columnstore::convert(&mut conn, database.server.tier).await?;
+    let database = db::open(&global.db.location()).await?;
+    let converted = match database.server.tier {
+        db::Tier::Timescale => {
+            // Two chunks at a time, as `load` and `refresh` do.
+            let pool = db::pool(&database.url, 2, None).await?;
+            let converted = db::columnstore::convert(&pool, database.server.tier).await?;
+            pool.close().await;
+            converted
+        }
+        _ => db::columnstore::Converted::default(),
+    };
     if !global.quiet {
         if database.applied.is_empty() {
             crate::outln!(

@@ -92,10 +92,7 @@ pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
             None => crate::outln!("nothing to refresh: no prices loaded"),
         }
     }
-    let converted = {
-        let mut conn = pool.acquire().await?;
-        db::columnstore::convert(&mut conn, database.server.tier).await?
-    };
+    let converted = db::columnstore::convert(&pool, database.server.tier).await?;
     if !global.quiet && converted.chunks > 0 {
         crate::outln!(
             "moved {} chunks into the columnstore in {:.1} s",

@@ -5,7 +5,7 @@
 use super::Tier;
 use anyhow::{Context, Result};
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
 /// One time-series table's storage.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -52,24 +52,30 @@ pub struct Converted {
 
 /// Moves every chunk of the hypertables with the columnstore on that is not wholly in it into
 /// the columnstore: new chunks, and chunks written since (partial). One chunk per statement, so
-/// no transaction holds more than one chunk's lock. Does nothing on servers without the
-/// columnstore (no table has it on).
-pub async fn convert(conn: &mut PgConnection, tier: Tier) -> Result<Converted> {
+/// no transaction holds more than one chunk's lock, on as many chunks at a time as the pool
+/// has connections (the conversion is CPU-bound on the server). Does nothing on servers
+/// without the columnstore.
+pub async fn convert(pool: &PgPool, tier: Tier) -> Result<Converted> {
+    use futures_util::{StreamExt, TryStreamExt};
     if tier != Tier::Timescale {
         return Ok(Converted::default());
     }
     let started = std::time::Instant::now();
     let chunks: Vec<String> = sqlx::query_scalar(include_str!("sql/columnstore_pending.sql"))
-        .fetch_all(&mut *conn)
+        .fetch_all(pool)
         .await?;
-    for chunk in &chunks {
-        // compress_chunk recompresses a partial chunk's changed segments.
-        sqlx::query("SELECT compress_chunk($1::regclass, if_not_compressed => true)")
-            .bind(chunk)
-            .execute(&mut *conn)
-            .await
-            .with_context(|| format!("converting {chunk} to the columnstore"))?;
-    }
+    futures_util::stream::iter(&chunks)
+        .map(|chunk| async move {
+            // compress_chunk recompresses only the changed segments of a partial chunk.
+            sqlx::query("SELECT compress_chunk($1::regclass, if_not_compressed => true)")
+                .bind(chunk)
+                .execute(pool)
+                .await
+                .with_context(|| format!("converting {chunk} to the columnstore"))
+        })
+        .buffer_unordered(pool.options().get_max_connections() as usize)
+        .try_collect::<Vec<_>>()
+        .await?;
     Ok(Converted {
         chunks: chunks.len(),
         seconds: started.elapsed().as_secs_f64(),

@@ -162,8 +162,9 @@ pub async fn pool(url: &str, size: u32, after_connect: Option<&'static str>) -> 
         .with_context(|| format!("connecting to {}", redact(url)))
 }
 
-/// Settings for a connection that writes (the pools, `migrate`): see sql/writer_settings.sql.
-pub async fn writer_settings(conn: &mut PgConnection) -> sqlx::Result<()> {
+/// Settings for a connection that writes (every pool's connections): see
+/// sql/writer_settings.sql.
+async fn writer_settings(conn: &mut PgConnection) -> sqlx::Result<()> {
     sqlx::raw_sql(include_str!("sql/writer_settings.sql"))
         .execute(conn)
         .await

@@ -204,12 +204,7 @@ pub async fn run(location: &Location, req: Request) -> Result<Summary> {
         refresh_seconds = loaded_at.elapsed().as_secs_f64();
         // After the refresh, which reads the new rows: it is faster on row storage.
         if !run_state.connection_lost() {
-            let converted = async {
-                let mut conn = records.acquire().await?;
-                db::columnstore::convert(&mut conn, database.server.tier).await
-            }
-            .await;
-            match converted {
+            match db::columnstore::convert(&records, database.server.tier).await {
                 Ok(done) => columnstore = done,
                 Err(e) => {
                     columnstore_error = Some(format!(

@@ -40,11 +40,14 @@ pub async fn table_counts(
     conn: &mut PgConnection,
     symbol: &str,
     adj_known: bool,
+    days: (Option<NaiveDate>, Option<NaiveDate>),
 ) -> Result<TableCounts> {
     let (staged, matching, kept, in_table): (i64, i64, i64, i64) =
         sqlx::query_as(include_str!("sql/verify.sql"))
             .bind(symbol)
             .bind(adj_known)
+            .bind(days.0)
+            .bind(days.1)
             .fetch_one(conn)
             .await?;
     Ok(TableCounts {

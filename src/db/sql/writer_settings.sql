@@ -4,3 +4,9 @@
 -- more, and stockdb's transactions are per file, so there is no limit (0). A placeholder
 -- setting where TimescaleDB is absent.
 SET timescaledb.max_tuples_decompressed_per_dml_transaction = 0;
+-- A custom plan for every execution of a prepared statement: TimescaleDB decompresses the
+-- columnstore batches a write may touch before the write runs, and with a generic plan it
+-- cannot tell the chunks by the parameters' days, so an UPDATE of one day decompressed the
+-- symbol's batches in every chunk (every other load of one new day then took 3x as long and
+-- re-converted every chunk).
+SET plan_cache_mode = force_custom_plan;

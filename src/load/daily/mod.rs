@@ -290,14 +290,23 @@ where
         // Every row was identical to the table's: nothing to merge.
         (0, 0, 0)
     } else {
-        let overwritten: i64 = sqlx::query_scalar(include_str!("sql/overwritten.sql"))
-            .bind(symbol)
-            .bind(adj_known)
-            .bind(file.path.display().to_string())
-            .bind(settings.on_conflict.updates())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| Failure::db(file, e))?;
+        // Days after the symbol's last stored one overwrite nothing: a pure append skips it.
+        let appends_only =
+            matches!((parsed.first_day, last_before), (Some(first), Some(last)) if first > last);
+        let overwritten: i64 = if appends_only || !settings.on_conflict.updates() {
+            0
+        } else {
+            sqlx::query_scalar(include_str!("sql/overwritten.sql"))
+                .bind(symbol)
+                .bind(adj_known)
+                .bind(file.path.display().to_string())
+                .bind(settings.on_conflict.updates())
+                .bind(parsed.first_day)
+                .bind(parsed.last_day)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| Failure::db(file, e))?
+        };
         let (inserted, updated): (i64, i64) = sqlx::query_as(include_str!("sql/merge.sql"))
             .bind(symbol)
             .bind(adj_known)
@@ -313,7 +322,13 @@ where
         let digests = std::mem::take(&mut parsed.digests);
         verify::read_back(&mut *tx, symbol, copied, digests).await
     } else {
-        verify::table_counts(&mut *tx, symbol, adj_known).await
+        verify::table_counts(
+            &mut *tx,
+            symbol,
+            adj_known,
+            (parsed.first_day, parsed.last_day),
+        )
+        .await
     };
     let mut table = table.map_err(|e| Failure::any(file, e))?;
     let in_table = table.in_table;

@@ -376,6 +376,10 @@ async fn write(
         conflicts(&mut *tx, file, resolution, settings.on_conflict).await?
     };
     type Merged = (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    // The file's first and last bar, as constants for the statements that join the table: they
+    // read only those chunks and columnstore batches.
+    let at = |t: Option<i64>| t.and_then(DateTime::<Utc>::from_timestamp_micros);
+    let bars = (at(parsed.first), at(parsed.last));
     let (inserted, updated, overwritten, changed) = if direct {
         let range = parsed.first.zip(parsed.last);
         (copied as i64, 0, 0, range)
@@ -388,6 +392,8 @@ async fn write(
             .bind(resolution)
             .bind(file.path.display().to_string())
             .bind(settings.on_conflict.updates())
+            .bind(bars.0)
+            .bind(bars.1)
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
@@ -408,6 +414,8 @@ async fn write(
             sqlx::query_as(include_str!("sql/verify.sql"))
                 .bind(&file.symbol)
                 .bind(resolution)
+                .bind(bars.0)
+                .bind(bars.1)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db)?;

@@ -4,9 +4,10 @@
 -- write decompresses the batches it reads (BENCHMARKS.md, issue 24). The symbol's lock is held,
 -- so no other load changes these rows in between. $1: symbol. $2: the file has an Adj Close
 -- column (merge.sql's $2). $3: the file's path. $4: stored days take the file's values.
+-- $5 and $6: the file's first and last day (constants: only those chunks and batches are read).
 SELECT count(*)
 FROM pg_temp.stockdb_staging s
-JOIN market.daily_prices d ON d.symbol = $1 AND d.day = s.day
+JOIN market.daily_prices d ON d.symbol = $1 AND d.day = s.day AND d.day BETWEEN $5 AND $6
 JOIN market.load_runs r ON r.id = d.load_run_id
 WHERE $4
   AND r.path <> $3

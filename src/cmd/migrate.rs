@@ -38,11 +38,7 @@ pub async fn run(global: &GlobalArgs, _args: Args) -> Result<()> {
         }
         crate::outln!("server tier: {}", database.server.tier);
         if converted.chunks > 0 {
-            crate::outln!(
-                "moved {} chunks into the columnstore in {:.1} s",
-                converted.chunks,
-                converted.seconds
-            );
+            crate::outln!("{converted}");
         }
     }
     if let Some(note) = &database.server.note {

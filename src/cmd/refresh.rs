@@ -94,11 +94,7 @@ pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
     }
     let converted = db::columnstore::convert(&pool, database.server.tier).await?;
     if !global.quiet && converted.chunks > 0 {
-        crate::outln!(
-            "moved {} chunks into the columnstore in {:.1} s",
-            converted.chunks,
-            converted.seconds
-        );
+        crate::outln!("{converted}");
     }
     Ok(())
 }

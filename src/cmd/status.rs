@@ -232,11 +232,13 @@ fn storage_lines(s: &Status) -> String {
             );
             match (t.before_bytes, t.after_bytes, t.ratio()) {
                 (Some(before), Some(after), Some(ratio)) => {
-                    format!(
-                        "{chunks}, {} → {}, {ratio:.1}x smaller",
-                        mb(before),
-                        mb(after)
-                    )
+                    // A table of a few rows takes a page or two either way.
+                    let ratio = if ratio >= 1.0 {
+                        format!("{ratio:.1}x smaller")
+                    } else {
+                        format!("{:.1}x larger", 1.0 / ratio)
+                    };
+                    format!("{chunks}, {} → {}, {ratio}", mb(before), mb(after))
                 }
                 _ => chunks,
             }

@@ -50,6 +50,16 @@ pub struct Converted {
     pub seconds: f64,
 }
 
+impl std::fmt::Display for Converted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "moved {} chunks into the columnstore in {:.1} s",
+            self.chunks, self.seconds
+        )
+    }
+}
+
 /// Moves every chunk of the hypertables with the columnstore on that is not wholly in it into
 /// the columnstore: new chunks, and chunks written since (partial). One chunk per statement, so
 /// no transaction holds more than one chunk's lock, on as many chunks at a time as the pool
@@ -66,12 +76,20 @@ pub async fn convert(pool: &PgPool, tier: Tier) -> Result<Converted> {
         .await?;
     futures_util::stream::iter(&chunks)
         .map(|chunk| async move {
+            let mut tx = pool.begin().await?;
+            // TimescaleDB warns of a "poor compression ratio" for a chunk of a few rows; the
+            // ratio that matters is the table's, in `stockdb status`.
+            sqlx::raw_sql("SET LOCAL client_min_messages = error")
+                .execute(&mut *tx)
+                .await?;
             // compress_chunk recompresses only the changed segments of a partial chunk.
             sqlx::query("SELECT compress_chunk($1::regclass, if_not_compressed => true)")
                 .bind(chunk)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await
-                .with_context(|| format!("converting {chunk} to the columnstore"))
+                .with_context(|| format!("converting {chunk} to the columnstore"))?;
+            tx.commit().await?;
+            anyhow::Ok(())
         })
         .buffer_unordered(pool.options().get_max_connections() as usize)
         .try_collect::<Vec<_>>()

@@ -338,6 +338,9 @@ fn totals(summary: &Summary, view: &View) -> String {
     if let Some(server) = &summary.server {
         speed.push_str(&format!("; server tier {}", server.tier));
     }
+    if summary.columnstore.chunks > 0 {
+        speed.push_str(&format!("; {}", summary.columnstore));
+    }
     lines.push(speed);
     // A second source replacing a first one's values is worth a line of its own (issue 23).
     let overwriting: Vec<&FileReport> =

@@ -92,7 +92,7 @@ pub async fn convert(pool: &PgPool, tier: Tier) -> Result<Converted> {
             anyhow::Ok(())
         })
         .buffer_unordered(pool.options().get_max_connections() as usize)
-        .try_collect::<Vec<_>>()
+        .try_collect::<()>()
         .await?;
     Ok(Converted {
         chunks: chunks.len(),

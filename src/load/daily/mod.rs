@@ -293,7 +293,7 @@ where
         // Days after the symbol's last stored one overwrite nothing: a pure append skips it.
         let appends_only =
             matches!((parsed.first_day, last_before), (Some(first), Some(last)) if first > last);
-        let overwritten: i64 = if appends_only || !settings.on_conflict.updates() {
+        let overwritten: i64 = if appends_only {
             0
         } else {
             sqlx::query_scalar(include_str!("sql/overwritten.sql"))

@@ -181,3 +181,110 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
     assert_all_converted(&db, "stockdb migrate").await;
     assert_eq!(contents(&db).await, changed, "conversion changes no value");
 }
+
+/// How many of market.`table`'s chunks the plan of `query` reads, in a new session (which has
+/// the database's settings, as a BI tool's has).
+async fn chunks_planned(db: &TestDb, table: &str, query: &str) -> usize {
+    let mut conn = db.conn().await;
+    let chunks: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT c::text FROM show_chunks('market.{table}') c"
+    )))
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {query}")))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    let plan = plan.join("\n");
+    let words: std::collections::HashSet<&str> = plan
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    chunks
+        .iter()
+        .filter(|c| words.contains(c.rsplit('.').next().unwrap()))
+        .count()
+}
+
+/// Issue 25: a symbol-day's event reports plan only that day's chunks (chunk skipping on
+/// trade_dt, migration V18), however many days are loaded; an event written since a chunk's
+/// conversion is never hidden by the chunk's range; and `migrate` gives a range to the chunks
+/// converted before V18.
+#[tokio::test]
+async fn event_queries_plan_only_the_chunks_of_their_trade_dates() {
+    let db = fresh_db().await;
+    db.run(&["load", "fixtures/events", "-q"]).expect_code(0);
+    let day =
+        "SELECT * FROM market.quote_analytics WHERE symbol = 'ACME' AND trade_dt = '2020-08-06'";
+    let rows = "SELECT count(*) FROM market.quote_analytics WHERE symbol = 'ACME' AND trade_dt = '2020-08-07'";
+    if !db.has_columnstore().await {
+        skip(
+            "event_queries_plan_only_the_chunks_of_their_trade_dates",
+            "no columnstore on this tier, so no chunk ranges; checked that another writer's late event is read",
+        );
+    } else {
+        let all = db.columnstore_chunks("quotes").await.0 as usize;
+        assert!(all >= 2, "the fixture's quotes span days: {all} chunks");
+        assert_eq!(chunks_planned(&db, "quotes", day).await, 1);
+        assert_eq!(chunks_planned(&db, "trades", day).await, 1);
+
+        // Chunks converted without a range, as before V18 (another session with chunk
+        // skipping off): every chunk is planned until `migrate` converts them again.
+        let quotes = "SELECT hashtext(string_agg(t::text, '|' ORDER BY trade_dt, exchange,
+                                                  event_tm, event_seq_nb))::bigint
+                      FROM market.quotes t";
+        let before = db.count(quotes).await;
+        let mut conn = db.conn().await;
+        sqlx::raw_sql(
+            "SET timescaledb.enable_chunk_skipping = off;
+             SELECT decompress_chunk(c) FROM show_chunks('market.quotes') c;
+             SELECT compress_chunk(c) FROM show_chunks('market.quotes') c",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(chunks_planned(&db, "quotes", day).await, all);
+        let migrate = db.run(&["migrate"]);
+        migrate.expect_code(0);
+        assert!(
+            migrate.stdout().contains("chunks into the columnstore"),
+            "{}",
+            migrate.describe()
+        );
+        assert_eq!(chunks_planned(&db, "quotes", day).await, 1);
+        assert_eq!(
+            db.count(quotes).await,
+            before,
+            "conversion changes no value"
+        );
+        // Once ranged, a second migrate converts nothing.
+        let again = db.run(&["migrate"]);
+        again.expect_code(0);
+        assert!(
+            !again.stdout().contains("chunks into the columnstore"),
+            "{}",
+            again.describe()
+        );
+    }
+
+    // Another writer files a quote under a trade date outside its chunk's range: the chunk is
+    // partial, and planned for that date, so the quote is read; after `refresh` converts the
+    // chunk again its range covers the date.
+    let mut conn = db.conn().await;
+    sqlx::raw_sql(
+        "INSERT INTO market.quotes (trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm,
+                                    bid_pr, bid_size, ask_pr, ask_size)
+         VALUES ('2020-08-07', 'ACME', 'NYSE', '2020-08-06 15:00 America/New_York', 999,
+                 '2020-08-07 09:00 America/New_York', 100, 100, 100.5, 100)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(db.count(rows).await, 1);
+    db.run(&["refresh", "-q"]).expect_code(0);
+    assert_eq!(db.count(rows).await, 1);
+    if db.has_columnstore().await {
+        let (all, converted) = db.columnstore_chunks("quotes").await;
+        assert_eq!(converted, all, "quotes' chunks converted again by refresh");
+    }
+}

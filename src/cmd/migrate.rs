@@ -17,9 +17,11 @@ pub async fn run(global: &GlobalArgs, _args: Args) -> Result<()> {
     let database = db::open(&global.db.location()).await?;
     let converted = match database.server.tier {
         db::Tier::Timescale => {
-            // Two chunks at a time, as `load` and `refresh` do.
+            // Two chunks at a time, as `load` and `refresh` do; and the event chunks converted
+            // before their trade dates' ranges were kept (V18), once.
             let pool = db::pool(&database.url, 2, None).await?;
-            let converted = db::columnstore::convert(&pool, database.server.tier).await?;
+            let scope = db::columnstore::Scope::PendingAndUnranged;
+            let converted = db::columnstore::convert(&pool, database.server.tier, scope).await?;
             pool.close().await;
             converted
         }

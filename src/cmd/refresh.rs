@@ -92,7 +92,9 @@ pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
             None => crate::outln!("nothing to refresh: no prices loaded"),
         }
     }
-    let converted = db::columnstore::convert(&pool, database.server.tier).await?;
+    let converted =
+        db::columnstore::convert(&pool, database.server.tier, db::columnstore::Scope::Pending)
+            .await?;
     if !global.quiet && converted.chunks > 0 {
         crate::outln!("{converted}");
     }

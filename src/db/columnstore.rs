@@ -60,28 +60,57 @@ impl std::fmt::Display for Converted {
     }
 }
 
+/// Which chunks [`convert`] takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Chunks not wholly in the columnstore: what `load` and `refresh` leave.
+    Pending,
+    /// Those, and the converted event chunks that have no range of trade dates for chunk
+    /// skipping (converted before migration V18): `migrate` converts these again, once.
+    PendingAndUnranged,
+}
+
 /// Moves every chunk of the hypertables with the columnstore on that is not wholly in it into
 /// the columnstore: new chunks, and chunks written since (partial). One chunk per statement, so
 /// no transaction holds more than one chunk's lock, on as many chunks at a time as the pool
 /// has connections (the conversion is CPU-bound on the server). Does nothing on servers
 /// without the columnstore.
-pub async fn convert(pool: &PgPool, tier: Tier) -> Result<Converted> {
+pub async fn convert(pool: &PgPool, tier: Tier, scope: Scope) -> Result<Converted> {
     use futures_util::{StreamExt, TryStreamExt};
     if tier != Tier::Timescale {
         return Ok(Converted::default());
     }
     let started = std::time::Instant::now();
-    let chunks: Vec<String> = sqlx::query_scalar(include_str!("sql/columnstore_pending.sql"))
-        .fetch_all(pool)
-        .await?;
+    let mut chunks: Vec<(String, bool)> =
+        sqlx::query_scalar(include_str!("sql/columnstore_pending.sql"))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|chunk| (chunk, false))
+            .collect();
+    if scope == Scope::PendingAndUnranged {
+        let unranged: Vec<String> =
+            sqlx::query_scalar(include_str!("sql/columnstore_unranged.sql"))
+                .fetch_all(pool)
+                .await?;
+        chunks.extend(unranged.into_iter().map(|chunk| (chunk, true)));
+    }
     futures_util::stream::iter(&chunks)
-        .map(|chunk| async move {
+        .map(|(chunk, again)| async move {
             let mut tx = pool.begin().await?;
             // TimescaleDB warns of a "poor compression ratio" for a chunk of a few rows; the
             // ratio that matters is the table's, in `stockdb status`.
             sqlx::raw_sql("SET LOCAL client_min_messages = error")
                 .execute(&mut *tx)
                 .await?;
+            if *again {
+                // The range is taken only when a chunk is converted whole.
+                sqlx::query("SELECT decompress_chunk($1::regclass)")
+                    .bind(chunk)
+                    .execute(&mut *tx)
+                    .await
+                    .with_context(|| format!("taking {chunk} out of the columnstore"))?;
+            }
             // compress_chunk recompresses only the changed segments of a partial chunk.
             sqlx::query("SELECT compress_chunk($1::regclass, if_not_compressed => true)")
                 .bind(chunk)

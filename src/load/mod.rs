@@ -204,7 +204,13 @@ pub async fn run(location: &Location, req: Request) -> Result<Summary> {
         refresh_seconds = loaded_at.elapsed().as_secs_f64();
         // After the refresh, which reads the new rows: it is faster on row storage.
         if !run_state.connection_lost() {
-            match db::columnstore::convert(&records, database.server.tier).await {
+            match db::columnstore::convert(
+                &records,
+                database.server.tier,
+                db::columnstore::Scope::Pending,
+            )
+            .await
+            {
                 Ok(done) => columnstore = done,
                 Err(e) => {
                     columnstore_error = Some(format!(

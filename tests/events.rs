@@ -732,3 +732,52 @@ async fn three_loaders_at_once_on_overlapping_event_trees_give_the_sequential_re
         );
     }
 }
+
+/// Issue 25: a re-load that changes no event writes nothing, `market.event_daily` included (its
+/// rows keep their row versions), and still counts and checks every event; a group whose
+/// `event_daily` row is missing (another tool stored its events) gets it back.
+#[tokio::test]
+async fn an_unchanged_reload_writes_nothing_and_restores_a_missing_daily_row() {
+    let db = fresh_db().await;
+    load_json(&db, &["fixtures/events"]);
+    let before = event_tables(&db).await;
+    let versions = "SELECT string_agg(xmin::text, ',' ORDER BY trade_dt, symbol, exchange)
+                    FROM market.event_daily";
+    let mut conn = db.conn().await;
+    let written: String = sqlx::query_scalar(versions)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+
+    let again = load_json(&db, &["fixtures/events"]);
+    assert_eq!(again["totals"]["inserted"], 0, "{again:#}");
+    assert_eq!(again["totals"]["updated"], 0, "{again:#}");
+    let in_table = |json: &serde_json::Value| -> Vec<u64> {
+        json["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                assert_eq!(f["check_passed"], true, "{f:#}");
+                f["in_table"].as_u64().unwrap()
+            })
+            .collect()
+    };
+    let unchanged: String = sqlx::query_scalar(versions)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(unchanged, written, "no event_daily row was rewritten");
+    assert_eq!(event_tables(&db).await, before);
+
+    sqlx::query("DELETE FROM market.event_daily WHERE trade_dt = '2020-08-06'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let restored = load_json(&db, &["fixtures/events"]);
+    assert_eq!(restored["totals"]["updated"], 0, "{restored:#}");
+    assert_eq!(event_tables(&db).await, before, "the missing rows are back");
+    // The files of 2020-08-06 counted their events by rewriting the rows, the others from the
+    // rows as they stood: the same counts either way.
+    assert_eq!(in_table(&restored), in_table(&again));
+}

@@ -73,8 +73,8 @@ pub enum Scope {
 /// Moves every chunk of the hypertables with the columnstore on that is not wholly in it into
 /// the columnstore: new chunks, and chunks written since (partial). One chunk per statement, so
 /// no transaction holds more than one chunk's lock, on as many chunks at a time as the pool
-/// has connections (the conversion is CPU-bound on the server). Does nothing on servers
-/// without the columnstore.
+/// has connections (the conversion is CPU-bound on the server); `scope` adds the chunks to
+/// convert again for their trade-date ranges. Does nothing on servers without the columnstore.
 pub async fn convert(pool: &PgPool, tier: Tier, scope: Scope) -> Result<Converted> {
     use futures_util::{StreamExt, TryStreamExt};
     if tier != Tier::Timescale {

@@ -2,8 +2,8 @@
 //! the records (`parse`) and streams them as binary COPY into a staging table; then, under a
 //! lock per (trade date, exchange) of the file, its events are written keeping the latest
 //! arrival of each (`merge`); `market.event_daily` is rewritten for the days touched under a
-//! lock per exchange, and the sanity check runs, all inside the file's transaction of
-//! `load::job`. Files of other days load at the same time.
+//! lock per exchange (unless the file wrote no event), and the sanity check runs, all inside
+//! the file's transaction of `load::job`. Files of other days load at the same time.
 
 pub mod encode;
 pub mod parse;
@@ -309,6 +309,43 @@ async fn upserts(tx: &mut PgConnection) -> Result<(i64, i64), sqlx::Error> {
     Ok((inserted, updated))
 }
 
+/// For a file that wrote no event: the events that `market.event_daily` counts for the
+/// groups it touched, when every group has its row (None when one has not: another tool
+/// stored those events, and the rows are written). Those rows and the prior closes after them
+/// depend only on the events, so they stand as they are: an unchanged re-load then takes no
+/// exchange lock and rewrites nothing (issue 25).
+async fn unchanged_daily(tx: &mut PgConnection) -> Result<Option<i64>, sqlx::Error> {
+    let (missing, in_table): (i64, i64) = sqlx::query_as(include_str!("sql/daily_unchanged.sql"))
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok((missing == 0).then_some(in_table))
+}
+
+/// Rewrites `market.event_daily` for the groups the file touched and the prior closes after
+/// them, under the file's exchanges' locks; returns the events in the table for those groups.
+async fn rewrite_daily(
+    tx: &mut PgConnection,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<i64, sqlx::Error> {
+    lock_in_key_order(&mut *tx, EXCHANGE_LOCK_CLASS, "exchange").await?;
+    let (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+        sqlx::query_as(include_str!("sql/daily_bounds.sql"))
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut *tx)
+            .await?;
+    let in_table: i64 = sqlx::query_scalar(include_str!("sql/daily.sql"))
+        .bind(first)
+        .bind(last)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(include_str!("sql/prior_close.sql"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(in_table)
+}
+
 /// One event file inside its transaction (begun and committed by the caller).
 async fn write(
     tx: &mut PgConnection,
@@ -388,26 +425,14 @@ async fn write(
     .await
     .map_err(db)?;
     let (inserted, updated) = merge(&mut *tx, from, to).await.map_err(db)?;
-    lock_in_key_order(&mut *tx, EXCHANGE_LOCK_CLASS, "exchange")
-        .await
-        .map_err(db)?;
-    let (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
-        sqlx::query_as(include_str!("sql/daily_bounds.sql"))
-            .bind(from)
-            .bind(to)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
-    let in_table: i64 = sqlx::query_scalar(include_str!("sql/daily.sql"))
-        .bind(first)
-        .bind(last)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-    sqlx::query(include_str!("sql/prior_close.sql"))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    let counted = match inserted + updated {
+        0 => unchanged_daily(&mut *tx).await.map_err(db)?,
+        _ => None,
+    };
+    let in_table = match counted {
+        Some(in_table) => in_table,
+        None => rewrite_daily(&mut *tx, from, to).await.map_err(db)?,
+    };
     let matching: i64 = sqlx::query_scalar(include_str!("sql/verify.sql"))
         .bind(from)
         .bind(to)

@@ -19,6 +19,8 @@
 -- - the prior close is joined from the days asked for only (the view carries it through its
 --   window);
 -- - the bounds are on columns the window partitions by, so they reach both tables before it.
+-- The bounds are written out for each table rather than computed once: a given date is then
+-- a constant when the query is planned, and TimescaleDB plans only that date's chunks.
 -- The settings: left to its costs, the planner reads the symbol-day with bitmap scans and
 -- sorts it whole before the first row; in key order only events of equal time are sorted.
 SELECT w.trade_dt, w.symbol, w.exchange,

@@ -31,6 +31,17 @@ async fn assert_all_converted(db: &TestDb, after: &str) {
     }
 }
 
+/// Runs `stockdb migrate` and checks that it says it converted chunks.
+fn migrate_converts(db: &TestDb) {
+    let migrate = db.run(&["migrate"]);
+    migrate.expect_code(0);
+    assert!(
+        migrate.stdout().contains("chunks into the columnstore"),
+        "{}",
+        migrate.describe()
+    );
+}
+
 /// A fingerprint of every stored value of the four tables, to compare before and after.
 async fn contents(db: &TestDb) -> Vec<i64> {
     let mut sums = Vec::new();
@@ -171,13 +182,7 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
     .await
     .unwrap();
     assert_eq!(db.columnstore_chunks("daily_prices").await.1, 0);
-    let migrate = db.run(&["migrate"]);
-    migrate.expect_code(0);
-    assert!(
-        migrate.stdout().contains("chunks into the columnstore"),
-        "{}",
-        migrate.describe()
-    );
+    migrate_converts(&db);
     assert_all_converted(&db, "stockdb migrate").await;
     assert_eq!(contents(&db).await, changed, "conversion changes no value");
 }
@@ -244,13 +249,7 @@ async fn event_queries_plan_only_the_chunks_of_their_trade_dates() {
         .await
         .unwrap();
         assert_eq!(chunks_planned(&db, "quotes", day).await, all);
-        let migrate = db.run(&["migrate"]);
-        migrate.expect_code(0);
-        assert!(
-            migrate.stdout().contains("chunks into the columnstore"),
-            "{}",
-            migrate.describe()
-        );
+        migrate_converts(&db);
         assert_eq!(chunks_planned(&db, "quotes", day).await, 1);
         assert_eq!(
             db.count(quotes).await,

@@ -7,9 +7,14 @@ use anyhow::Result;
 /// Apply pending schema migrations (load does this by itself when needed), then move what
 /// is not in TimescaleDB's columnstore into it (timescale tier).
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = "Examples:
+#[command(
+    after_long_help = "On the timescale tier it also converts again, once, the trade and quote chunks
+converted before their trade dates were recorded for chunk skipping (migration V18).
+
+Examples:
   stockdb migrate
-  DATABASE_URL=postgres://user:pass@host/db stockdb migrate")]
+  DATABASE_URL=postgres://user:pass@host/db stockdb migrate"
+)]
 pub struct Args {}
 
 /// Prints the migrations applied now, or that the schema is up to date.

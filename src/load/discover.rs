@@ -145,6 +145,7 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
             symbol_in_file: true,
             symbol_per_row: true,
             kind: Kind::Events,
+            copy_first: false,
         });
     }
     // An intraday file names at most one symbol; a daily one may name one on each row.
@@ -172,6 +173,7 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
         symbol_in_file: in_file.is_some(),
         symbol_per_row,
         kind,
+        copy_first: false,
     })
 }
 

@@ -38,6 +38,9 @@ pub struct PriceFile {
     pub symbol_per_row: bool,
     /// Daily prices or intraday bars, recognised from the first lines.
     pub kind: Kind,
+    /// Event files: the largest of the run whose first records hold its (trade date,
+    /// exchange), which tries the copy path (`events::choose_copy_files`).
+    pub copy_first: bool,
 }
 
 /// What a price file holds.

@@ -29,6 +29,9 @@ pub enum Stop {
     Changed,
     /// The receiving side went away (a database error); not the file's fault.
     Cancelled,
+    /// A kind's fast path met what it does not take (the direct path of events: a record of a
+    /// day or exchange it did not lock); the kind's general path reads the file again.
+    Diverted,
 }
 
 /// A problem that stops reading the file at once (not a row that can be skipped).
@@ -186,6 +189,7 @@ pub fn refusal_message(stop: &Stop, path: &Path) -> String {
             path.display()
         ),
         Stop::Cancelled => format!("{}: stopped", path.display()),
+        Stop::Diverted => format!("{}: left to the general path", path.display()),
     }
 }
 

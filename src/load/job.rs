@@ -144,6 +144,10 @@ pub struct FileReport {
     /// Event files: records that repeat an event of the same file (the latest arrival kept).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicates: Option<u64>,
+    /// Event files: how the events were written, `copy` (straight into the tables) or
+    /// `merge` (staged, each event's latest arrival merged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_path: Option<String>,
 }
 
 impl FileReport {
@@ -173,6 +177,7 @@ impl FileReport {
             format: None,
             columns: None,
             dates: None,
+            write_path: None,
             duplicates: None,
         }
     }

@@ -108,7 +108,8 @@ impl Totals {
 pub async fn run(location: &Location, req: Request) -> Result<Summary> {
     // Restarted once the database is ready: rows/s measures loading, not starting a cluster.
     let mut started = Instant::now();
-    let plan = discover::discover(&req.paths, req.symbol.as_deref())?;
+    let mut plan = discover::discover(&req.paths, req.symbol.as_deref())?;
+    events::choose_copy_files(&mut plan.files, &req.settings);
     let listings = plan
         .meta
         .iter()

@@ -278,3 +278,19 @@ pub fn totals(json: &serde_json::Value) -> &serde_json::Value {
 pub fn files(json: &serde_json::Value) -> &Vec<serde_json::Value> {
     json["files"].as_array().expect("files array")
 }
+
+/// Everything the event tables and their summary hold, in one text, for comparing databases.
+pub async fn event_tables(db: &TestDb) -> String {
+    let mut conn = db.conn().await;
+    let mut text = String::new();
+    for sql in [
+        "SELECT string_agg(concat_ws('|', trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size, dropped_arrivals), E'\\n' ORDER BY symbol, trade_dt, exchange, event_tm, event_seq_nb) FROM market.trades",
+        "SELECT string_agg(concat_ws('|', trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, bid_pr, bid_size, ask_pr, ask_size, dropped_arrivals), E'\\n' ORDER BY symbol, trade_dt, exchange, event_tm, event_seq_nb) FROM market.quotes",
+        "SELECT string_agg(concat_ws('|', trade_dt, symbol, exchange, trades, quotes, trades_dropped, quotes_dropped, last_trade_pr, last_trade_tm, first_event_tm, last_event_tm, prior_close), E'\\n' ORDER BY trade_dt, symbol, exchange) FROM market.event_daily",
+    ] {
+        let part: Option<String> = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+        text.push_str(&part.unwrap_or_default());
+        text.push_str("\n--\n");
+    }
+    text
+}

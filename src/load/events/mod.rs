@@ -1,32 +1,33 @@
-//! Trade and quote event files (issue 12): one file's transaction. A blocking thread reads
-//! the records (`parse`) and streams them as binary COPY into a staging table; then, under a
-//! lock per (trade date, exchange) of the file, its events are written keeping the latest
-//! arrival of each (`merge`); `market.event_daily` is rewritten for the days touched under a
-//! lock per exchange (unless the file wrote no event), and the sanity check runs, all inside
-//! the file's transaction of `load::job`. Files of other days load at the same time.
+//! Trade and quote event files (issue 12): one file's transaction, on one of two paths.
+//! A day's first large file takes the copy path (`direct`): its records COPY straight into
+//! the tables under its day locks. Every other file, and any the copy path gives back, takes
+//! the merge: a blocking thread reads the records (`read`, `parse`) and streams them as binary
+//! COPY into a staging table; then, under a lock per (trade date, exchange) of the file, its
+//! events are written keeping the latest arrival of each (`merge`). On both paths
+//! `market.event_daily` is then rewritten for the groups touched under a lock per exchange
+//! (unless the file wrote no event) and the sanity check runs, all inside the file's
+//! transaction of `load::job`. Files of other days load at the same time.
 
+mod direct;
 pub mod encode;
 pub mod parse;
+mod read;
+
+pub use direct::choose_copy_files;
+pub use read::sniff_file;
 
 use super::files::PriceFile;
-use super::input::{
-    Chunks, FileError, Sent, Stop, Watch, dry_run_report, join, open_hashed, open_plain, refused,
-    send_chunks,
-};
+use super::input::{Chunks, Sent, Stop, dry_run_report, join, refused, send_chunks};
 use super::job::{
     ErrorKind, Failure, FileKind, FileReport, Outcome, RunState, Settings, WriteContext,
     interrupted, symbols_label,
 };
 use super::values::BadRow;
 use chrono::{DateTime, NaiveDate, Utc};
-use parse::{EventReader, Item, Shape, Values};
-use sha2::{Digest, Sha256};
+use parse::Shape;
 use sqlx::PgConnection;
-use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::Path;
-use std::rc::Rc;
 use tokio::sync::mpsc;
 
 /// What the parse thread found in an event file.
@@ -43,85 +44,36 @@ pub struct ParsedEvents {
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
     pub symbols: BTreeSet<String>,
+    /// (trade date, symbol, exchange) of every accepted event.
+    pub groups: BTreeSet<(NaiveDate, String, String)>,
     pub sha256: String,
     pub shape: Option<Shape>,
 }
 
-/// The shape of an event file from its first 64 KiB (gzip too); None when it is not one.
-pub fn sniff_file(path: &Path) -> Option<Shape> {
-    let reader = open_plain(path).ok()?;
-    let mut head = Vec::with_capacity(64 * 1024);
-    reader.take(64 * 1024).read_to_end(&mut head).ok()?;
-    parse::sniff(&head)
+/// The general path's sink: every accepted record as a tuple of the staging table.
+struct Staging {
+    chunks: Chunks,
 }
 
-fn io_stop(e: std::io::Error) -> Stop {
-    Stop::File(FileError::Io(e))
+impl read::Sink for Staging {
+    fn event(&mut self, event: &parse::Event) -> Result<(), Stop> {
+        encode::encode_event(&mut self.chunks.buf, event);
+        self.chunks.flush_full()
+    }
 }
 
-/// The parse thread: reads the file and sends COPY chunks of staging tuples.
+/// The parse thread of the general path: reads the file and sends COPY chunks of staging
+/// tuples.
 fn parse_events(
     path: &Path,
     settings: &Settings,
     tx: mpsc::Sender<Vec<u8>>,
 ) -> Result<ParsedEvents, Stop> {
-    let shape = sniff_file(path).ok_or_else(|| {
-        Stop::File(FileError::AtLine {
-            line: 1,
-            message: "not a trade/quote event file any more (it changed?)".into(),
-        })
-    })?;
-    let hasher = Rc::new(RefCell::new(Sha256::new()));
-    let watch = Watch::new(std::fs::File::open(path).map_err(io_stop)?)?;
-    let input = open_hashed(path, &hasher).map_err(io_stop)?;
-    let zone = settings
-        .parse
-        .timezone
-        .unwrap_or(super::stamps::DEFAULT_ZONE);
-    let mut reader = EventReader::new(input, shape, zone);
-    let mut parsed = ParsedEvents {
-        shape: Some(shape),
-        ..ParsedEvents::default()
+    let mut staging = Staging {
+        chunks: Chunks::new(tx),
     };
-    let mut chunks = Chunks::new(tx);
-    while let Some(item) = reader.next_item().map_err(io_stop)? {
-        match item {
-            Item::Event(event) => {
-                encode::encode_event(&mut chunks.buf, &event);
-                parsed.accepted += 1;
-                match event.values {
-                    Values::Trade { .. } => parsed.trades += 1,
-                    Values::Quote { .. } => parsed.quotes += 1,
-                }
-                let day = event.trade_dt;
-                let local = chrono::DateTime::<Utc>::from_timestamp_micros(event.event_tm)
-                    .map(|t| t.with_timezone(&zone).date_naive());
-                if local.is_none_or(|d| (d - day).num_days().abs() > 1) {
-                    parsed.warned += 1;
-                }
-                parsed.first_day = Some(parsed.first_day.map_or(day, |d| d.min(day)));
-                parsed.last_day = Some(parsed.last_day.map_or(day, |d| d.max(day)));
-                if !parsed.symbols.contains(&event.symbol) {
-                    parsed.symbols.insert(event.symbol);
-                }
-            }
-            Item::Bad(row) => {
-                if parsed.rejected.len() as u64 >= settings.max_bad_rows {
-                    return Err(Stop::TooManyBadRows {
-                        row: Box::new(row),
-                        limit: settings.max_bad_rows,
-                    });
-                }
-                parsed.rejected.push(row);
-            }
-        }
-        chunks.flush_full()?;
-    }
-    chunks.finish()?;
-    parsed.rows = reader.rows;
-    drop(reader);
-    watch.check()?;
-    parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
+    let parsed = read::read_events(path, settings, &mut staging)?;
+    staging.chunks.finish()?;
     Ok(parsed)
 }
 
@@ -201,17 +153,24 @@ const EXCHANGE_LOCK_CLASS: i32 = 0x5354_4556; // "STEV"
 const DAY_LOCK_CLASS: i32 = 0x5354_4459; // "STDY"
 
 /// Takes one transaction-level advisory lock of `class` for each distinct value of `key` (an
-/// expression over the staged winners), in the order of their hashes.
+/// expression over the file's groups, `pg_temp.stockdb_event_groups`), in the order of their
+/// hashes.
 async fn lock_in_key_order(
     tx: &mut PgConnection,
     class: i32,
     key: &str,
 ) -> Result<(), sqlx::Error> {
     let keys: Vec<i32> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT DISTINCT hashtext({key}) AS k FROM pg_temp.stockdb_event_winners ORDER BY k"
+        "SELECT DISTINCT hashtext({key}) AS k FROM pg_temp.stockdb_event_groups ORDER BY k"
     )))
     .fetch_all(&mut *tx)
     .await?;
+    lock_hashes(tx, class, keys).await
+}
+
+/// Takes one transaction-level advisory lock of `class` for each key, in the order given
+/// (ascending, so that no two files wait on each other in a cycle).
+async fn lock_hashes(tx: &mut PgConnection, class: i32, keys: Vec<i32>) -> Result<(), sqlx::Error> {
     for k in keys {
         sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
             .bind(class)
@@ -222,8 +181,44 @@ async fn lock_in_key_order(
     Ok(())
 }
 
-/// Writes the file's events (the winners) into market.trades and market.quotes and returns
-/// (inserted, updated), holding the file's days' locks. The upserts keep the latest arrival of
+/// Puts the file's (trade date, symbol, exchange) groups, as the parse found them, into
+/// `pg_temp.stockdb_event_groups`, which the locks, `event_daily` and the checks read.
+async fn store_groups(
+    tx: &mut PgConnection,
+    groups: &BTreeSet<(NaiveDate, String, String)>,
+) -> Result<(), sqlx::Error> {
+    let (mut days, mut symbols, mut exchanges) = (Vec::new(), Vec::new(), Vec::new());
+    for (day, symbol, exchange) in groups {
+        days.push(*day);
+        symbols.push(symbol.as_str());
+        exchanges.push(exchange.as_str());
+    }
+    sqlx::query(include_str!("sql/groups_insert.sql"))
+        .bind(&days)
+        .bind(&symbols)
+        .bind(&exchanges)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::raw_sql("ANALYZE pg_temp.stockdb_event_groups")
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// The failure of a file whose sanity check found its events otherwise than written.
+fn check_failed(file: &PriceFile, message: String) -> Failure {
+    Failure {
+        outcome: Outcome::RolledBack,
+        message: format!(
+            "{}: {message}; the file was rolled back",
+            file.path.display()
+        ),
+        kind: ErrorKind::Other,
+    }
+}
+
+/// Writes the file's events (the winners) into market.trades and market.quotes, holding the
+/// file's days' locks. The upserts keep the latest arrival of
 /// every event, but their conflict handling costs 2.3x a plain INSERT (issue 25). So a file
 /// whose groups have no events yet is INSERTed plainly; otherwise `writes.sql` reads which
 /// events the file adds or changes, and only those are written: the stored ones upserted, the
@@ -235,7 +230,7 @@ async fn merge(
     tx: &mut PgConnection,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
-) -> Result<(i64, i64), sqlx::Error> {
+) -> Result<Merged, sqlx::Error> {
     let stored: bool = sqlx::query_scalar(include_str!("sql/stored_groups.sql"))
         .fetch_one(&mut *tx)
         .await?;
@@ -246,13 +241,17 @@ async fn merge(
             .execute(&mut *tx)
             .await?;
         if writes.rows_affected() == 0 {
-            return Ok((0, 0));
+            return Ok(Merged {
+                inserted: 0,
+                updated: 0,
+                found_as_in_file: true,
+            });
         }
     }
     sqlx::raw_sql("SAVEPOINT stockdb_events")
         .execute(&mut *tx)
         .await?;
-    match plain_then_upserts(tx, stored).await {
+    let written = match plain_then_upserts(tx, stored).await {
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
             tracing::info!("another writer stored some of these events meanwhile; upserting all");
             sqlx::raw_sql(
@@ -265,7 +264,24 @@ async fn merge(
             upserts(tx).await
         }
         done => done,
-    }
+    };
+    let (inserted, updated) = written?;
+    Ok(Merged {
+        inserted,
+        updated,
+        found_as_in_file: false,
+    })
+}
+
+/// What [`merge`] wrote.
+struct Merged {
+    inserted: i64,
+    updated: i64,
+    /// `writes.sql` compared every event of the file with its stored row and found nothing to
+    /// write: each is in the table with the file's values and arrival, or lost to a later
+    /// arrival. That comparison, in this transaction, is the sanity check of a file that
+    /// writes nothing (`verify.sql` would read the same rows again).
+    found_as_in_file: bool,
 }
 
 /// INSERTs the events of a file whose groups have none stored; else upserts the stored
@@ -279,14 +295,17 @@ async fn plain_then_upserts(
     if stored {
         (inserted, updated) = upserts(tx).await?;
     }
+    // Quotes before trades, on every path: a statement that creates a chunk holds a lock on
+    // its hypertable to commit, and two files taking the two tables in opposite orders
+    // deadlock (the copy path must stream the quotes first).
     let plain = match stored {
         false => [
-            include_str!("sql/insert_new_trades.sql"),
             include_str!("sql/insert_new_quotes.sql"),
+            include_str!("sql/insert_new_trades.sql"),
         ],
         true => [
-            include_str!("sql/insert_missing_trades.sql"),
             include_str!("sql/insert_missing_quotes.sql"),
+            include_str!("sql/insert_missing_trades.sql"),
         ],
     };
     for sql in plain {
@@ -298,9 +317,10 @@ async fn plain_then_upserts(
 /// The upserts of the events in pg_temp.stockdb_event_writes marked stored.
 async fn upserts(tx: &mut PgConnection) -> Result<(i64, i64), sqlx::Error> {
     let (mut inserted, mut updated) = (0, 0);
+    // Quotes before trades (`plain_then_upserts`).
     for sql in [
-        include_str!("sql/merge_trades.sql"),
         include_str!("sql/merge_quotes.sql"),
+        include_str!("sql/merge_trades.sql"),
     ] {
         let (ins, upd): (i64, i64) = sqlx::query_as(sql).fetch_one(&mut *tx).await?;
         inserted += ins;
@@ -354,6 +374,12 @@ async fn write(
     run: &RunState,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
+    if file.copy_first
+        && let Some(heads) = direct::head_groups(&file.path, settings)
+        && let Some(done) = direct::write(tx, file, settings, run, heads).await?
+    {
+        return finish_direct(tx, file, done, report).await;
+    }
     let db = |e| Failure::db(file, e);
     let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
     let parse = spawn(file, settings, chunks);
@@ -414,6 +440,7 @@ async fn write(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    store_groups(&mut *tx, &parsed.groups).await.map_err(db)?;
     // Every file takes its days' locks, then its exchanges' locks, each set in key order and
     // never one of the first kind after one of the second: no two files wait on each other in
     // a cycle. The bounds below are read after, when the other files' events are committed.
@@ -424,7 +451,8 @@ async fn write(
     )
     .await
     .map_err(db)?;
-    let (inserted, updated) = merge(&mut *tx, from, to).await.map_err(db)?;
+    let merged = merge(&mut *tx, from, to).await.map_err(db)?;
+    let (inserted, updated) = (merged.inserted, merged.updated);
     let counted = match inserted + updated {
         0 => unchanged_daily(&mut *tx).await.map_err(db)?,
         _ => None,
@@ -433,20 +461,17 @@ async fn write(
         Some(in_table) => in_table,
         None => rewrite_daily(&mut *tx, from, to).await.map_err(db)?,
     };
-    let matching: i64 = sqlx::query_scalar(include_str!("sql/verify.sql"))
-        .bind(from)
-        .bind(to)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-    let fail = |message: String| Failure {
-        outcome: Outcome::RolledBack,
-        message: format!(
-            "{}: {message}; the file was rolled back",
-            file.path.display()
-        ),
-        kind: ErrorKind::Other,
+    let matching: i64 = if merged.found_as_in_file {
+        distinct
+    } else {
+        sqlx::query_scalar(include_str!("sql/verify.sql"))
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?
     };
+    let fail = |message: String| check_failed(file, message);
     if parsed.rows != parsed.accepted + parsed.rejected.len() as u64 {
         return Err(fail(format!(
             "{} records in the file but {} accepted and {} rejected",
@@ -472,5 +497,40 @@ async fn write(
     report.unchanged = (distinct - inserted - updated).max(0) as u64;
     report.in_table = in_table.max(0) as u64;
     report.check_passed = true;
+    report.write_path = Some("merge".into());
+    Ok(parsed.rejected)
+}
+
+/// The rest of a file the direct path wrote: `market.event_daily` and the report.
+async fn finish_direct(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    done: direct::DirectDone,
+    report: &mut FileReport,
+) -> Result<Vec<BadRow>, Failure> {
+    let in_table = rewrite_daily(&mut *tx, Some(done.from), Some(done.to))
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    let parsed = done.parsed;
+    report.take_events(&parsed);
+    if parsed.rows != parsed.accepted + parsed.rejected.len() as u64
+        || done.inserted != parsed.accepted
+    {
+        return Err(check_failed(
+            file,
+            format!(
+                "{} records in the file, {} accepted, {} rejected, {} written",
+                parsed.rows,
+                parsed.accepted,
+                parsed.rejected.len(),
+                done.inserted
+            ),
+        ));
+    }
+    report.duplicates = Some(0);
+    report.inserted = done.inserted;
+    report.in_table = in_table.max(0) as u64;
+    report.check_passed = true;
+    report.write_path = Some("copy".into());
     Ok(parsed.rejected)
 }

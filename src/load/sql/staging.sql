@@ -70,3 +70,11 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_event_writes (
     LIKE stockdb_event_winners,
     stored boolean NOT NULL
 ) ON COMMIT DELETE ROWS;
+
+-- The (trade date, symbol, exchange) groups an event file touched, whichever path wrote it:
+-- what market.event_daily is rewritten for, and which exchanges' locks the rewrite takes.
+CREATE TEMP TABLE IF NOT EXISTS stockdb_event_groups (
+    trade_dt date             NOT NULL,
+    symbol   text COLLATE "C" NOT NULL,
+    exchange text COLLATE "C" NOT NULL
+) ON COMMIT DELETE ROWS;

@@ -1,8 +1,8 @@
--- Rewrite market.event_daily for the (trade date, symbol, exchange) groups the staged file
+-- Rewrite market.event_daily for the (trade date, symbol, exchange) groups the file
 -- touched, from the tables as merged; $1 and $2 bound the groups' event times
 -- (daily_bounds.sql). Returns the events in the table for those groups.
 WITH touched AS (
-    SELECT DISTINCT trade_dt, symbol, exchange FROM pg_temp.stockdb_event_winners
+    SELECT trade_dt, symbol, exchange FROM pg_temp.stockdb_event_groups
 ), t AS (
     SELECT x.trade_dt, x.symbol, x.exchange, count(*) AS n,
            sum(coalesce(cardinality(x.dropped_arrivals), 0)) AS dropped,

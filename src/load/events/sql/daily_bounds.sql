@@ -4,5 +4,5 @@
 SELECT least(min(d.first_event_tm), $1::timestamptz),
        greatest(max(d.last_event_tm), $2::timestamptz)
 FROM market.event_daily d
-JOIN (SELECT DISTINCT trade_dt, symbol, exchange FROM pg_temp.stockdb_event_winners) g
+JOIN pg_temp.stockdb_event_groups g
   USING (trade_dt, symbol, exchange)

@@ -1,7 +1,7 @@
--- For a staged file that wrote no event: how many of the (trade date, symbol, exchange) groups
+-- For a file that wrote no event: how many of the (trade date, symbol, exchange) groups
 -- it touched have no market.event_daily row, and the events the rows of the others count.
 WITH touched AS (
-    SELECT DISTINCT trade_dt, symbol, exchange FROM pg_temp.stockdb_event_winners
+    SELECT trade_dt, symbol, exchange FROM pg_temp.stockdb_event_groups
 )
 SELECT count(*) FILTER (WHERE d.trade_dt IS NULL) AS missing,
        coalesce(sum(d.trades + d.quotes), 0)::bigint AS in_table

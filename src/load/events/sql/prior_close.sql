@@ -1,5 +1,5 @@
 -- The prior close (last trade price of the previous trade date with trades) of every
--- market.event_daily row of the staged file's symbols and exchanges from its first trade date
+-- market.event_daily row of the file's symbols and exchanges from its first trade date
 -- on: a load of one day changes the prior close of the days after it.
 UPDATE market.event_daily d
    SET prior_close = p.prior_close
@@ -13,7 +13,7 @@ UPDATE market.event_daily d
              LIMIT 1) AS prior_close
       FROM market.event_daily e
       JOIN (SELECT symbol, exchange, min(trade_dt) AS from_dt
-              FROM pg_temp.stockdb_event_winners
+              FROM pg_temp.stockdb_event_groups
              GROUP BY symbol, exchange) s
         ON s.symbol = e.symbol AND s.exchange = e.exchange AND e.trade_dt >= s.from_dt
   ) p

@@ -6,6 +6,5 @@
 SELECT EXISTS (
     SELECT 1
     FROM market.event_daily d
-    JOIN (SELECT DISTINCT trade_dt, symbol, exchange FROM pg_temp.stockdb_event_winners) g
-      USING (trade_dt, symbol, exchange)
+    JOIN pg_temp.stockdb_event_groups g USING (trade_dt, symbol, exchange)
 )

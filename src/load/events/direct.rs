@@ -1,0 +1,540 @@
+//! The direct path of an event file (issue 25): its records COPY straight into
+//! `market.trades` and `market.quotes`, as the server's own COPY would write them, instead of
+//! through the staging table, the deduplication and the merge.
+//!
+//! It holds for the usual first load of a day: a file whose (trade date, exchange) groups have
+//! no events stored yet, and which holds each event once. Of one run's files, only the largest
+//! of a day tries it ([`choose_copy_files`]). The file takes those groups' locks
+//! (the same locks as the general path, `DAY_LOCK_CLASS`) from its first records before it
+//! writes, so no other stockdb load writes the groups meanwhile. Whatever breaks the
+//! assumption sends the file to the general path, from a savepoint, with nothing of it left:
+//! a group with events stored, a record of a group it did not lock, an event twice in the file
+//! or already stored by another tool (the tables' key refuses it), or rows of another writer
+//! in its groups at the check.
+//!
+//! The sanity check reads the groups' rows back in binary and compares their count and the
+//! sum of their digests with what was sent: equal means the same multiset of bit-identical
+//! rows (`copy::digest`).
+
+use super::encode::encode_row;
+use super::parse::{Event, EventReader, Item, Values};
+use super::read::{self, Sink, io_stop};
+use super::{DAY_LOCK_CLASS, ParsedEvents, lock_hashes};
+use crate::load::copy::{self, TupleReader};
+use crate::load::files::PriceFile;
+use crate::load::input::{CHUNK, Chunks, Sent, Stop, join, refused, send_chunks};
+use crate::load::job::{Failure, RunState, Settings, interrupted};
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
+use sqlx::PgConnection;
+use std::collections::BTreeSet;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::mpsc;
+
+/// Trades wait on disk beyond this many bytes while the quotes stream (one COPY at a time on a
+/// connection): the memory stays flat whatever the file's size.
+const SPOOL_IN_MEMORY: usize = 1 << 20;
+
+/// The (trade date, exchange) groups of a file's first records: the direct path locks these
+/// before it writes.
+pub struct HeadGroups(pub BTreeSet<(NaiveDate, String)>);
+
+/// Marks the event files that try the copy path: of those whose first records hold a (trade
+/// date, exchange), the largest, so that a day's late correction file does not take an empty
+/// day first and send the day's large file through the merge. `STOCKDB_EVENT_COPY=off` marks
+/// none (every file merges; for comparing the paths).
+pub fn choose_copy_files(files: &mut [PriceFile], settings: &Settings) {
+    if std::env::var("STOCKDB_EVENT_COPY").is_ok_and(|v| v == "off") {
+        return;
+    }
+    let mut heads = Vec::new();
+    let mut largest: std::collections::HashMap<(NaiveDate, String), (u64, usize)> =
+        std::collections::HashMap::new();
+    for (i, file) in files.iter().enumerate() {
+        if file.kind != crate::load::files::Kind::Events {
+            continue;
+        }
+        let Some(groups) = head_groups(&file.path, settings) else {
+            continue;
+        };
+        let size = std::fs::metadata(&file.path).map_or(0, |m| m.len());
+        for group in &groups.0 {
+            let best = largest.entry(group.clone()).or_insert((size, i));
+            if size > best.0 {
+                *best = (size, i);
+            }
+        }
+        heads.push((i, groups));
+    }
+    for (i, groups) in heads {
+        files[i].copy_first = groups.0.iter().all(|g| largest[g].1 == i);
+    }
+}
+
+/// The (trade date, exchange) groups of the file's first 64 KiB, None when none is read.
+pub fn head_groups(path: &Path, settings: &Settings) -> Option<HeadGroups> {
+    let mut head = read::head(path)?;
+    let shape = super::parse::sniff(&head)?;
+    if head.len() == 64 * 1024 {
+        // A record cut at 64 KiB could read as another one: whole lines only.
+        let end = head.iter().rposition(|&b| b == b'\n')? + 1;
+        head.truncate(end);
+    }
+    let zone = settings
+        .parse
+        .timezone
+        .unwrap_or(crate::load::stamps::DEFAULT_ZONE);
+    let mut reader = EventReader::new(head.as_slice(), shape, zone);
+    let mut groups = BTreeSet::new();
+    while let Ok(Some(item)) = reader.next_item() {
+        if let Item::Event(e) = item {
+            groups.insert((e.trade_dt, e.exchange));
+        }
+    }
+    (!groups.is_empty()).then_some(HeadGroups(groups))
+}
+
+/// Rows and the wrapping sum of their digests: one side of the sanity check.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Tally {
+    rows: u64,
+    sum: u64,
+}
+
+impl Tally {
+    fn add(&mut self, values: &[u8]) {
+        self.rows += 1;
+        self.sum = self.sum.wrapping_add(copy::digest(values));
+    }
+}
+
+/// What the parse thread sent, beside [`ParsedEvents`].
+#[derive(Debug, Default)]
+struct Written {
+    trades: Tally,
+    quotes: Tally,
+    /// The first and last event time (UTC microseconds).
+    event_tm: Option<(i64, i64)>,
+}
+
+/// The direct path's sink: quotes as COPY chunks of `market.quotes`, trades spooled as tuples
+/// of `market.trades` (sent once the quotes are in).
+struct TableSink {
+    quotes: Chunks,
+    trades: tempfile::SpooledTempFile,
+    scratch: Vec<u8>,
+    heads: BTreeSet<(NaiveDate, String)>,
+    /// The last (trade date, exchange) found among `heads`.
+    checked: Option<(NaiveDate, String)>,
+    written: Written,
+}
+
+impl Sink for TableSink {
+    fn event(&mut self, e: &Event) -> Result<(), Stop> {
+        // Records come in runs of one day and exchange: look it up once a run.
+        if self
+            .checked
+            .as_ref()
+            .is_none_or(|(d, x)| *d != e.trade_dt || *x != e.exchange)
+        {
+            if !self
+                .heads
+                .iter()
+                .any(|(d, x)| *d == e.trade_dt && *x == e.exchange)
+            {
+                return Err(Stop::Diverted);
+            }
+            self.checked = Some((e.trade_dt, e.exchange.clone()));
+        }
+        let (from, to) = self.written.event_tm.unwrap_or((e.event_tm, e.event_tm));
+        self.written.event_tm = Some((from.min(e.event_tm), to.max(e.event_tm)));
+        match e.values {
+            Values::Quote { .. } => {
+                let start = encode_row(&mut self.quotes.buf, e);
+                self.written.quotes.add(&self.quotes.buf[start..]);
+                self.quotes.flush_full()
+            }
+            Values::Trade { .. } => {
+                self.scratch.clear();
+                let start = encode_row(&mut self.scratch, e);
+                self.written.trades.add(&self.scratch[start..]);
+                self.trades.write_all(&self.scratch).map_err(io_stop)
+            }
+        }
+    }
+}
+
+/// The parse thread of the direct path: the quotes' COPY stream (`quotes_done` set just
+/// before its last chunk, so the receiver knows it is whole), then the trades'.
+fn parse_direct(
+    path: &Path,
+    settings: &Settings,
+    heads: BTreeSet<(NaiveDate, String)>,
+    quotes: mpsc::Sender<Vec<u8>>,
+    trades: mpsc::Sender<Vec<u8>>,
+    quotes_done: &AtomicBool,
+) -> Result<(ParsedEvents, Written), Stop> {
+    let mut sink = TableSink {
+        quotes: Chunks::new(quotes),
+        trades: tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY),
+        scratch: Vec::with_capacity(256),
+        heads,
+        checked: None,
+        written: Written::default(),
+    };
+    let parsed = read::read_events(path, settings, &mut sink)?;
+    let TableSink {
+        quotes,
+        trades: mut spool,
+        written,
+        ..
+    } = sink;
+    quotes_done.store(true, Ordering::Release);
+    quotes.finish()?;
+    let mut trades = Chunks::new(trades);
+    spool.seek(SeekFrom::Start(0)).map_err(io_stop)?;
+    let mut piece = vec![0u8; CHUNK];
+    loop {
+        let n = spool.read(&mut piece).map_err(io_stop)?;
+        if n == 0 {
+            break;
+        }
+        trades.buf.extend_from_slice(&piece[..n]);
+        trades.flush_full()?;
+    }
+    trades.finish()?;
+    Ok((parsed, written))
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+/// What the COPYs of the direct path did.
+enum Copied {
+    /// Both COPYs are in: what the parse found and sent, and the rows the server took.
+    Done {
+        parsed: Box<ParsedEvents>,
+        written: Written,
+        trades: u64,
+        quotes: u64,
+    },
+    /// The file goes through the general path, for this reason.
+    General(&'static str),
+}
+
+/// A COPY error: a unique violation sends the file to the general path (an event twice in the
+/// file, or stored by another tool); any other fails it.
+fn copy_failed(file: &PriceFile, e: sqlx::Error) -> Result<Copied, Failure> {
+    if is_unique_violation(&e) {
+        Ok(Copied::General(
+            "an event is twice in the file or stored already",
+        ))
+    } else {
+        Err(Failure::db(file, e))
+    }
+}
+
+/// Parses the file and streams its quotes, then its trades, into the tables.
+async fn copy_file(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    settings: &Settings,
+    run: &RunState,
+    heads: BTreeSet<(NaiveDate, String)>,
+) -> Result<Copied, Failure> {
+    let (quotes_tx, mut quotes_rx) = mpsc::channel::<Vec<u8>>(4);
+    let (trades_tx, mut trades_rx) = mpsc::channel::<Vec<u8>>(4);
+    let quotes_done = Arc::new(AtomicBool::new(false));
+    let parse = {
+        let (path, settings, done) = (file.path.clone(), settings.clone(), quotes_done.clone());
+        tokio::task::spawn_blocking(move || {
+            parse_direct(&path, &settings, heads, quotes_tx, trades_tx, &done)
+        })
+    };
+
+    let mut copy_in = tx
+        .copy_in_raw(include_str!("sql/copy_quotes.sql"))
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    let sent = send_chunks(&mut copy_in, &mut quotes_rx, run).await;
+    let whole = quotes_done.load(Ordering::Acquire);
+    let quotes = match sent {
+        Sent::All if whole => copy_in.finish().await,
+        Sent::All => {
+            // The parse stopped before the end of the quotes: say why.
+            copy_in.abort("stockdb: file refused").await.ok();
+            drop(trades_rx);
+            return match join(parse).await {
+                Err(Stop::Diverted) => Ok(Copied::General(
+                    "a record of a trade date or exchange that its first records do not hold",
+                )),
+                Err(stop) => Err(refused(file, &stop)),
+                Ok(_) => Ok(Copied::General("its quotes ended early")),
+            };
+        }
+        Sent::Cancelled => {
+            copy_in.abort("stockdb: interrupted").await.ok();
+            drop(trades_rx);
+            join(parse).await.ok();
+            return Err(interrupted(file));
+        }
+        Sent::Failed(e) => {
+            copy_in.abort("stockdb: send failed").await.ok();
+            Err(e)
+        }
+    };
+    let quotes = match quotes {
+        Ok(n) => n,
+        Err(e) => {
+            drop(trades_rx);
+            join(parse).await.ok();
+            return copy_failed(file, e);
+        }
+    };
+
+    let mut copy_in = tx
+        .copy_in_raw(include_str!("sql/copy_trades.sql"))
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    let sent = send_chunks(&mut copy_in, &mut trades_rx, run).await;
+    drop(trades_rx);
+    match (join(parse).await, sent) {
+        (_, Sent::Cancelled) => {
+            copy_in.abort("stockdb: interrupted").await.ok();
+            Err(interrupted(file))
+        }
+        (_, Sent::Failed(e)) => {
+            copy_in.abort("stockdb: send failed").await.ok();
+            copy_failed(file, e)
+        }
+        (Err(stop), Sent::All) => {
+            copy_in.abort("stockdb: file refused").await.ok();
+            Err(refused(file, &stop))
+        }
+        (Ok((parsed, written)), Sent::All) => match copy_in.finish().await {
+            Ok(trades) => Ok(Copied::Done {
+                parsed: Box::new(parsed),
+                written,
+                trades,
+                quotes,
+            }),
+            Err(e) => copy_failed(file, e),
+        },
+    }
+}
+
+/// Reads back one table's rows of the file's groups (`sql`: read_back_trades.sql or
+/// read_back_quotes.sql) within `from`..=`to`.
+async fn read_back(
+    tx: &mut PgConnection,
+    sql: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> anyhow::Result<Tally> {
+    let stamp = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
+    sqlx::query(
+        "SELECT set_config('stockdb.event_from', $1, true), set_config('stockdb.event_to', $2, true)",
+    )
+    .bind(stamp(from))
+    .bind(stamp(to))
+    .execute(&mut *tx)
+    .await?;
+    let mut tuples = TupleReader::default();
+    let mut tally = Tally::default();
+    let mut stream = tx.copy_out_raw(sql).await?;
+    while let Some(chunk) = stream.try_next().await? {
+        tuples
+            .feed(&chunk, |values| tally.add(values))
+            .map_err(anyhow::Error::msg)?;
+    }
+    Ok(tally)
+}
+
+/// What the direct path wrote and checked, for the file's report.
+pub struct DirectDone {
+    pub parsed: ParsedEvents,
+    /// Events written (all of the file's: each was new and once in it).
+    pub inserted: u64,
+    /// The file's first and last event time.
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+/// Leaves the direct path: everything it did since its savepoint, locks included, is undone.
+async fn general(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    reason: &str,
+) -> Result<Option<DirectDone>, sqlx::Error> {
+    sqlx::raw_sql("ROLLBACK TO SAVEPOINT stockdb_direct")
+        .execute(&mut *tx)
+        .await?;
+    tracing::info!(
+        "{}: {reason}; the events go through the merge",
+        file.path.display()
+    );
+    Ok(None)
+}
+
+/// The direct path inside the file's transaction, up to and including its sanity check, with
+/// the groups in `pg_temp.stockdb_event_groups`; `Ok(None)` when the file takes the general
+/// path instead (nothing of it left). `market.event_daily` is the caller's.
+pub async fn write(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    settings: &Settings,
+    run: &RunState,
+    heads: HeadGroups,
+) -> Result<Option<DirectDone>, Failure> {
+    let db = |e| Failure::db(file, e);
+    sqlx::raw_sql("SAVEPOINT stockdb_direct")
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let (days, exchanges): (Vec<NaiveDate>, Vec<String>) = heads.0.iter().cloned().unzip();
+    // The same keys, in the same order, as the general path's locks of these groups.
+    let keys: Vec<i32> = sqlx::query_scalar(
+        "SELECT DISTINCT hashtext(d::text || ' ' || e) AS k \
+         FROM unnest($1::date[], $2::text[]) AS h(d, e) ORDER BY k",
+    )
+    .bind(&days)
+    .bind(&exchanges)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
+    lock_hashes(&mut *tx, DAY_LOCK_CLASS, keys)
+        .await
+        .map_err(db)?;
+    let stored: bool = sqlx::query_scalar(include_str!("sql/head_stored.sql"))
+        .bind(&days)
+        .bind(&exchanges)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    if stored {
+        return general(tx, file, "its trade date and exchange have events stored")
+            .await
+            .map_err(db);
+    }
+    let (parsed, written, trades, quotes) =
+        match copy_file(tx, file, settings, run, heads.0).await? {
+            Copied::General(reason) => return general(tx, file, reason).await.map_err(db),
+            Copied::Done {
+                parsed,
+                written,
+                trades,
+                quotes,
+            } => (*parsed, written, trades, quotes),
+        };
+    if trades != written.trades.rows || quotes != written.quotes.rows {
+        return Err(super::check_failed(
+            file,
+            format!(
+                "{} trades and {} quotes sent, but the server copied {trades} and {quotes}",
+                written.trades.rows, written.quotes.rows
+            ),
+        ));
+    }
+    super::store_groups(tx, &parsed.groups).await.map_err(db)?;
+    let (first, last) = written.event_tm.unwrap_or_default();
+    let at = |micros| DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default();
+    let (from, to) = (at(first), at(last));
+    let any = |e| Failure::any(file, e);
+    let trades_back = read_back(tx, include_str!("sql/read_back_trades.sql"), from, to)
+        .await
+        .map_err(any)?;
+    let quotes_back = read_back(tx, include_str!("sql/read_back_quotes.sql"), from, to)
+        .await
+        .map_err(any)?;
+    if trades_back.rows > written.trades.rows || quotes_back.rows > written.quotes.rows {
+        return general(tx, file, "another writer stored events of its groups")
+            .await
+            .map_err(db);
+    }
+    if trades_back != written.trades || quotes_back != written.quotes {
+        return Err(super::check_failed(
+            file,
+            format!(
+                "of {} trades and {} quotes sent, {} and {} read back from market.trades / market.quotes, and their values differ",
+                written.trades.rows, written.quotes.rows, trades_back.rows, quotes_back.rows
+            ),
+        ));
+    }
+    Ok(Some(DirectDone {
+        parsed,
+        inserted: trades + quotes,
+        from,
+        to,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::copy::{HEADER, TRAILER};
+
+    fn event(values: Values) -> Event {
+        Event {
+            line: 7,
+            trade_dt: NaiveDate::from_ymd_opt(2020, 8, 3).unwrap(),
+            symbol: "AAAA".into(),
+            exchange: "NYSE".into(),
+            event_tm: 1_596_461_400_123_000,
+            event_seq_nb: 3,
+            arrival_tm: None,
+            values,
+        }
+    }
+
+    /// The sanity check digests what `encode_row` marks as the values; the read-back hands
+    /// `TupleReader`'s values of the same tuples: the two tallies must agree.
+    #[test]
+    fn the_digest_of_a_sent_tuple_equals_that_of_the_tuple_read_back() {
+        let rows = [
+            event(Values::Quote {
+                bid_pr: 10.5,
+                bid_size: 100,
+                ask_pr: 10.51,
+                ask_size: 200,
+            }),
+            event(Values::Trade {
+                execution_id: None,
+                price: 10.5,
+                size: 300,
+            }),
+        ];
+        let mut sent = Tally::default();
+        let mut stream = HEADER.to_vec();
+        for row in &rows {
+            let start = encode_row(&mut stream, row);
+            sent.add(&stream[start..]);
+        }
+        stream.extend_from_slice(TRAILER);
+        let mut back = Tally::default();
+        let mut reader = TupleReader::default();
+        // In two pieces, as the server's chunks may cut a tuple anywhere.
+        let (a, b) = stream.split_at(HEADER.len() + 13);
+        reader.feed(a, |v| back.add(v)).unwrap();
+        reader.feed(b, |v| back.add(v)).unwrap();
+        assert_eq!(back, sent);
+        assert_eq!(back.rows, 2);
+        // A changed price changes the tally.
+        let mut other = Tally::default();
+        let changed = event(Values::Trade {
+            execution_id: None,
+            price: 10.51,
+            size: 300,
+        });
+        for row in [&rows[0], &changed] {
+            let mut buf = Vec::new();
+            let start = encode_row(&mut buf, row);
+            other.add(&buf[start..]);
+        }
+        assert_eq!(other.rows, sent.rows);
+        assert_ne!(other, sent);
+    }
+}

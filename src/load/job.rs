@@ -42,6 +42,8 @@ pub struct WriteContext<'a> {
     pub run: &'a RunState,
     /// The `market.load_runs` id of this attempt: the provenance of every row it writes.
     pub run_id: i64,
+    /// Connections outside the file's transaction, for what must commit on its own.
+    pub records: &'a sqlx::PgPool,
 }
 
 /// How files are read and judged.
@@ -329,6 +331,7 @@ async fn attempt_load<K: FileKind>(
         aggregates: target.aggregates,
         run,
         run_id,
+        records: target.records,
     };
     let result = write(kind, &mut conn, file, context, &mut report).await;
     let mut retry = false;

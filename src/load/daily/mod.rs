@@ -202,6 +202,7 @@ where
         aggregates,
         run,
         run_id,
+        ..
     } = context;
     sqlx::query(include_str!("../sql/symbol_upsert.sql"))
         .bind(symbol)

@@ -16,6 +16,7 @@
 //! sum of their digests with what was sent: equal means the same multiset of bit-identical
 //! rows (`copy::digest`).
 
+use super::daily::DailyCounts;
 use super::encode::encode_row;
 use super::parse::{Event, EventReader, Item, Values};
 use super::read::{self, Sink, io_stop};
@@ -23,7 +24,7 @@ use super::{DAY_LOCK_CLASS, ParsedEvents, lock_hashes};
 use crate::load::copy::{self, TupleReader};
 use crate::load::files::PriceFile;
 use crate::load::input::{CHUNK, Chunks, Sent, Stop, join, refused, send_chunks};
-use crate::load::job::{Failure, RunState, Settings, interrupted};
+use crate::load::job::{Failure, RunState, Settings, WriteContext, interrupted};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use sqlx::PgConnection;
@@ -40,7 +41,7 @@ const SPOOL_IN_MEMORY: usize = 1 << 20;
 
 /// The (trade date, exchange) groups of a file's first records: the direct path locks these
 /// before it writes.
-pub struct HeadGroups(pub BTreeSet<(NaiveDate, String)>);
+pub struct HeadGroups(pub BTreeSet<(NaiveDate, String)>, Vec<i64>);
 
 /// Marks the event files that try the copy path: of those whose first records hold a (trade
 /// date, exchange), the largest, so that a day's late correction file does not take an empty
@@ -89,12 +90,51 @@ pub fn head_groups(path: &Path, settings: &Settings) -> Option<HeadGroups> {
         .unwrap_or(crate::load::stamps::DEFAULT_ZONE);
     let mut reader = EventReader::new(head.as_slice(), shape, zone);
     let mut groups = BTreeSet::new();
+    let mut times: Option<(i64, i64)> = None;
     while let Ok(Some(item)) = reader.next_item() {
         if let Item::Event(e) = item {
+            let (first, last) = times.unwrap_or((e.event_tm, e.event_tm));
+            times = Some((first.min(e.event_tm), last.max(e.event_tm)));
             groups.insert((e.trade_dt, e.exchange));
         }
     }
-    (!groups.is_empty()).then_some(HeadGroups(groups))
+    let (first, last) = times?;
+    let mut times = vec![first, last];
+    times.dedup();
+    Some(HeadGroups(groups, times))
+}
+
+/// Creates the hypertables' chunks for the event times of the file's first records that have
+/// none yet, in a transaction of its own on `pool` (see `sql/chunk_create.sql`): files of
+/// other days then write at the same time instead of one after another. Nothing to do without
+/// TimescaleDB; an empty chunk left by a file that rolls back holds nothing.
+pub async fn create_chunks(pool: &sqlx::PgPool, heads: &HeadGroups) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let chunked: bool =
+        sqlx::query_scalar("SELECT to_regclass('timescaledb_information.chunks') IS NOT NULL")
+            .fetch_one(&mut *tx)
+            .await?;
+    if !chunked {
+        return Ok(());
+    }
+    for &micros in &heads.1 {
+        let Some(at) = DateTime::<Utc>::from_timestamp_micros(micros) else {
+            continue;
+        };
+        let missing: bool = sqlx::query_scalar(include_str!("sql/chunk_missing.sql"))
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+        if missing {
+            for sql in [
+                include_str!("sql/chunk_create.sql"),
+                include_str!("sql/chunk_placeholders.sql"),
+            ] {
+                sqlx::query(sql).bind(at).execute(&mut *tx).await?;
+            }
+        }
+    }
+    tx.commit().await
 }
 
 /// Rows and the wrapping sum of their digests: one side of the sanity check.
@@ -116,6 +156,8 @@ impl Tally {
 struct Written {
     trades: Tally,
     quotes: Tally,
+    /// `market.event_daily` of the file's groups.
+    daily: DailyCounts,
     /// The first and last event time (UTC microseconds).
     event_tm: Option<(i64, i64)>,
 }
@@ -149,6 +191,7 @@ impl Sink for TableSink {
             }
             self.checked = Some((e.trade_dt, e.exchange.clone()));
         }
+        self.written.daily.add(e);
         let (from, to) = self.written.event_tm.unwrap_or((e.event_tm, e.event_tm));
         self.written.event_tm = Some((from.min(e.event_tm), to.max(e.event_tm)));
         match e.values {
@@ -218,7 +261,7 @@ enum Copied {
     /// Both COPYs are in: what the parse found and sent, and the rows the server took.
     Done {
         parsed: Box<ParsedEvents>,
-        written: Written,
+        written: Box<Written>,
         trades: u64,
         quotes: u64,
     },
@@ -318,7 +361,7 @@ async fn copy_file(
         (Ok((parsed, written)), Sent::All) => match copy_in.finish().await {
             Ok(trades) => Ok(Copied::Done {
                 parsed: Box::new(parsed),
-                written,
+                written: Box::new(written),
                 trades,
                 quotes,
             }),
@@ -359,9 +402,8 @@ pub struct DirectDone {
     pub parsed: ParsedEvents,
     /// Events written (all of the file's: each was new and once in it).
     pub inserted: u64,
-    /// The file's first and last event time.
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
+    /// `market.event_daily` of the file's groups, counted from its records.
+    pub daily: DailyCounts,
 }
 
 /// Leaves the direct path: everything it did since its savepoint, locks included, is undone.
@@ -386,10 +428,10 @@ async fn general(
 pub async fn write(
     tx: &mut PgConnection,
     file: &PriceFile,
-    settings: &Settings,
-    run: &RunState,
+    context: WriteContext<'_>,
     heads: HeadGroups,
 ) -> Result<Option<DirectDone>, Failure> {
+    let (settings, run) = (context.settings, context.run);
     let db = |e| Failure::db(file, e);
     sqlx::raw_sql("SAVEPOINT stockdb_direct")
         .execute(&mut *tx)
@@ -420,6 +462,8 @@ pub async fn write(
             .await
             .map_err(db);
     }
+    // After the day's locks: a file of the same day waits for them, not for the chunks.
+    create_chunks(context.records, &heads).await.map_err(db)?;
     let (parsed, written, trades, quotes) =
         match copy_file(tx, file, settings, run, heads.0).await? {
             Copied::General(reason) => return general(tx, file, reason).await.map_err(db),
@@ -428,7 +472,7 @@ pub async fn write(
                 written,
                 trades,
                 quotes,
-            } => (*parsed, written, trades, quotes),
+            } => (*parsed, *written, trades, quotes),
         };
     if trades != written.trades.rows || quotes != written.quotes.rows {
         return Err(super::check_failed(
@@ -467,8 +511,7 @@ pub async fn write(
     Ok(Some(DirectDone {
         parsed,
         inserted: trades + quotes,
-        from,
-        to,
+        daily: written.daily,
     }))
 }
 

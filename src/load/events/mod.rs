@@ -8,6 +8,7 @@
 //! (unless the file wrote no event) and the sanity check runs, all inside the file's
 //! transaction of `load::job`. Files of other days load at the same time.
 
+mod daily;
 mod direct;
 pub mod encode;
 pub mod parse;
@@ -19,8 +20,8 @@ pub use read::sniff_file;
 use super::files::PriceFile;
 use super::input::{Chunks, Sent, Stop, dry_run_report, join, refused, send_chunks};
 use super::job::{
-    ErrorKind, Failure, FileKind, FileReport, Outcome, RunState, Settings, WriteContext,
-    interrupted, symbols_label,
+    ErrorKind, Failure, FileKind, FileReport, Outcome, Settings, WriteContext, interrupted,
+    symbols_label,
 };
 use super::values::BadRow;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -124,7 +125,7 @@ impl FileKind for Events {
         context: WriteContext<'_>,
         report: &mut FileReport,
     ) -> Result<Vec<BadRow>, Failure> {
-        write(tx, file, context.settings, context.run, report).await
+        write(tx, file, context, report).await
     }
 }
 
@@ -370,13 +371,13 @@ async fn rewrite_daily(
 async fn write(
     tx: &mut PgConnection,
     file: &PriceFile,
-    settings: &Settings,
-    run: &RunState,
+    context: WriteContext<'_>,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
+    let (settings, run) = (context.settings, context.run);
     if file.copy_first
         && let Some(heads) = direct::head_groups(&file.path, settings)
-        && let Some(done) = direct::write(tx, file, settings, run, heads).await?
+        && let Some(done) = direct::write(tx, file, context, heads).await?
     {
         return finish_direct(tx, file, done, report).await;
     }
@@ -501,16 +502,24 @@ async fn write(
     Ok(parsed.rejected)
 }
 
-/// The rest of a file the direct path wrote: `market.event_daily` and the report.
+/// The rest of a file the copy path wrote: `market.event_daily` (from the file's own counts,
+/// under the exchanges' locks, with the prior closes after it) and the report.
 async fn finish_direct(
     tx: &mut PgConnection,
     file: &PriceFile,
     done: direct::DirectDone,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
-    let in_table = rewrite_daily(&mut *tx, Some(done.from), Some(done.to))
-        .await
-        .map_err(|e| Failure::db(file, e))?;
+    let in_table = async {
+        lock_in_key_order(&mut *tx, EXCHANGE_LOCK_CLASS, "exchange").await?;
+        let in_table = done.daily.write(&mut *tx).await?;
+        sqlx::query(include_str!("sql/prior_close.sql"))
+            .execute(&mut *tx)
+            .await?;
+        Ok(in_table)
+    }
+    .await
+    .map_err(|e| Failure::db(file, e))?;
     let parsed = done.parsed;
     report.take_events(&parsed);
     if parsed.rows != parsed.accepted + parsed.rejected.len() as u64

@@ -270,6 +270,7 @@ async fn write(
         aggregates,
         run,
         run_id,
+        ..
     } = context;
     let db = |e| Failure::db(file, e);
     sqlx::query(include_str!("../sql/symbol_upsert.sql"))

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{TestDb, fresh_db, root, run_with};
+use sqlx::Connection;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -253,17 +254,18 @@ async fn a_server_crash_mid_load_names_the_files_not_loaded_and_a_rerun_finishes
     let env = [("STOCKDB_HOME", home.path().to_str().unwrap())];
     let dir = root();
     run_with(&["db", "start"], &env, dir).expect_code(0);
-    // Migrated first, as the crashed load below is: the time measured is the files' alone.
-    run_with(&["migrate", "-q"], &env, dir).expect_code(0);
-    let started = Instant::now();
     run_with(&["load", path, "-q", "--jobs", "1"], &env, dir).expect_code(0);
-    let duration = started.elapsed();
     let expected = run_with(&["status", "--format", "json"], &env, dir).json()["rows"].clone();
     run_with(&["db", "stop"], &env, dir).expect_code(0);
     std::fs::remove_dir_all(home.path().join("pgdata")).unwrap();
     std::fs::remove_file(home.path().join("port")).unwrap();
     run_with(&["db", "start"], &env, dir).expect_code(0);
     run_with(&["migrate", "-q"], &env, dir).expect_code(0);
+    let url = run_with(&["db", "url"], &env, dir)
+        .stdout()
+        .trim()
+        .to_string();
+    let mut watch = sqlx::PgConnection::connect(&url).await.unwrap();
 
     let child = Command::new(env!("CARGO_BIN_EXE_stockdb"))
         .args([
@@ -281,7 +283,22 @@ async fn a_server_crash_mid_load_names_the_files_not_loaded_and_a_rerun_finishes
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(duration / 2);
+    // Crash once the first file has committed: the others are then in flight or not started,
+    // however fast this machine loads them (a sleep of half a clean load's time landed after
+    // the last file on a busy machine, in the aggregates' refresh).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM market.load_runs WHERE status = 'succeeded'")
+                .fetch_one(&mut watch)
+                .await
+                .unwrap();
+        assert!(Instant::now() < deadline, "no file committed within 60 s");
+        if done > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     // SIGKILL the postmaster: an immediate crash, as `pg_ctl stop -m immediate` or worse.
     // SAFETY: kill(2) with a pid read from the server's own pid file.
     unsafe { libc::kill(postmaster_pid(home.path()), libc::SIGKILL) };

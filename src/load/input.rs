@@ -29,7 +29,7 @@ pub enum Stop {
     Changed,
     /// The receiving side went away (a database error); not the file's fault.
     Cancelled,
-    /// A kind's fast path met what it does not take (the direct path of events: a record of a
+    /// A kind's fast path met what it does not take (the copy path of events: a record of a
     /// day or exchange it did not lock); the kind's general path reads the file again.
     Diverted,
 }

@@ -1,13 +1,13 @@
-//! The direct path of an event file (issue 25): its records COPY straight into
+//! The copy path of an event file (issue 25): its records COPY straight into
 //! `market.trades` and `market.quotes`, as the server's own COPY would write them, instead of
 //! through the staging table, the deduplication and the merge.
 //!
 //! It holds for the usual first load of a day: a file whose (trade date, exchange) groups have
 //! no events stored yet, and which holds each event once. Of one run's files, only the largest
 //! of a day tries it ([`choose_copy_files`]). The file takes those groups' locks
-//! (the same locks as the general path, `DAY_LOCK_CLASS`) from its first records before it
+//! (the same locks as the merge, `DAY_LOCK_CLASS`) from its first records before it
 //! writes, so no other stockdb load writes the groups meanwhile. Whatever breaks the
-//! assumption sends the file to the general path, from a savepoint, with nothing of it left:
+//! assumption sends the file to the merge, from a savepoint, with nothing of it left:
 //! a group with events stored, a record of a group it did not lock, an event twice in the file
 //! or already stored by another tool (the tables' key refuses it), or rows of another writer
 //! in its groups at the check.
@@ -39,9 +39,13 @@ use tokio::sync::mpsc;
 /// connection): the memory stays flat whatever the file's size.
 const SPOOL_IN_MEMORY: usize = 1 << 20;
 
-/// The (trade date, exchange) groups of a file's first records: the direct path locks these
-/// before it writes.
-pub struct HeadGroups(pub BTreeSet<(NaiveDate, String)>, Vec<i64>);
+/// What a file's first records hold.
+pub struct HeadGroups {
+    /// Their (trade date, exchange) groups: the copy path locks these before it writes.
+    groups: BTreeSet<(NaiveDate, String)>,
+    /// Their first and last event time (UTC microseconds): the chunks created beforehand.
+    times: Vec<i64>,
+}
 
 /// Marks the event files that try the copy path: of those whose first records hold a (trade
 /// date, exchange), the largest, so that a day's late correction file does not take an empty
@@ -58,24 +62,24 @@ pub fn choose_copy_files(files: &mut [PriceFile], settings: &Settings) {
         if file.kind != crate::load::files::Kind::Events {
             continue;
         }
-        let Some(groups) = head_groups(&file.path, settings) else {
+        let Some(head) = head_groups(&file.path, settings) else {
             continue;
         };
         let size = std::fs::metadata(&file.path).map_or(0, |m| m.len());
-        for group in &groups.0 {
+        for group in &head.groups {
             let best = largest.entry(group.clone()).or_insert((size, i));
             if size > best.0 {
                 *best = (size, i);
             }
         }
-        heads.push((i, groups));
+        heads.push((i, head));
     }
-    for (i, groups) in heads {
-        files[i].copy_first = groups.0.iter().all(|g| largest[g].1 == i);
+    for (i, head) in heads {
+        files[i].copy_first = head.groups.iter().all(|g| largest[g].1 == i);
     }
 }
 
-/// The (trade date, exchange) groups of the file's first 64 KiB, None when none is read.
+/// What the file's first 64 KiB hold; None when no record is read.
 pub fn head_groups(path: &Path, settings: &Settings) -> Option<HeadGroups> {
     let mut head = read::head(path)?;
     let shape = super::parse::sniff(&head)?;
@@ -101,7 +105,7 @@ pub fn head_groups(path: &Path, settings: &Settings) -> Option<HeadGroups> {
     let (first, last) = times?;
     let mut times = vec![first, last];
     times.dedup();
-    Some(HeadGroups(groups, times))
+    Some(HeadGroups { groups, times })
 }
 
 /// Creates the hypertables' chunks for the event times of the file's first records that have
@@ -117,7 +121,7 @@ pub async fn create_chunks(pool: &sqlx::PgPool, heads: &HeadGroups) -> Result<()
     if !chunked {
         return Ok(());
     }
-    for &micros in &heads.1 {
+    for &micros in &heads.times {
         let Some(at) = DateTime::<Utc>::from_timestamp_micros(micros) else {
             continue;
         };
@@ -162,7 +166,7 @@ struct Written {
     event_tm: Option<(i64, i64)>,
 }
 
-/// The direct path's sink: quotes as COPY chunks of `market.quotes`, trades spooled as tuples
+/// The copy path's sink: quotes as COPY chunks of `market.quotes`, trades spooled as tuples
 /// of `market.trades` (sent once the quotes are in).
 struct TableSink {
     quotes: Chunks,
@@ -210,7 +214,7 @@ impl Sink for TableSink {
     }
 }
 
-/// The parse thread of the direct path: the quotes' COPY stream (`quotes_done` set just
+/// The parse thread of the copy path: the quotes' COPY stream (`quotes_done` set just
 /// before its last chunk, so the receiver knows it is whole), then the trades'.
 fn parse_direct(
     path: &Path,
@@ -256,7 +260,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
 }
 
-/// What the COPYs of the direct path did.
+/// What the COPYs of the copy path did.
 enum Copied {
     /// Both COPYs are in: what the parse found and sent, and the rows the server took.
     Done {
@@ -265,11 +269,11 @@ enum Copied {
         trades: u64,
         quotes: u64,
     },
-    /// The file goes through the general path, for this reason.
+    /// The file goes through the merge, for this reason.
     General(&'static str),
 }
 
-/// A COPY error: a unique violation sends the file to the general path (an event twice in the
+/// A COPY error: a unique violation sends the file to the merge (an event twice in the
 /// file, or stored by another tool); any other fails it.
 fn copy_failed(file: &PriceFile, e: sqlx::Error) -> Result<Copied, Failure> {
     if is_unique_violation(&e) {
@@ -397,7 +401,7 @@ async fn read_back(
     Ok(tally)
 }
 
-/// What the direct path wrote and checked, for the file's report.
+/// What the copy path wrote and checked, for the file's report.
 pub struct DirectDone {
     pub parsed: ParsedEvents,
     /// Events written (all of the file's: each was new and once in it).
@@ -406,7 +410,7 @@ pub struct DirectDone {
     pub daily: DailyCounts,
 }
 
-/// Leaves the direct path: everything it did since its savepoint, locks included, is undone.
+/// Leaves the copy path: everything it did since its savepoint, locks included, is undone.
 async fn general(
     tx: &mut PgConnection,
     file: &PriceFile,
@@ -422,7 +426,7 @@ async fn general(
     Ok(None)
 }
 
-/// The direct path inside the file's transaction, up to and including its sanity check, with
+/// The copy path inside the file's transaction, up to and including its sanity check, with
 /// the groups in `pg_temp.stockdb_event_groups`; `Ok(None)` when the file takes the general
 /// path instead (nothing of it left). `market.event_daily` is the caller's.
 pub async fn write(
@@ -437,8 +441,8 @@ pub async fn write(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    let (days, exchanges): (Vec<NaiveDate>, Vec<String>) = heads.0.iter().cloned().unzip();
-    // The same keys, in the same order, as the general path's locks of these groups.
+    let (days, exchanges): (Vec<NaiveDate>, Vec<String>) = heads.groups.iter().cloned().unzip();
+    // The same keys, in the same order, as the merge's locks of these groups.
     let keys: Vec<i32> = sqlx::query_scalar(
         "SELECT DISTINCT hashtext(d::text || ' ' || e) AS k \
          FROM unnest($1::date[], $2::text[]) AS h(d, e) ORDER BY k",
@@ -465,7 +469,7 @@ pub async fn write(
     // After the day's locks: a file of the same day waits for them, not for the chunks.
     create_chunks(context.records, &heads).await.map_err(db)?;
     let (parsed, written, trades, quotes) =
-        match copy_file(tx, file, settings, run, heads.0).await? {
+        match copy_file(tx, file, settings, run, heads.groups).await? {
             Copied::General(reason) => return general(tx, file, reason).await.map_err(db),
             Copied::Done {
                 parsed,

@@ -1,5 +1,5 @@
-//! Trade and quote records as binary COPY tuples: of the event staging table (the general
-//! path), or of `market.trades` and `market.quotes` themselves (the direct path).
+//! Trade and quote records as binary COPY tuples: of the event staging table (the merge), or
+//! of `market.trades` and `market.quotes` themselves (the copy path).
 
 use super::parse::{Event, Values};
 use crate::load::copy;

@@ -51,7 +51,7 @@ pub struct ParsedEvents {
     pub shape: Option<Shape>,
 }
 
-/// The general path's sink: every accepted record as a tuple of the staging table.
+/// The merge's sink: every accepted record as a tuple of the staging table.
 struct Staging {
     chunks: Chunks,
 }
@@ -63,7 +63,7 @@ impl read::Sink for Staging {
     }
 }
 
-/// The parse thread of the general path: reads the file and sends COPY chunks of staging
+/// The parse thread of the merge: reads the file and sends COPY chunks of staging
 /// tuples.
 fn parse_events(
     path: &Path,

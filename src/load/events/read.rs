@@ -1,6 +1,6 @@
 //! The parse thread of an event file: reads every record, counts and judges it, and hands each
-//! accepted event to a [`Sink`]: the staging table's tuples (the general path) or the tables'
-//! own tuples (the direct path, `direct.rs`).
+//! accepted event to a [`Sink`]: the staging table's tuples (the merge) or the tables'
+//! own tuples (the copy path, `direct.rs`).
 
 use super::ParsedEvents;
 use super::parse::{Event, EventReader, Item, Shape, Values};

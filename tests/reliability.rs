@@ -180,7 +180,7 @@ async fn killed_at_28_points_every_file_is_whole_or_absent_and_a_rerun_completes
 async fn ctrl_c_rolls_back_files_in_flight_and_exits_130() {
     let tree = generated(40, 4);
     let path = tree.path().to_str().unwrap();
-    let (duration, expected) = clean_reference(path).await;
+    let (_, expected) = clean_reference(path).await;
 
     let db = fresh_db().await;
     db.run(&["migrate", "-q"]).expect_code(0);
@@ -199,7 +199,22 @@ async fn ctrl_c_rolls_back_files_in_flight_and_exits_130() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(duration / 3);
+    // Interrupt once the first file has committed, as the crash test below does: a sleep of a
+    // third of a clean load's time came before the first commit on a busy machine.
+    let mut watch = db.conn().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM market.load_runs WHERE status = 'succeeded'")
+                .fetch_one(&mut watch)
+                .await
+                .unwrap();
+        assert!(Instant::now() < deadline, "no file committed within 60 s");
+        if done > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     // SAFETY: kill(2) with a child's pid and SIGINT has no memory effects.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();

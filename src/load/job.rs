@@ -146,8 +146,9 @@ pub struct FileReport {
     /// Event files: records that repeat an event of the same file (the latest arrival kept).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicates: Option<u64>,
-    /// Event files: how the events were written, `copy` (straight into the tables) or
-    /// `merge` (staged, each event's latest arrival merged).
+    /// Event files: how the events were written, `copy` (straight into the tables), `merge`
+    /// (staged, each event's latest arrival merged) or `unchanged` (a re-load found every
+    /// event stored as the file has it, and wrote none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_path: Option<String>,
 }

@@ -93,9 +93,11 @@ fn parse_clock(s: &str) -> Option<(NaiveTime, &str)> {
             if digits == 0 {
                 return None;
             }
-            let frac = &s[at + 1..at + 1 + digits];
-            let padded = format!("{:0<6}", &frac[..digits.min(6)]);
-            micro = padded.parse().ok()?;
+            // The first six digits, padded on the right: `.5` is 500,000 µs.
+            micro = b[at + 1..at + 1 + digits.min(6)]
+                .iter()
+                .fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+                * 10u32.pow(6 - digits.min(6) as u32);
             at += 1 + digits;
         }
     }

@@ -42,7 +42,7 @@ const SPOOL_IN_MEMORY: usize = 1 << 20;
 /// What a file's first records hold.
 pub struct HeadGroups {
     /// Their (trade date, exchange) groups: the copy path locks these before it writes.
-    groups: BTreeSet<(NaiveDate, String)>,
+    pub groups: BTreeSet<(NaiveDate, String)>,
     /// Their first and last event time (UTC microseconds): the chunks created beforehand.
     times: Vec<i64>,
 }

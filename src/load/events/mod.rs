@@ -8,6 +8,7 @@
 //! (unless the file wrote no event) and the sanity check runs, all inside the file's
 //! transaction of `load::job`. Files of other days load at the same time.
 
+mod compare;
 mod daily;
 mod direct;
 pub mod encode;
@@ -381,6 +382,9 @@ async fn write(
     {
         return finish_direct(tx, file, done, report).await;
     }
+    if let Some(same) = compare::unchanged(tx, file, settings).await? {
+        return finish_unchanged(tx, file, same, report).await;
+    }
     let db = |e| Failure::db(file, e);
     let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
     let parse = spawn(file, settings, chunks);
@@ -541,5 +545,41 @@ async fn finish_direct(
     report.in_table = in_table.max(0) as u64;
     report.check_passed = true;
     report.write_path = Some("copy".into());
+    Ok(parsed.rejected)
+}
+
+/// The rest of a file the comparison found stored as it is: `market.event_daily` stands when
+/// every group has its row (else it is rewritten) and the report.
+async fn finish_unchanged(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    same: compare::Unchanged,
+    report: &mut FileReport,
+) -> Result<Vec<BadRow>, Failure> {
+    let db = |e| Failure::db(file, e);
+    let in_table = match unchanged_daily(&mut *tx).await.map_err(db)? {
+        Some(in_table) => in_table,
+        None => rewrite_daily(&mut *tx, same.from, same.to)
+            .await
+            .map_err(db)?,
+    };
+    let parsed = same.parsed;
+    report.take_events(&parsed);
+    if parsed.rows != parsed.accepted + parsed.rejected.len() as u64 {
+        return Err(check_failed(
+            file,
+            format!(
+                "{} records in the file but {} accepted and {} rejected",
+                parsed.rows,
+                parsed.accepted,
+                parsed.rejected.len()
+            ),
+        ));
+    }
+    report.duplicates = Some(0);
+    report.unchanged = parsed.accepted;
+    report.in_table = in_table.max(0) as u64;
+    report.check_passed = true;
+    report.write_path = Some("unchanged".into());
     Ok(parsed.rejected)
 }

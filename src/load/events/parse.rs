@@ -17,7 +17,9 @@ use crate::load::stamps::{Stamp, parse_stamp, to_utc};
 use crate::load::values::{BadRow, Problem, VolumeError, parse_date, parse_price, parse_volume};
 use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 
 /// The shape of an event file.
@@ -139,13 +141,15 @@ pub fn sniff(head: &[u8]) -> Option<Shape> {
 /// A line of column names without the `#` (`TradeDate,RecordType,...`, `trade_dt,...`):
 /// not a record. Its first field names the trade date.
 fn is_column_line(line: &[u8]) -> bool {
+    // Compared letter by letter, without a copy: it runs on every line.
     let first = line.split(|b| *b == b',').next().unwrap_or_default();
-    let name: Vec<u8> = first
+    let name = first
         .iter()
         .filter(|b| b.is_ascii_alphanumeric())
-        .map(u8::to_ascii_lowercase)
-        .collect();
-    name == b"tradedate" || name == b"tradedt"
+        .map(u8::to_ascii_lowercase);
+    [&b"tradedate"[..], b"tradedt"]
+        .iter()
+        .any(|want| name.clone().eq(want.iter().copied()))
 }
 
 /// Streams the records of an event file.
@@ -235,7 +239,17 @@ impl<R: Read> EventReader<R> {
     }
 
     fn csv(&mut self, text: &str) -> Result<Event, (Option<usize>, Problem)> {
-        let f: Vec<&str> = text.split(',').map(str::trim).collect();
+        // Into an array, not a Vec: this runs for every record. No record type has more than
+        // 11 fields; `n` counts them all.
+        let mut fields = [""; 11];
+        let mut n = 0;
+        for part in text.split(',') {
+            if let Some(slot) = fields.get_mut(n) {
+                *slot = part.trim();
+            }
+            n += 1;
+        }
+        let f = &fields[..n.min(fields.len())];
         let spark = self.shape == Shape::SparkCsv;
         let type_at = if spark { 2 } else { 1 };
         let rec_type = f.get(type_at).copied().unwrap_or("");
@@ -254,13 +268,13 @@ impl<R: Read> EventReader<R> {
                 ));
             }
         };
-        if f.len() != width {
+        if n != width {
             return Err((
                 None,
                 Problem::RecordFields {
                     rec_type: rec_type.to_string(),
                     expected: width,
-                    found: f.len(),
+                    found: n,
                 },
             ));
         }
@@ -303,7 +317,7 @@ impl<R: Read> EventReader<R> {
     }
 
     fn json(&mut self, text: &str) -> Result<Event, (Option<usize>, Problem)> {
-        let object: Map<String, Value> = serde_json::from_str(text).map_err(|e| {
+        let record: JsonRecord = serde_json::from_str(text).map_err(|e| {
             (
                 None,
                 Problem::Json {
@@ -311,52 +325,48 @@ impl<R: Read> EventReader<R> {
                 },
             )
         })?;
-        let scalar = |key: &'static str| -> Result<String, (Option<usize>, Problem)> {
-            match object.get(key) {
-                None | Some(Value::Null) => Err((None, Problem::Missing { column: key.into() })),
-                Some(Value::String(s)) => Ok(s.trim().to_string()),
-                Some(Value::Number(n)) => Ok(n.to_string()),
-                Some(other) => Err((
-                    None,
-                    Problem::NotANumber {
-                        column: key.into(),
-                        value: other.to_string(),
-                    },
-                )),
-            }
-        };
-        let rec_type = scalar("event_type")?;
+        let rec_type = need("event_type", record.event_type)?;
         if rec_type != "T" && rec_type != "Q" {
-            return Err((None, Problem::RecordType { value: rec_type }));
+            return Err((
+                None,
+                Problem::RecordType {
+                    value: rec_type.into_owned(),
+                },
+            ));
         }
-        let trade_dt = date((None, "trade_dt", &scalar("trade_dt")?))?;
-        let arrival = match object.get("file_tm").or_else(|| object.get("arrival_tm")) {
-            None | Some(Value::Null) => None,
-            Some(_) => {
-                let key = if object.contains_key("file_tm") {
-                    "file_tm"
-                } else {
-                    "arrival_tm"
-                };
-                Some(self.time((None, key, &scalar(key)?))?)
-            }
+        let trade_dt = date((None, "trade_dt", &need("trade_dt", record.trade_dt)?))?;
+        let (key, raw) = match record.file_tm {
+            Some(raw) => ("file_tm", Some(raw)),
+            None => ("arrival_tm", record.arrival_tm),
         };
-        let symbol = text_value((None, "symbol", &scalar("symbol")?))?;
-        let event_tm = self.time((None, "event_tm", &scalar("event_tm")?))?;
-        let event_seq_nb = whole((None, "event_seq_nb", &scalar("event_seq_nb")?))?;
-        let exchange = text_value((None, "exchange", &scalar("exchange")?))?;
+        let arrival = match scalar(key, raw)? {
+            Some(value) => Some(self.time((None, key, &value))?),
+            None => None,
+        };
+        let symbol = text_value((None, "symbol", &need("symbol", record.symbol)?))?;
+        let event_tm = self.time((None, "event_tm", &need("event_tm", record.event_tm)?))?;
+        let event_seq_nb = whole((
+            None,
+            "event_seq_nb",
+            &need("event_seq_nb", record.event_seq_nb)?,
+        ))?;
+        let exchange = text_value((None, "exchange", &need("exchange", record.exchange)?))?;
         let values = if rec_type == "T" {
             Values::Trade {
-                execution_id: scalar("execution_id").ok().filter(|s| !s.is_empty()),
-                price: price((None, "price", &scalar("price")?))?,
-                size: shares((None, "size", &scalar("size")?))?,
+                execution_id: scalar("execution_id", record.execution_id)
+                    .ok()
+                    .flatten()
+                    .filter(|s| !s.is_empty())
+                    .map(Cow::into_owned),
+                price: price((None, "price", &need("price", record.price)?))?,
+                size: shares((None, "size", &need("size", record.size)?))?,
             }
         } else {
             Values::Quote {
-                bid_pr: price((None, "bid_pr", &scalar("bid_pr")?))?,
-                bid_size: shares((None, "bid_size", &scalar("bid_size")?))?,
-                ask_pr: price((None, "ask_pr", &scalar("ask_pr")?))?,
-                ask_size: shares((None, "ask_size", &scalar("ask_size")?))?,
+                bid_pr: price((None, "bid_pr", &need("bid_pr", record.bid_pr)?))?,
+                bid_size: shares((None, "bid_size", &need("bid_size", record.bid_size)?))?,
+                ask_pr: price((None, "ask_pr", &need("ask_pr", record.ask_pr)?))?,
+                ask_size: shares((None, "ask_size", &need("ask_size", record.ask_size)?))?,
             }
         };
         Ok(Event {
@@ -395,6 +405,86 @@ impl<R: Read> EventReader<R> {
                 )
             })?;
         Ok(utc)
+    }
+}
+
+/// The fields of a JSON-lines record that stockdb reads, as their raw JSON text borrowed
+/// from the line (other keys are ignored; `null` reads as absent): no map and no string is
+/// built per record.
+#[derive(serde::Deserialize)]
+struct JsonRecord<'a> {
+    #[serde(borrow)]
+    event_type: Option<&'a RawValue>,
+    #[serde(borrow)]
+    trade_dt: Option<&'a RawValue>,
+    #[serde(borrow)]
+    file_tm: Option<&'a RawValue>,
+    #[serde(borrow)]
+    arrival_tm: Option<&'a RawValue>,
+    #[serde(borrow)]
+    symbol: Option<&'a RawValue>,
+    #[serde(borrow)]
+    execution_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_tm: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_seq_nb: Option<&'a RawValue>,
+    #[serde(borrow)]
+    exchange: Option<&'a RawValue>,
+    #[serde(borrow)]
+    price: Option<&'a RawValue>,
+    #[serde(borrow)]
+    size: Option<&'a RawValue>,
+    #[serde(borrow)]
+    bid_pr: Option<&'a RawValue>,
+    #[serde(borrow)]
+    bid_size: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ask_pr: Option<&'a RawValue>,
+    #[serde(borrow)]
+    ask_size: Option<&'a RawValue>,
+}
+
+/// A JSON value that must be there: [`scalar`], absent or null being a missing value.
+fn need<'a>(
+    key: &'static str,
+    raw: Option<&'a RawValue>,
+) -> Result<Cow<'a, str>, (Option<usize>, Problem)> {
+    scalar(key, raw)?.ok_or_else(|| (None, Problem::Missing { column: key.into() }))
+}
+
+/// A JSON value as the text a CSV field would hold: a string's contents (trimmed), a number's
+/// literal; None when absent or null; an object, array or boolean is not a value.
+fn scalar<'a>(
+    key: &'static str,
+    raw: Option<&'a RawValue>,
+) -> Result<Option<Cow<'a, str>>, (Option<usize>, Problem)> {
+    let Some(raw) = raw else { return Ok(None) };
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') if !text.contains('\\') => {
+            Ok(Some(Cow::Borrowed(text[1..text.len() - 1].trim())))
+        }
+        Some(b'"') => {
+            let owned: String = serde_json::from_str(text).map_err(|e| {
+                (
+                    None,
+                    Problem::Json {
+                        message: e.to_string(),
+                    },
+                )
+            })?;
+            Ok(Some(Cow::Owned(owned.trim().to_string())))
+        }
+        Some(b'n') => Ok(None),
+        Some(b'-' | b'0'..=b'9') => Ok(Some(Cow::Borrowed(text))),
+        _ => Err((
+            None,
+            Problem::NotANumber {
+                column: key.into(),
+                value: text.to_string(),
+            },
+        )),
     }
 }
 
@@ -682,6 +772,33 @@ mod tests {
             "6:9: trade_size: \"9.5\" is not a whole number of 0 or more"
         );
         assert_eq!(bad(&items[6]), "7:4: symbol: missing value");
+    }
+
+    /// The JSON reader takes each field's raw text: strings with escapes, numbers written as
+    /// strings, null, other keys and nested values read as the map-based reader read them.
+    #[test]
+    fn json_values_in_every_spelling() {
+        let (_, items, _) = read(
+            "{\"trade_dt\":\"2020-08-05\",\"arrival_tm\":null,\"event_type\":\"Q\",\"symbol\":\" S\\u0059MA \",\"event_tm\":\"2020-08-05 09:36:55.5\",\"event_seq_nb\":\"7\",\"exchange\":\"NASDAQ\",\"venue\":{\"id\":[1,2]},\"bid_pr\":\"76.1\",\"bid_size\":100,\"ask_pr\":77.9,\"ask_size\":1e2}\n\
+             {\"trade_dt\":\"2020-08-05\",\"event_type\":\"T\",\"symbol\":\"SYMA\",\"event_tm\":\"2020-08-05 09:36:55.284\",\"event_seq_nb\":1,\"exchange\":\"NASDAQ\",\"price\":true,\"size\":100}\n\
+             {\"trade_dt\":\"2020-08-05\",\"event_type\":\"T\",\"symbol\":\"SYMA\",\"execution_id\":null,\"event_tm\":\"2020-08-05 09:36:55.284\",\"event_seq_nb\":1,\"exchange\":\"NASDAQ\",\"price\":null,\"size\":100}\n",
+        );
+        let q = event(&items[0]);
+        assert_eq!(q.symbol, "SYMA");
+        assert_eq!(q.event_seq_nb, 7);
+        assert_eq!(q.arrival_tm, None);
+        assert_eq!(q.event_tm % 1_000_000, 500_000);
+        assert_eq!(
+            q.values,
+            Values::Quote {
+                bid_pr: 76.1,
+                bid_size: 100,
+                ask_pr: 77.9,
+                ask_size: 100
+            }
+        );
+        assert_eq!(bad(&items[1]), "2: price: \"true\" is not a finite number");
+        assert_eq!(bad(&items[2]), "3: price: missing value");
     }
 
     #[test]

@@ -384,18 +384,7 @@ pub async fn unchanged(
         Some((first, last)) => (at(first), at(last)),
         None => (None, None),
     };
-    let stamp = |t: Option<DateTime<Utc>>| {
-        t.map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string())
-            .unwrap_or_else(|| "-infinity".into())
-    };
-    sqlx::query(
-        "SELECT set_config('stockdb.event_from', $1, true), set_config('stockdb.event_to', $2, true)",
-    )
-    .bind(stamp(from))
-    .bind(stamp(to))
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
+    super::bound_event_times(tx, from, to).await.map_err(db)?;
     let any = |e| Failure::any(file, e);
     let mut compared = Compared::default();
     for (sql, table) in [
@@ -418,6 +407,10 @@ pub async fn unchanged(
         .await
         .map_err(db);
     }
+    tracing::info!(
+        "{}: every event is stored as the file has it; nothing written",
+        file.path.display()
+    );
     Ok(Some(Unchanged { parsed, from, to }))
 }
 

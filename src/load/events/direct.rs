@@ -375,21 +375,8 @@ async fn copy_file(
 }
 
 /// Reads back one table's rows of the file's groups (`sql`: read_back_trades.sql or
-/// read_back_quotes.sql) within `from`..=`to`.
-async fn read_back(
-    tx: &mut PgConnection,
-    sql: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> anyhow::Result<Tally> {
-    let stamp = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string();
-    sqlx::query(
-        "SELECT set_config('stockdb.event_from', $1, true), set_config('stockdb.event_to', $2, true)",
-    )
-    .bind(stamp(from))
-    .bind(stamp(to))
-    .execute(&mut *tx)
-    .await?;
+/// read_back_quotes.sql) within the event times [`super::bound_event_times`] set.
+async fn read_back(tx: &mut PgConnection, sql: &str) -> anyhow::Result<Tally> {
     let mut tuples = TupleReader::default();
     let mut tally = Tally::default();
     let mut stream = tx.copy_out_raw(sql).await?;
@@ -419,10 +406,7 @@ async fn general(
     sqlx::raw_sql("ROLLBACK TO SAVEPOINT stockdb_direct")
         .execute(&mut *tx)
         .await?;
-    tracing::info!(
-        "{}: {reason}; the events go through the merge",
-        file.path.display()
-    );
+    tracing::info!("{}: {reason}; not the copy path", file.path.display());
     Ok(None)
 }
 
@@ -490,12 +474,14 @@ pub async fn write(
     super::store_groups(tx, &parsed.groups).await.map_err(db)?;
     let (first, last) = written.event_tm.unwrap_or_default();
     let at = |micros| DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default();
-    let (from, to) = (at(first), at(last));
+    super::bound_event_times(tx, Some(at(first)), Some(at(last)))
+        .await
+        .map_err(db)?;
     let any = |e| Failure::any(file, e);
-    let trades_back = read_back(tx, include_str!("sql/read_back_trades.sql"), from, to)
+    let trades_back = read_back(tx, include_str!("sql/read_back_trades.sql"))
         .await
         .map_err(any)?;
-    let quotes_back = read_back(tx, include_str!("sql/read_back_quotes.sql"), from, to)
+    let quotes_back = read_back(tx, include_str!("sql/read_back_quotes.sql"))
         .await
         .map_err(any)?;
     if trades_back.rows > written.trades.rows || quotes_back.rows > written.quotes.rows {

@@ -207,6 +207,28 @@ async fn store_groups(
     Ok(())
 }
 
+/// Sets the event times the read-backs (`read_back_*.sql`, `compare_*.sql`) read within, as
+/// the transaction's settings `stockdb.event_from` and `stockdb.event_to` (COPY takes no
+/// parameters); None reads nothing.
+async fn bound_event_times(
+    tx: &mut PgConnection,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
+    let stamp = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string())
+            .unwrap_or_else(|| "-infinity".into())
+    };
+    sqlx::query(
+        "SELECT set_config('stockdb.event_from', $1, true), set_config('stockdb.event_to', $2, true)",
+    )
+    .bind(stamp(from))
+    .bind(stamp(to))
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// The failure of a file whose sanity check found its events otherwise than written.
 fn check_failed(file: &PriceFile, message: String) -> Failure {
     Failure {

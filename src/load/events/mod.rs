@@ -1,12 +1,14 @@
-//! Trade and quote event files (issue 12): one file's transaction, on one of two paths.
+//! Trade and quote event files (issue 12): one file's transaction, on one of three paths.
 //! A day's first large file takes the copy path (`direct`): its records COPY straight into
-//! the tables under its day locks. Every other file, and any the copy path gives back, takes
-//! the merge: a blocking thread reads the records (`read`, `parse`) and streams them as binary
-//! COPY into a staging table; then, under a lock per (trade date, exchange) of the file, its
-//! events are written keeping the latest arrival of each (`merge`). On both paths
-//! `market.event_daily` is then rewritten for the groups touched under a lock per exchange
-//! (unless the file wrote no event) and the sanity check runs, all inside the file's
-//! transaction of `load::job`. Files of other days load at the same time.
+//! the tables under its day locks. A re-loaded file, its bytes stored before, is compared with
+//! the stored events (`compare`) and writes nothing when they are as in the file. Every other
+//! file, and any those two give back, takes the merge: a blocking thread reads the records
+//! (`read`, `parse`) and streams them as binary COPY into a staging table; then, under a lock
+//! per (trade date, exchange) of the file, its events are written keeping the latest arrival
+//! of each (`merge`). On the copy path and the merge `market.event_daily` is then rewritten
+//! for the groups touched under a lock per exchange (unless the file wrote no event) and the
+//! sanity check runs, all inside the file's transaction of `load::job`. Files of other days
+//! load at the same time.
 
 mod compare;
 mod daily;

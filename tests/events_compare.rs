@@ -8,7 +8,6 @@ mod common;
 
 use common::{TestDb, event_tables, fresh_db, root, run_with};
 use serde_json::Value as J;
-use std::path::{Path, PathBuf};
 
 fn load(db: &TestDb, args: &[&str]) -> J {
     let mut full = vec!["load"];
@@ -25,11 +24,8 @@ fn outcomes(summary: &J) -> Vec<(String, String, u64, u64)> {
         .iter()
         .map(|f| {
             assert_eq!(f["check_passed"], true, "{f:#}");
-            let path = PathBuf::from(f["path"].as_str().unwrap());
-            let tail: Vec<_> = path.iter().rev().take(3).collect();
-            let tail: PathBuf = tail.into_iter().rev().collect();
             (
-                tail.display().to_string(),
+                common::path_tail(f),
                 f["write_path"].as_str().unwrap_or("").to_string(),
                 f["unchanged"].as_u64().unwrap(),
                 f["inserted"].as_u64().unwrap() + f["updated"].as_u64().unwrap(),
@@ -38,35 +34,10 @@ fn outcomes(summary: &J) -> Vec<(String, String, u64, u64)> {
         .collect()
 }
 
-/// A generated tree of two days; each day and exchange has a file and a late correction
-/// file whose events win over some of the first file's.
-fn generated(dir: &Path) -> PathBuf {
-    run_with(
-        &[
-            "generate",
-            "--events",
-            "--symbols",
-            "8",
-            "--days",
-            "2",
-            "--quotes",
-            "10000",
-            "--out",
-        ]
-        .into_iter()
-        .chain([dir.to_str().unwrap()])
-        .collect::<Vec<_>>(),
-        &[],
-        root(),
-    )
-    .expect_code(0);
-    dir.join("events")
-}
-
 #[tokio::test]
 async fn an_unchanged_reload_compares_each_days_file_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = generated(dir.path());
+    let tree = common::generated_event_tree(dir.path());
     let tree = tree.to_str().unwrap();
     let db = fresh_db().await;
     let first = load(&db, &[tree]);
@@ -111,7 +82,7 @@ async fn an_unchanged_reload_compares_each_days_file_and_writes_nothing() {
 #[tokio::test]
 async fn an_event_another_writer_changed_sends_the_file_through_the_merge() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = generated(dir.path());
+    let tree = common::generated_event_tree(dir.path());
     let day = tree.join("csv/2020-08-03/NYSE/part-00000.txt");
     let day = day.to_str().unwrap();
     let db = fresh_db().await;
@@ -158,7 +129,7 @@ async fn an_event_another_writer_changed_sends_the_file_through_the_merge() {
 #[tokio::test]
 async fn a_file_never_loaded_is_not_compared_even_when_its_events_are_stored() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = generated(dir.path());
+    let tree = common::generated_event_tree(dir.path());
     let day = tree.join("csv/2020-08-03/NYSE/part-00000.txt");
     let db = fresh_db().await;
     load(&db, &[tree.to_str().unwrap()]);

@@ -44,44 +44,18 @@ fn paths(summary: &J) -> Vec<(String, String)> {
         .iter()
         .map(|f| {
             assert_eq!(f["check_passed"], true, "{f:#}");
-            let path = PathBuf::from(f["path"].as_str().unwrap());
-            let tail: Vec<_> = path.iter().rev().take(3).collect();
-            let tail: PathBuf = tail.into_iter().rev().collect();
             (
-                tail.display().to_string(),
+                common::path_tail(f),
                 f["write_path"].as_str().unwrap_or("").to_string(),
             )
         })
         .collect()
 }
 
-/// A generated event tree (two trade dates; each day and exchange a file and a late
-/// correction file), its root.
-fn generated(dir: &Path) -> PathBuf {
-    common::run_with(
-        &[
-            "generate",
-            "--events",
-            "--symbols",
-            "8",
-            "--days",
-            "2",
-            "--quotes",
-            "10000",
-            "--out",
-            dir.to_str().unwrap(),
-        ],
-        &[],
-        root(),
-    )
-    .expect_code(0);
-    dir.join("events")
-}
-
 #[tokio::test]
 async fn a_days_first_file_copies_straight_into_the_tables_as_the_merge_would_write_them() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = generated(dir.path());
+    let tree = common::generated_event_tree(dir.path());
     let tree = tree.to_str().unwrap();
 
     let merged = fresh_db().await;
@@ -146,7 +120,7 @@ fn part(tree: &Path, day: &str, file: &str) -> PathBuf {
 #[tokio::test]
 async fn a_file_the_direct_path_does_not_take_goes_through_the_merge_with_nothing_left() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = generated(dir.path());
+    let tree = common::generated_event_tree(dir.path());
     let first = part(&tree, "2020-08-03", "part-00000.txt");
     let text = std::fs::read_to_string(&first).unwrap();
     assert!(
@@ -211,7 +185,7 @@ async fn a_file_the_direct_path_does_not_take_goes_through_the_merge_with_nothin
 #[tokio::test]
 async fn another_writers_events_in_the_files_groups_send_it_to_the_merge() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = generated(dir.path());
+    let tree = common::generated_event_tree(dir.path());
     let file = part(&tree, "2020-08-03", "part-00000.txt");
     let file = file.to_str().unwrap();
     // The file's first quote of AAAA: its event time (New York, EDT) and sequence number.
@@ -273,7 +247,7 @@ async fn another_writers_events_in_the_files_groups_send_it_to_the_merge() {
 #[tokio::test]
 async fn a_bad_record_in_a_copied_file_refuses_it_or_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = generated(dir.path());
+    let tree = common::generated_event_tree(dir.path());
     let text = std::fs::read_to_string(part(&tree, "2020-08-03", "part-00000.txt")).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
     let bad_line = lines.len() - 10;

@@ -176,6 +176,25 @@ async fn killed_at_28_points_every_file_is_whole_or_absent_and_a_rerun_completes
     println!("{kills} kill points");
 }
 
+/// Waits until a load has committed its first file (a `succeeded` record), so that a test
+/// interrupts or crashes it with files committed and others in flight, however fast the
+/// machine loads them.
+async fn first_commit(watch: &mut sqlx::PgConnection) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM market.load_runs WHERE status = 'succeeded'")
+                .fetch_one(&mut *watch)
+                .await
+                .unwrap();
+        assert!(Instant::now() < deadline, "no file committed within 60 s");
+        if done > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test]
 async fn ctrl_c_rolls_back_files_in_flight_and_exits_130() {
     let tree = generated(40, 4);
@@ -202,19 +221,7 @@ async fn ctrl_c_rolls_back_files_in_flight_and_exits_130() {
     // Interrupt once the first file has committed, as the crash test below does: a sleep of a
     // third of a clean load's time came before the first commit on a busy machine.
     let mut watch = db.conn().await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let done: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM market.load_runs WHERE status = 'succeeded'")
-                .fetch_one(&mut watch)
-                .await
-                .unwrap();
-        assert!(Instant::now() < deadline, "no file committed within 60 s");
-        if done > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    first_commit(&mut watch).await;
     // SAFETY: kill(2) with a child's pid and SIGINT has no memory effects.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
@@ -301,19 +308,7 @@ async fn a_server_crash_mid_load_names_the_files_not_loaded_and_a_rerun_finishes
     // Crash once the first file has committed: the others are then in flight or not started,
     // however fast this machine loads them (a sleep of half a clean load's time landed after
     // the last file on a busy machine, in the aggregates' refresh).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let done: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM market.load_runs WHERE status = 'succeeded'")
-                .fetch_one(&mut watch)
-                .await
-                .unwrap();
-        assert!(Instant::now() < deadline, "no file committed within 60 s");
-        if done > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    first_commit(&mut watch).await;
     // SIGKILL the postmaster: an immediate crash, as `pg_ctl stop -m immediate` or worse.
     // SAFETY: kill(2) with a pid read from the server's own pid file.
     unsafe { libc::kill(postmaster_pid(home.path()), libc::SIGKILL) };

@@ -294,3 +294,36 @@ pub async fn event_tables(db: &TestDb) -> String {
     }
     text
 }
+
+/// A generated event tree (`stockdb generate --events`: 8 symbols, two trade dates; each day
+/// and exchange a file and a late correction file whose events win over some of the
+/// first's), its root.
+pub fn generated_event_tree(dir: &Path) -> PathBuf {
+    run_with(
+        &[
+            "generate",
+            "--events",
+            "--symbols",
+            "8",
+            "--days",
+            "2",
+            "--quotes",
+            "10000",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+        &[],
+        root(),
+    )
+    .expect_code(0);
+    dir.join("events")
+}
+
+/// The last three parts of a file's path in a load summary (`csv/2020-08-03/NYSE/part-00000.txt`
+/// reads `2020-08-03/NYSE/part-00000.txt`).
+pub fn path_tail(file: &serde_json::Value) -> String {
+    let path = PathBuf::from(file["path"].as_str().unwrap());
+    let tail: Vec<_> = path.iter().rev().take(3).collect();
+    let tail: PathBuf = tail.into_iter().rev().collect();
+    tail.display().to_string()
+}

@@ -231,6 +231,22 @@ async fn bound_event_times(
     Ok(())
 }
 
+/// The first half of the sanity check: records in the file = accepted + rejected.
+fn records_add_up(file: &PriceFile, parsed: &ParsedEvents) -> Result<(), Failure> {
+    if parsed.rows == parsed.accepted + parsed.rejected.len() as u64 {
+        return Ok(());
+    }
+    Err(check_failed(
+        file,
+        format!(
+            "{} records in the file but {} accepted and {} rejected",
+            parsed.rows,
+            parsed.accepted,
+            parsed.rejected.len()
+        ),
+    ))
+}
+
 /// The failure of a file whose sanity check found its events otherwise than written.
 fn check_failed(file: &PriceFile, message: String) -> Failure {
     Failure {
@@ -501,14 +517,7 @@ async fn write(
             .map_err(db)?
     };
     let fail = |message: String| check_failed(file, message);
-    if parsed.rows != parsed.accepted + parsed.rejected.len() as u64 {
-        return Err(fail(format!(
-            "{} records in the file but {} accepted and {} rejected",
-            parsed.rows,
-            parsed.accepted,
-            parsed.rejected.len()
-        )));
-    }
+    records_add_up(file, &parsed)?;
     if copied != parsed.accepted || staged as u64 != parsed.accepted {
         return Err(fail(format!(
             "{} records accepted but {copied} sent and {staged} staged",
@@ -589,17 +598,7 @@ async fn finish_unchanged(
     };
     let parsed = same.parsed;
     report.take_events(&parsed);
-    if parsed.rows != parsed.accepted + parsed.rejected.len() as u64 {
-        return Err(check_failed(
-            file,
-            format!(
-                "{} records in the file but {} accepted and {} rejected",
-                parsed.rows,
-                parsed.accepted,
-                parsed.rejected.len()
-            ),
-        ));
-    }
+    records_add_up(file, &parsed)?;
     report.duplicates = Some(0);
     report.unchanged = parsed.accepted;
     report.in_table = in_table.max(0) as u64;

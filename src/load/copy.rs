@@ -77,6 +77,16 @@ impl TupleReader {
     }
 }
 
+/// The byte offset after the first `n` fields of a tuple's values; None when it has fewer.
+pub fn fields_end(values: &[u8], n: usize) -> Option<usize> {
+    let mut at = 0;
+    for _ in 0..n {
+        let len = be_i32(values.get(at..at + 4)?);
+        at += 4 + len.max(0) as usize;
+    }
+    (at <= values.len()).then_some(at)
+}
+
 pub fn be_i32(b: &[u8]) -> i32 {
     i32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }

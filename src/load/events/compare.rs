@@ -15,17 +15,15 @@ use super::encode::encode_row;
 use super::parse::{Event, Values};
 use super::read::{self, Sink};
 use super::{ParsedEvents, store_groups};
-use crate::load::copy::{self, TupleReader};
+use crate::load::copy;
 use crate::load::files::PriceFile;
 use crate::load::input::{Stop, join, refused};
 use crate::load::job::{Failure, Settings};
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::Read;
 use std::path::Path;
 
 /// Events a file may hold for the comparison (about 50 bytes each in memory, so at most
@@ -53,16 +51,6 @@ struct Entry {
     arrival: i64,
 }
 
-/// The byte offset after the first `n` fields of a tuple's values; None when it has fewer.
-fn fields_end(values: &[u8], n: usize) -> Option<usize> {
-    let mut at = 0;
-    for _ in 0..n {
-        let len = copy::be_i32(values.get(at..at + 4)?);
-        at += 4 + len.max(0) as usize;
-    }
-    (at <= values.len()).then_some(at)
-}
-
 /// A table: the fields of its rows, and the tag of its keys (a trade and a quote may share a
 /// key, and the file's events of both tables are in one map).
 #[derive(Debug, Clone, Copy)]
@@ -72,20 +60,20 @@ struct Table {
 }
 
 const TRADES: Table = Table {
-    row_fields: 9,
+    row_fields: super::TRADE_FIELDS,
     tag: 0,
 };
 const QUOTES: Table = Table {
-    row_fields: 10,
+    row_fields: super::QUOTE_FIELDS,
     tag: 0x9E37_79B9_7F4A_7C15,
 };
 
 /// The [`Entry`] of a tuple whose first fields are a row of `table`.
 fn entry_of(values: &[u8], table: Table) -> Option<Entry> {
-    let group_end = fields_end(values, GROUP_FIELDS)?;
-    let key_end = fields_end(values, KEY_FIELDS)?;
+    let group_end = copy::fields_end(values, GROUP_FIELDS)?;
+    let key_end = copy::fields_end(values, KEY_FIELDS)?;
     let arrival = values.get(key_end..key_end + 12)?;
-    let row_end = fields_end(values, table.row_fields)?;
+    let row_end = copy::fields_end(values, table.row_fields)?;
     Some(Entry {
         group: copy::digest(&values[..group_end]),
         key: copy::digest(&values[group_end..key_end]) ^ table.tag,
@@ -118,7 +106,7 @@ fn array_holds(field: Option<&[u8]>, arrival: i64) -> bool {
 
 /// The last field of a tuple's values (`dropped_arrivals` in the read-back); None when NULL.
 fn field_after(values: &[u8], n: usize) -> Option<&[u8]> {
-    let at = fields_end(values, n)?;
+    let at = copy::fields_end(values, n)?;
     let len = copy::be_i32(values.get(at..at + 4)?);
     (len >= 0).then(|| values.get(at + 4..at + 4 + len as usize))?
 }
@@ -250,16 +238,8 @@ impl Compared {
 /// The SHA-256 of the file's bytes as `market.load_runs` records them (compressed bytes for a
 /// `.gz`).
 fn file_sha256(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
     Ok(format!("{:x}", hasher.finalize()))
 }
 
@@ -290,25 +270,6 @@ async fn worth_trying(
         .bind(sha256)
         .fetch_one(&mut *tx)
         .await
-}
-
-/// Reads back one table's rows of the file's groups within `from`..=`to` (`sql`:
-/// compare_trades.sql or compare_quotes.sql) and compares them with `entries`.
-async fn compare_table(
-    tx: &mut PgConnection,
-    sql: &str,
-    entries: &FileEvents,
-    table: Table,
-) -> anyhow::Result<Compared> {
-    let mut tuples = TupleReader::default();
-    let mut compared = Compared::default();
-    let mut stream = tx.copy_out_raw(sql).await?;
-    while let Some(chunk) = stream.try_next().await? {
-        tuples
-            .feed(&chunk, |values| compared.add(entries, values, table))
-            .map_err(anyhow::Error::msg)?;
-    }
-    Ok(compared)
 }
 
 /// A file the comparison found stored as it is.
@@ -388,14 +349,14 @@ pub async fn unchanged(
     let any = |e| Failure::any(file, e);
     let mut compared = Compared::default();
     for (sql, table) in [
-        (include_str!("sql/compare_trades.sql"), TRADES),
-        (include_str!("sql/compare_quotes.sql"), QUOTES),
+        (include_str!("sql/read_back_trades.sql"), TRADES),
+        (include_str!("sql/read_back_quotes.sql"), QUOTES),
     ] {
-        let one = compare_table(tx, sql, &entries.events, table)
-            .await
-            .map_err(any)?;
-        compared.as_in_file += one.as_in_file;
-        compared.differ += one.differ;
+        super::each_stored(tx, sql, |values| {
+            compared.add(&entries.events, values, table)
+        })
+        .await
+        .map_err(any)?;
     }
     let all = compared.differ == 0 && compared.as_in_file == entries.events.len as u64;
     if !all {

@@ -21,12 +21,11 @@ use super::encode::encode_row;
 use super::parse::{Event, EventReader, Item, Values};
 use super::read::{self, Sink, io_stop};
 use super::{DAY_LOCK_CLASS, ParsedEvents, lock_hashes};
-use crate::load::copy::{self, TupleReader};
+use crate::load::copy;
 use crate::load::files::PriceFile;
 use crate::load::input::{CHUNK, Chunks, Sent, Stop, join, refused, send_chunks};
 use crate::load::job::{Failure, RunState, Settings, WriteContext, interrupted};
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::TryStreamExt;
 use sqlx::PgConnection;
 use std::collections::BTreeSet;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -375,16 +374,19 @@ async fn copy_file(
 }
 
 /// Reads back one table's rows of the file's groups (`sql`: read_back_trades.sql or
-/// read_back_quotes.sql) within the event times [`super::bound_event_times`] set.
-async fn read_back(tx: &mut PgConnection, sql: &str) -> anyhow::Result<Tally> {
-    let mut tuples = TupleReader::default();
+/// read_back_quotes.sql) and tallies their first `row_fields` fields: the row as the COPY
+/// wrote it, without the `dropped_arrivals` the read-back adds.
+async fn read_back(tx: &mut PgConnection, sql: &str, row_fields: usize) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
-    let mut stream = tx.copy_out_raw(sql).await?;
-    while let Some(chunk) = stream.try_next().await? {
-        tuples
-            .feed(&chunk, |values| tally.add(values))
-            .map_err(anyhow::Error::msg)?;
-    }
+    let mut whole = true;
+    super::each_stored(tx, sql, |values| {
+        match copy::fields_end(values, row_fields) {
+            Some(end) => tally.add(&values[..end]),
+            None => whole = false,
+        }
+    })
+    .await?;
+    anyhow::ensure!(whole, "a row read back has fewer fields than the table's");
     Ok(tally)
 }
 
@@ -478,12 +480,20 @@ pub async fn write(
         .await
         .map_err(db)?;
     let any = |e| Failure::any(file, e);
-    let trades_back = read_back(tx, include_str!("sql/read_back_trades.sql"))
-        .await
-        .map_err(any)?;
-    let quotes_back = read_back(tx, include_str!("sql/read_back_quotes.sql"))
-        .await
-        .map_err(any)?;
+    let trades_back = read_back(
+        tx,
+        include_str!("sql/read_back_trades.sql"),
+        super::TRADE_FIELDS,
+    )
+    .await
+    .map_err(any)?;
+    let quotes_back = read_back(
+        tx,
+        include_str!("sql/read_back_quotes.sql"),
+        super::QUOTE_FIELDS,
+    )
+    .await
+    .map_err(any)?;
     if trades_back.rows > written.trades.rows || quotes_back.rows > written.quotes.rows {
         return general(tx, file, "another writer stored events of its groups")
             .await
@@ -508,7 +518,7 @@ pub async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::copy::{HEADER, TRAILER};
+    use crate::load::copy::{HEADER, TRAILER, TupleReader};
 
     fn event(values: Values) -> Event {
         Event {

@@ -56,10 +56,10 @@ pub fn encode_event(buf: &mut Vec<u8>, e: &Event) {
 /// `direct.rs` names; returns the offset where the tuple's values start (after its field
 /// count), for the digest of the sanity check.
 pub fn encode_row(buf: &mut Vec<u8>, e: &Event) -> usize {
-    let fields: i16 = match e.values {
-        Values::Trade { .. } => 9,
-        Values::Quote { .. } => 10,
-    };
+    let fields = match e.values {
+        Values::Trade { .. } => super::TRADE_FIELDS,
+        Values::Quote { .. } => super::QUOTE_FIELDS,
+    } as i16;
     buf.extend_from_slice(&fields.to_be_bytes());
     let values = buf.len();
     put_key(buf, e);

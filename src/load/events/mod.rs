@@ -28,6 +28,7 @@ use super::job::{
 };
 use super::values::BadRow;
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
 use parse::Shape;
 use sqlx::PgConnection;
 use std::collections::BTreeSet;
@@ -209,7 +210,7 @@ async fn store_groups(
     Ok(())
 }
 
-/// Sets the event times the read-backs (`read_back_*.sql`, `compare_*.sql`) read within, as
+/// Sets the event times the read-backs (`read_back_*.sql`) read within, as
 /// the transaction's settings `stockdb.event_from` and `stockdb.event_to` (COPY takes no
 /// parameters); None reads nothing.
 async fn bound_event_times(
@@ -245,6 +246,26 @@ fn records_add_up(file: &PriceFile, parsed: &ParsedEvents) -> Result<(), Failure
             parsed.rejected.len()
         ),
     ))
+}
+
+/// Fields of a row of `market.trades` and of `market.quotes` as `encode::encode_row` writes
+/// them and the read-backs read them (before the read-back's `dropped_arrivals`).
+const TRADE_FIELDS: usize = 9;
+const QUOTE_FIELDS: usize = 10;
+
+/// Streams the tuples of a read-back (`read_back_trades.sql`, `read_back_quotes.sql`: the
+/// file's groups within the times [`bound_event_times`] set), each tuple's values to `each`.
+async fn each_stored(
+    tx: &mut PgConnection,
+    sql: &str,
+    mut each: impl FnMut(&[u8]),
+) -> anyhow::Result<()> {
+    let mut tuples = crate::load::copy::TupleReader::default();
+    let mut stream = tx.copy_out_raw(sql).await?;
+    while let Some(chunk) = stream.try_next().await? {
+        tuples.feed(&chunk, &mut each).map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
 }
 
 /// The failure of a file whose sanity check found its events otherwise than written.

@@ -67,6 +67,13 @@ async fn an_unchanged_reload_compares_each_days_file_and_writes_nothing() {
     let unchanged: u64 = outcomes.iter().map(|o| o.2).sum();
     assert_eq!(unchanged, accepted);
     assert!(event_tables(&db).await == expected);
+    // A compared file's SHA-256 is taken once, before the parse, and is still its bytes'.
+    for f in common::files(&again) {
+        let path = f["path"].as_str().unwrap();
+        let bytes = std::fs::read(path).unwrap();
+        let want = format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        assert_eq!(f["sha256"].as_str(), Some(want.as_str()), "{path}");
+    }
 
     // The history records the comparison as a load that changed nothing.
     let recorded = db

@@ -117,6 +117,18 @@ pub async fn convert(pool: &PgPool, tier: Tier, scope: Scope) -> Result<Converte
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("converting {chunk} to the columnstore"))?;
+            let compressed: Option<String> =
+                sqlx::query_scalar(include_str!("sql/columnstore_compressed.sql"))
+                    .bind(chunk)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(compressed) = compressed {
+                // The name is the catalog's, quoted by format('%I.%I').
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {compressed}")))
+                    .execute(&mut *tx)
+                    .await
+                    .with_context(|| format!("analyzing the columnstore of {chunk}"))?;
+            }
             tx.commit().await?;
             anyhow::Ok(())
         })

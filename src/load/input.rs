@@ -65,6 +65,11 @@ impl Watch {
         Ok(Watch { file, before })
     }
 
+    /// The watched file, to read through.
+    pub fn file(&self) -> &std::fs::File {
+        &self.file
+    }
+
     /// `Changed` when the size or the modification time moved since [`Watch::new`].
     pub fn check(&self) -> Result<(), Stop> {
         if Watch::stamp(&self.file)? != self.before {

@@ -13,18 +13,16 @@
 
 use super::encode::encode_row;
 use super::parse::{Event, Values};
-use super::read::{self, Sink};
+use super::read::{self, Hashed, Sink};
 use super::{ParsedEvents, store_groups};
 use crate::load::copy;
 use crate::load::files::PriceFile;
 use crate::load::input::{Stop, join, refused};
 use crate::load::job::{Failure, Settings};
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::path::Path;
 
 /// Events a file may hold for the comparison (about 50 bytes each in memory, so at most
 /// ~150 MB a file); a larger file merges.
@@ -235,23 +233,17 @@ impl Compared {
     }
 }
 
-/// The SHA-256 of the file's bytes as `market.load_runs` records them (compressed bytes for a
-/// `.gz`).
-fn file_sha256(path: &Path) -> std::io::Result<String> {
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
-    Ok(format!("{:x}", hasher.finalize()))
-}
-
-/// Whether the comparison is worth trying: the file's first records' day and exchange have
-/// events stored, and a committed load stored these very bytes before.
+/// The file's hash when the comparison is worth trying: the file's first records' day and
+/// exchange have events stored, and a committed load stored these very bytes before. The
+/// parse then trusts that hash (its watch on the file started before it) rather than taking
+/// it again.
 async fn worth_trying(
     tx: &mut PgConnection,
     file: &PriceFile,
     settings: &Settings,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<Hashed>, sqlx::Error> {
     let Some(heads) = super::direct::head_groups(&file.path, settings) else {
-        return Ok(false);
+        return Ok(None);
     };
     let (days, exchanges): (Vec<_>, Vec<_>) = heads.groups.iter().cloned().unzip();
     let stored: bool = sqlx::query_scalar(include_str!("sql/head_stored.sql"))
@@ -260,16 +252,17 @@ async fn worth_trying(
         .fetch_one(&mut *tx)
         .await?;
     if !stored {
-        return Ok(false);
+        return Ok(None);
     }
     let path = file.path.clone();
-    let Ok(Ok(sha256)) = tokio::task::spawn_blocking(move || file_sha256(&path)).await else {
-        return Ok(false);
+    let Ok(Ok(hashed)) = tokio::task::spawn_blocking(move || Hashed::take(&path)).await else {
+        return Ok(None);
     };
-    sqlx::query_scalar(include_str!("sql/loaded_before.sql"))
-        .bind(sha256)
+    let loaded: bool = sqlx::query_scalar(include_str!("sql/loaded_before.sql"))
+        .bind(&hashed.sha256)
         .fetch_one(&mut *tx)
-        .await
+        .await?;
+    Ok(loaded.then_some(hashed))
 }
 
 /// A file the comparison found stored as it is.
@@ -306,9 +299,9 @@ pub async fn unchanged(
     settings: &Settings,
 ) -> Result<Option<Unchanged>, Failure> {
     let db = |e| Failure::db(file, e);
-    if !worth_trying(tx, file, settings).await.map_err(db)? {
+    let Some(hashed) = worth_trying(tx, file, settings).await.map_err(db)? else {
         return Ok(None);
-    }
+    };
     sqlx::raw_sql("SAVEPOINT stockdb_compare")
         .execute(&mut *tx)
         .await
@@ -317,7 +310,7 @@ pub async fn unchanged(
         let (path, settings) = (file.path.clone(), settings.clone());
         tokio::task::spawn_blocking(move || {
             let mut entries = Entries::default();
-            let read = read::read_events(&path, &settings, &mut entries);
+            let read = read::read_events(&path, &settings, Some(hashed), &mut entries);
             Ok((read, entries))
         })
     };

@@ -231,7 +231,7 @@ fn parse_direct(
         checked: None,
         written: Written::default(),
     };
-    let parsed = read::read_events(path, settings, &mut sink)?;
+    let parsed = read::read_events(path, settings, None, &mut sink)?;
     let TableSink {
         quotes,
         trades: mut spool,

@@ -77,7 +77,7 @@ fn parse_events(
     let mut staging = Staging {
         chunks: Chunks::new(tx),
     };
-    let parsed = read::read_events(path, settings, &mut staging)?;
+    let parsed = read::read_events(path, settings, None, &mut staging)?;
     staging.chunks.finish()?;
     Ok(parsed)
 }
@@ -293,14 +293,19 @@ async fn merge(
     tx: &mut PgConnection,
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+    groups: &BTreeSet<(NaiveDate, String, String)>,
 ) -> Result<Merged, sqlx::Error> {
     let stored: bool = sqlx::query_scalar(include_str!("sql/stored_groups.sql"))
         .fetch_one(&mut *tx)
         .await?;
     if stored {
+        let days: BTreeSet<NaiveDate> = groups.iter().map(|(day, _, _)| *day).collect();
+        let exchanges: BTreeSet<&str> = groups.iter().map(|(_, _, x)| x.as_str()).collect();
         let writes = sqlx::query(include_str!("sql/writes.sql"))
             .bind(from)
             .bind(to)
+            .bind(days.into_iter().collect::<Vec<_>>())
+            .bind(exchanges.into_iter().collect::<Vec<_>>())
             .execute(&mut *tx)
             .await?;
         if writes.rows_affected() == 0 {
@@ -517,7 +522,9 @@ async fn write(
     )
     .await
     .map_err(db)?;
-    let merged = merge(&mut *tx, from, to).await.map_err(db)?;
+    let merged = merge(&mut *tx, from, to, &parsed.groups)
+        .await
+        .map_err(db)?;
     let (inserted, updated) = (merged.inserted, merged.updated);
     let counted = match inserted + updated {
         0 => unchanged_daily(&mut *tx).await.map_err(db)?,

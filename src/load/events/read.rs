@@ -36,11 +36,35 @@ pub fn io_stop(e: std::io::Error) -> Stop {
     Stop::File(FileError::Io(e))
 }
 
+/// A file's SHA-256 that a caller took already, and the watch on the file started before it
+/// did: the parse then trusts that hash instead of taking it again (a re-load's comparison
+/// hashes the file first to see whether it was loaded before).
+pub struct Hashed {
+    pub sha256: String,
+    pub watch: Watch,
+}
+
+impl Hashed {
+    /// Hashes the file, watching it from before the first byte read.
+    pub fn take(path: &Path) -> std::io::Result<Hashed> {
+        let watch = Watch::new(std::fs::File::open(path)?).map_err(|_| {
+            std::io::Error::other("the file's size and modification time could not be read")
+        })?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut watch.file(), &mut hasher)?;
+        Ok(Hashed {
+            sha256: format!("{:x}", hasher.finalize()),
+            watch,
+        })
+    }
+}
+
 /// Reads the whole file, giving each accepted event to `sink`; the counts, the rejected rows
-/// (up to `--max-bad-rows`) and the file's SHA-256.
+/// (up to `--max-bad-rows`) and the file's SHA-256 (`hashed`'s when given, else its own).
 pub fn read_events(
     path: &Path,
     settings: &Settings,
+    hashed: Option<Hashed>,
     sink: &mut impl Sink,
 ) -> Result<ParsedEvents, Stop> {
     let shape = sniff_file(path).ok_or_else(|| {
@@ -50,8 +74,14 @@ pub fn read_events(
         })
     })?;
     let hasher = Rc::new(RefCell::new(Sha256::new()));
-    let watch = Watch::new(std::fs::File::open(path).map_err(io_stop)?)?;
-    let input = open_hashed(path, &hasher).map_err(io_stop)?;
+    let (watch, known, input) = match hashed {
+        Some(Hashed { sha256, watch }) => (watch, Some(sha256), open_plain(path)),
+        None => {
+            let watch = Watch::new(std::fs::File::open(path).map_err(io_stop)?)?;
+            (watch, None, open_hashed(path, &hasher))
+        }
+    };
+    let input = input.map_err(io_stop)?;
     let zone = settings
         .parse
         .timezone
@@ -106,6 +136,6 @@ pub fn read_events(
     parsed.rows = reader.rows;
     drop(reader);
     watch.check()?;
-    parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
+    parsed.sha256 = known.unwrap_or_else(|| format!("{:x}", hasher.borrow_mut().finalize_reset()));
     Ok(parsed)
 }

@@ -5,7 +5,9 @@
 -- then writes nothing. Read here, written by other statements: on TimescaleDB's columnstore a
 -- statement that writes a hypertable and reads it too sees rows twice or not at all when its
 -- write decompresses the batches it reads (issue 24). $1 and $2 bound the file's event times,
--- so that only the chunks of its days are read.
+-- so that only the chunks of its days are read; $3 and $4 (the file's trade dates and
+-- exchanges) are columnstore segments, so that within them a late correction file of one
+-- exchange reads that exchange's batches only.
 INSERT INTO pg_temp.stockdb_event_writes
 SELECT w.rec_type, w.trade_dt, w.symbol, w.exchange, w.event_tm, w.event_seq_nb, w.arrival_tm,
        w.execution_id, w.price, w.size, w.bid_pr, w.bid_size, w.ask_pr, w.ask_size,
@@ -15,6 +17,7 @@ LEFT JOIN market.trades t
   ON (t.trade_dt, t.symbol, t.exchange, t.event_tm, t.event_seq_nb)
      = (w.trade_dt, w.symbol, w.exchange, w.event_tm, w.event_seq_nb)
  AND t.event_tm BETWEEN $1 AND $2
+ AND t.trade_dt = ANY ($3) AND t.exchange = ANY ($4)
 WHERE w.rec_type = 'T'
   AND (t.symbol IS NULL
      OR w.arrival_tm > t.arrival_tm
@@ -34,6 +37,7 @@ LEFT JOIN market.quotes t
   ON (t.trade_dt, t.symbol, t.exchange, t.event_tm, t.event_seq_nb)
      = (w.trade_dt, w.symbol, w.exchange, w.event_tm, w.event_seq_nb)
  AND t.event_tm BETWEEN $1 AND $2
+ AND t.trade_dt = ANY ($3) AND t.exchange = ANY ($4)
 WHERE w.rec_type = 'Q'
   AND (t.symbol IS NULL
      OR w.arrival_tm > t.arrival_tm

@@ -11,6 +11,7 @@
 //! groups' events: a late correction file of a few events per symbol merges more cheaply than
 //! its groups read back.
 
+use super::digest::{self, Digests};
 use super::encode::encode_row;
 use super::parse::{Event, Values};
 use super::read::{self, Hashed, Sink};
@@ -32,23 +33,6 @@ const MAX_EVENTS: usize = 3_000_000;
 /// at most this many times the file's own.
 const MAX_READ_PER_EVENT: i64 = 2;
 
-/// Fields of an event's key in a tuple of `market.trades` or `market.quotes` (`encode.rs`):
-/// its group (trade_dt, symbol, exchange), then event_tm and event_seq_nb; the arrival time
-/// comes next.
-const GROUP_FIELDS: usize = 3;
-const KEY_FIELDS: usize = 5;
-
-/// One event of the file: the digests of its group and of its key within the group (tagged
-/// with its table), the digest of its whole row (key, arrival and values, as `encode_row`
-/// writes it) and its arrival (PostgreSQL microseconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Entry {
-    group: u64,
-    key: u64,
-    row: u64,
-    arrival: i64,
-}
-
 /// A table: the fields of its rows, and the tag of its keys (a trade and a quote may share a
 /// key, and the file's events of both tables are in one map).
 #[derive(Debug, Clone, Copy)]
@@ -65,20 +49,6 @@ const QUOTES: Table = Table {
     row_fields: super::QUOTE_FIELDS,
     tag: 0x9E37_79B9_7F4A_7C15,
 };
-
-/// The [`Entry`] of a tuple whose first fields are a row of `table`.
-fn entry_of(values: &[u8], table: Table) -> Option<Entry> {
-    let group_end = copy::fields_end(values, GROUP_FIELDS)?;
-    let key_end = copy::fields_end(values, KEY_FIELDS)?;
-    let arrival = values.get(key_end..key_end + 12)?;
-    let row_end = copy::fields_end(values, table.row_fields)?;
-    Some(Entry {
-        group: copy::digest(&values[..group_end]),
-        key: copy::digest(&values[group_end..key_end]) ^ table.tag,
-        row: copy::digest(&values[..row_end]),
-        arrival: i64::from_be_bytes(arrival[4..12].try_into().ok()?),
-    })
-}
 
 /// Whether a binary `timestamptz[]` (one dimension, or NULL) holds `arrival`.
 fn array_holds(field: Option<&[u8]>, arrival: i64) -> bool {
@@ -102,9 +72,8 @@ fn array_holds(field: Option<&[u8]>, arrival: i64) -> bool {
     false
 }
 
-/// The last field of a tuple's values (`dropped_arrivals` in the read-back); None when NULL.
-fn field_after(values: &[u8], n: usize) -> Option<&[u8]> {
-    let at = copy::fields_end(values, n)?;
+/// The field at `at` (`dropped_arrivals` in the read-back); None when NULL.
+fn field_at(values: &[u8], at: usize) -> Option<&[u8]> {
     let len = copy::be_i32(values.get(at..at + 4)?);
     (len >= 0).then(|| values.get(at + 4..at + 4 + len as usize))?
 }
@@ -146,7 +115,7 @@ struct FileEvents {
 
 impl FileEvents {
     /// Adds the file's event; false when its key is there already.
-    fn insert(&mut self, e: Entry) -> bool {
+    fn insert(&mut self, e: Digests) -> bool {
         let fresh = self
             .groups
             .entry(e.group)
@@ -158,7 +127,7 @@ impl FileEvents {
     }
 
     /// The row digest and arrival of the file's event of a stored row's group and key.
-    fn get(&self, stored: &Entry) -> Option<(u64, i64)> {
+    fn get(&self, stored: &Digests) -> Option<(u64, i64)> {
         self.groups.get(&stored.group)?.get(&stored.key).copied()
     }
 }
@@ -186,10 +155,11 @@ impl Sink for Entries {
             Values::Trade { .. } => TRADES,
             Values::Quote { .. } => QUOTES,
         };
-        let Some(entry) = entry_of(&self.scratch[start..], table) else {
+        let Some(mut entry) = digest::of_sent(&self.scratch[start..], table.row_fields) else {
             self.stopped = Some("a record it could not digest");
             return Err(Stop::Diverted);
         };
+        entry.key ^= table.tag;
         // An event twice in the file (or two keys of one digest): the merge deduplicates.
         if !self.events.insert(entry) {
             self.stopped = Some("an event is more than once in the file");
@@ -212,19 +182,21 @@ struct Compared {
 }
 
 impl Compared {
-    /// Judges one stored tuple (a row of `table`, then `dropped_arrivals`).
-    fn add(&mut self, entries: &FileEvents, values: &[u8], table: Table) {
-        let Some(stored) = entry_of(values, table) else {
+    /// Judges one stored tuple of a read-back of `table` (`groups`: the digests of the
+    /// file's groups by number).
+    fn add(&mut self, entries: &FileEvents, values: &[u8], table: Table, groups: &[u64]) {
+        let Some((mut stored, dropped_at)) = digest::of_stored(values, table.row_fields, groups)
+        else {
             self.differ += 1;
             return;
         };
+        stored.key ^= table.tag;
         let Some((row, arrival)) = entries.get(&stored) else {
             // Another file's event of the same groups.
             return;
         };
         if row == stored.row
-            || (stored.arrival > arrival
-                && array_holds(field_after(values, table.row_fields), arrival))
+            || (stored.arrival > arrival && array_holds(field_at(values, dropped_at), arrival))
         {
             self.as_in_file += 1;
         } else {
@@ -340,13 +312,14 @@ pub async fn unchanged(
     };
     super::bound_event_times(tx, from, to).await.map_err(db)?;
     let any = |e| Failure::any(file, e);
+    let numbered = digest::of_groups(&parsed.groups);
     let mut compared = Compared::default();
     for (sql, table) in [
         (include_str!("sql/read_back_trades.sql"), TRADES),
         (include_str!("sql/read_back_quotes.sql"), QUOTES),
     ] {
         super::each_stored(tx, sql, |values| {
-            compared.add(&entries.events, values, table)
+            compared.add(&entries.events, values, table, &numbered)
         })
         .await
         .map_err(any)?;
@@ -391,11 +364,21 @@ mod tests {
         }
     }
 
-    /// A stored tuple as the read-back sends it: the row, then `dropped_arrivals`.
+    /// The digests of the tests' one group, number 1.
+    fn groups() -> Vec<u64> {
+        let e = quote(None, 0.0);
+        digest::of_groups(&[(e.trade_dt, e.symbol, e.exchange)].into_iter().collect())
+    }
+
+    /// A stored tuple as the read-back sends it: the group's number (1), the rest of the row,
+    /// then `dropped_arrivals`.
     fn stored(e: &Event, dropped: &[i64]) -> Vec<u8> {
         let mut buf = Vec::new();
         let start = encode_row(&mut buf, e);
-        let mut values = buf[start..].to_vec();
+        let group_end = start + copy::fields_end(&buf[start..], 3).unwrap();
+        let mut values = 4i32.to_be_bytes().to_vec();
+        values.extend_from_slice(&1i32.to_be_bytes());
+        values.extend_from_slice(&buf[group_end..]);
         if dropped.is_empty() {
             values.extend_from_slice(&(-1i32).to_be_bytes());
         } else {
@@ -422,7 +405,7 @@ mod tests {
     fn a_stored_row_equal_to_the_files_is_as_in_file() {
         let file = quote(Some(1_596_470_000_000_000), 10.5);
         let mut c = Compared::default();
-        c.add(&entries(&file), &stored(&file, &[]), QUOTES);
+        c.add(&entries(&file), &stored(&file, &[]), QUOTES, &groups());
         assert_eq!(
             c,
             Compared {
@@ -441,9 +424,15 @@ mod tests {
             &entries(&file),
             &stored(&quote(file.arrival_tm, 10.6), &[]),
             QUOTES,
+            &groups(),
         );
         // The stored row arrived before the file's.
-        c.add(&entries(&file), &stored(&quote(Some(1), 10.5), &[]), QUOTES);
+        c.add(
+            &entries(&file),
+            &stored(&quote(Some(1), 10.5), &[]),
+            QUOTES,
+            &groups(),
+        );
         assert_eq!(
             c,
             Compared {
@@ -463,6 +452,7 @@ mod tests {
             &entries(&file),
             &stored(&later, &[arrival - 5, arrival]),
             QUOTES,
+            &groups(),
         );
         assert_eq!(
             c,
@@ -471,8 +461,13 @@ mod tests {
                 differ: 0
             }
         );
-        c.add(&entries(&file), &stored(&later, &[arrival - 5]), QUOTES);
-        c.add(&entries(&file), &stored(&later, &[]), QUOTES);
+        c.add(
+            &entries(&file),
+            &stored(&later, &[arrival - 5]),
+            QUOTES,
+            &groups(),
+        );
+        c.add(&entries(&file), &stored(&later, &[]), QUOTES, &groups());
         assert_eq!(
             c,
             Compared {
@@ -488,7 +483,7 @@ mod tests {
         let mut other = quote(None, 10.5);
         other.event_seq_nb = 4;
         let mut c = Compared::default();
-        c.add(&entries(&file), &stored(&other, &[]), QUOTES);
+        c.add(&entries(&file), &stored(&other, &[]), QUOTES, &groups());
         assert_eq!(c, Compared::default());
     }
 
@@ -509,8 +504,8 @@ mod tests {
         assert_eq!(sink.events.len, 2);
         // The stored trade is found as the file's trade, not taken for the quote.
         let mut c = Compared::default();
-        c.add(&sink.events, &stored(&trade, &[]), TRADES);
-        c.add(&sink.events, &stored(&quote, &[]), QUOTES);
+        c.add(&sink.events, &stored(&trade, &[]), TRADES, &groups());
+        c.add(&sink.events, &stored(&quote, &[]), QUOTES, &groups());
         assert_eq!(
             c,
             Compared {

@@ -17,11 +17,11 @@
 //! rows (`copy::digest`).
 
 use super::daily::DailyCounts;
+use super::digest::{self, Digests};
 use super::encode::encode_row;
 use super::parse::{Event, EventReader, Item, Values};
 use super::read::{self, Sink, io_stop};
 use super::{DAY_LOCK_CLASS, ParsedEvents, lock_hashes};
-use crate::load::copy;
 use crate::load::files::PriceFile;
 use crate::load::input::{CHUNK, Chunks, Sent, Stop, join, refused, send_chunks};
 use crate::load::job::{Failure, RunState, Settings, WriteContext, interrupted};
@@ -148,9 +148,11 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, values: &[u8]) {
+    fn add(&mut self, row: Option<Digests>) {
         self.rows += 1;
-        self.sum = self.sum.wrapping_add(copy::digest(values));
+        // A row that cannot be digested makes the sums differ, as it should.
+        let value = row.as_ref().map_or(u64::MAX, digest::tally_value);
+        self.sum = self.sum.wrapping_add(value);
     }
 }
 
@@ -200,13 +202,15 @@ impl Sink for TableSink {
         match e.values {
             Values::Quote { .. } => {
                 let start = encode_row(&mut self.quotes.buf, e);
-                self.written.quotes.add(&self.quotes.buf[start..]);
+                let row = digest::of_sent(&self.quotes.buf[start..], super::QUOTE_FIELDS);
+                self.written.quotes.add(row);
                 self.quotes.flush_full()
             }
             Values::Trade { .. } => {
                 self.scratch.clear();
                 let start = encode_row(&mut self.scratch, e);
-                self.written.trades.add(&self.scratch[start..]);
+                let row = digest::of_sent(&self.scratch[start..], super::TRADE_FIELDS);
+                self.written.trades.add(row);
                 self.trades.write_all(&self.scratch).map_err(io_stop)
             }
         }
@@ -374,19 +378,19 @@ async fn copy_file(
 }
 
 /// Reads back one table's rows of the file's groups (`sql`: read_back_trades.sql or
-/// read_back_quotes.sql) and tallies their first `row_fields` fields: the row as the COPY
-/// wrote it, without the `dropped_arrivals` the read-back adds.
-async fn read_back(tx: &mut PgConnection, sql: &str, row_fields: usize) -> anyhow::Result<Tally> {
+/// read_back_quotes.sql; `groups`: the digests of the file's groups by number) and tallies
+/// them as the COPY wrote them, without the `dropped_arrivals` the read-back adds.
+async fn read_back(
+    tx: &mut PgConnection,
+    sql: &str,
+    row_fields: usize,
+    groups: &[u64],
+) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
-    let mut whole = true;
     super::each_stored(tx, sql, |values| {
-        match copy::fields_end(values, row_fields) {
-            Some(end) => tally.add(&values[..end]),
-            None => whole = false,
-        }
+        tally.add(digest::of_stored(values, row_fields, groups).map(|(row, _)| row));
     })
     .await?;
-    anyhow::ensure!(whole, "a row read back has fewer fields than the table's");
     Ok(tally)
 }
 
@@ -480,10 +484,12 @@ pub async fn write(
         .await
         .map_err(db)?;
     let any = |e| Failure::any(file, e);
+    let numbered = digest::of_groups(&parsed.groups);
     let trades_back = read_back(
         tx,
         include_str!("sql/read_back_trades.sql"),
         super::TRADE_FIELDS,
+        &numbered,
     )
     .await
     .map_err(any)?;
@@ -491,6 +497,7 @@ pub async fn write(
         tx,
         include_str!("sql/read_back_quotes.sql"),
         super::QUOTE_FIELDS,
+        &numbered,
     )
     .await
     .map_err(any)?;
@@ -518,7 +525,7 @@ pub async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::copy::{HEADER, TRAILER, TupleReader};
+    use crate::load::copy::{self, HEADER, TRAILER, TupleReader};
 
     fn event(values: Values) -> Event {
         Event {
@@ -533,8 +540,27 @@ mod tests {
         }
     }
 
-    /// The sanity check digests what `encode_row` marks as the values; the read-back hands
-    /// `TupleReader`'s values of the same tuples: the two tallies must agree.
+    /// A tuple of the read-back of the row `encode_row` wrote at `sent` (after its field
+    /// count): the field count, the group's number, the rest of the row, `dropped_arrivals`.
+    fn read_back_tuple(sent: &[u8], n: i32) -> Vec<u8> {
+        let group_end = copy::fields_end(sent, 3).unwrap();
+        let mut count = 0i16;
+        let mut at = 0;
+        while at < sent.len() {
+            at += 4 + copy::be_i32(&sent[at..at + 4]).max(0) as usize;
+            count += 1;
+        }
+        // Three group fields become one number; `dropped_arrivals` is added.
+        let mut back = (count - 3 + 1 + 1).to_be_bytes().to_vec();
+        back.extend_from_slice(&4i32.to_be_bytes());
+        back.extend_from_slice(&n.to_be_bytes());
+        back.extend_from_slice(&sent[group_end..]);
+        back.extend_from_slice(&(-1i32).to_be_bytes());
+        back
+    }
+
+    /// The sanity check digests what `encode_row` sends; the read-back hands `TupleReader`'s
+    /// values of the stored rows, their groups by number: the two tallies must agree.
     #[test]
     fn the_digest_of_a_sent_tuple_equals_that_of_the_tuple_read_back() {
         let rows = [
@@ -550,19 +576,36 @@ mod tests {
                 size: 300,
             }),
         ];
+        let fields = |e: &Event| match e.values {
+            Values::Trade { .. } => crate::load::events::TRADE_FIELDS,
+            Values::Quote { .. } => crate::load::events::QUOTE_FIELDS,
+        };
+        let groups = digest::of_groups(
+            &rows
+                .iter()
+                .map(|e| (e.trade_dt, e.symbol.clone(), e.exchange.clone()))
+                .collect(),
+        );
         let mut sent = Tally::default();
         let mut stream = HEADER.to_vec();
         for row in &rows {
-            let start = encode_row(&mut stream, row);
-            sent.add(&stream[start..]);
+            let mut buf = Vec::new();
+            let start = encode_row(&mut buf, row);
+            sent.add(digest::of_sent(&buf[start..], fields(row)));
+            stream.extend_from_slice(&read_back_tuple(&buf[start..], 1));
         }
         stream.extend_from_slice(TRAILER);
         let mut back = Tally::default();
         let mut reader = TupleReader::default();
+        let mut i = 0;
+        let mut tally = |v: &[u8]| {
+            back.add(digest::of_stored(v, fields(&rows[i]), &groups).map(|(d, _)| d));
+            i += 1;
+        };
         // In two pieces, as the server's chunks may cut a tuple anywhere.
         let (a, b) = stream.split_at(HEADER.len() + 13);
-        reader.feed(a, |v| back.add(v)).unwrap();
-        reader.feed(b, |v| back.add(v)).unwrap();
+        reader.feed(a, &mut tally).unwrap();
+        reader.feed(b, &mut tally).unwrap();
         assert_eq!(back, sent);
         assert_eq!(back.rows, 2);
         // A changed price changes the tally.
@@ -575,7 +618,7 @@ mod tests {
         for row in [&rows[0], &changed] {
             let mut buf = Vec::new();
             let start = encode_row(&mut buf, row);
-            other.add(&buf[start..]);
+            other.add(digest::of_sent(&buf[start..], fields(row)));
         }
         assert_eq!(other.rows, sent.rows);
         assert_ne!(other, sent);

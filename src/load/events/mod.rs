@@ -12,6 +12,7 @@
 
 mod compare;
 mod daily;
+mod digest;
 mod direct;
 pub mod encode;
 pub mod parse;

@@ -76,5 +76,6 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_event_writes (
 CREATE TEMP TABLE IF NOT EXISTS stockdb_event_groups (
     trade_dt date             NOT NULL,
     symbol   text COLLATE "C" NOT NULL,
-    exchange text COLLATE "C" NOT NULL
+    exchange text COLLATE "C" NOT NULL,
+    n        integer          NOT NULL  -- the read-backs name a row's group by it
 ) ON COMMIT DELETE ROWS;

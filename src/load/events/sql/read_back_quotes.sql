@@ -1,9 +1,11 @@
--- The quotes of the file's (trade date, symbol, exchange) groups, read back for the copy path's
--- sanity check (direct.rs) and a re-load's comparison (compare.rs): in the columns and binary
--- form copy_quotes.sql writes them, then their dropped arrivals, within the file's event times (settings stockdb.event_from and
--- stockdb.event_to: COPY takes no parameters).
+-- The quotes of the file's (trade date, symbol, exchange) groups, read back for the copy
+-- path's sanity check (direct.rs) and a re-load's comparison (compare.rs), within the file's
+-- event times (settings stockdb.event_from and stockdb.event_to: COPY takes no parameters).
+-- Each row comes as its group's number in pg_temp.stockdb_event_groups, then the rest of
+-- the columns copy_quotes.sql writes, in its binary form, then its dropped arrivals (digest.rs):
+-- the number spares the server writing three columns of every row.
 COPY (
-    SELECT x.trade_dt, x.symbol, x.exchange, x.event_tm, x.event_seq_nb, x.arrival_tm,
+    SELECT g.n, x.event_tm, x.event_seq_nb, x.arrival_tm,
            x.bid_pr, x.bid_size, x.ask_pr, x.ask_size, x.dropped_arrivals
     FROM market.quotes x
     JOIN pg_temp.stockdb_event_groups g USING (trade_dt, symbol, exchange)

@@ -92,6 +92,8 @@ pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
             None => crate::outln!("nothing to refresh: no prices loaded"),
         }
     }
+    // After the refresh, unlike `load`: the refresh stores the volume medians again in
+    // market.daily_prices (medians_store.sql), which leaves the chunks it wrote partial.
     let converted =
         db::columnstore::convert(&pool, database.server.tier, db::columnstore::Scope::Pending)
             .await?;

@@ -375,13 +375,8 @@ mod tests {
     fn stored(e: &Event, dropped: &[i64]) -> Vec<u8> {
         let mut buf = Vec::new();
         let start = encode_row(&mut buf, e);
-        let group_end = start + copy::fields_end(&buf[start..], 3).unwrap();
-        let mut values = 4i32.to_be_bytes().to_vec();
-        values.extend_from_slice(&1i32.to_be_bytes());
-        values.extend_from_slice(&buf[group_end..]);
-        if dropped.is_empty() {
-            values.extend_from_slice(&(-1i32).to_be_bytes());
-        } else {
+        let mut field = digest::NULL_FIELD.to_vec();
+        if !dropped.is_empty() {
             let mut array = Vec::new();
             for v in [1i32, 0, 1184, dropped.len() as i32, 1] {
                 array.extend_from_slice(&v.to_be_bytes());
@@ -389,10 +384,10 @@ mod tests {
             for d in dropped {
                 copy::put_i64(&mut array, *d);
             }
-            values.extend_from_slice(&(array.len() as i32).to_be_bytes());
-            values.extend_from_slice(&array);
+            field = (array.len() as i32).to_be_bytes().to_vec();
+            field.extend_from_slice(&array);
         }
-        values
+        digest::read_back_values(&buf[start..], 1, &field)
     }
 
     fn entries(e: &Event) -> FileEvents {

@@ -95,6 +95,23 @@ pub fn tally_value(d: &Digests) -> u64 {
     d.row ^ d.group.rotate_left(32)
 }
 
+/// For tests: the values of a read-back tuple of the row `encode_row` wrote as `sent` (its
+/// values, after the field count): group number `n` in place of the group's three fields, the
+/// rest of the row, then `dropped`, the `dropped_arrivals` field as sent (length and bytes).
+#[cfg(test)]
+pub fn read_back_values(sent: &[u8], n: i32, dropped: &[u8]) -> Vec<u8> {
+    let group_end = copy::fields_end(sent, GROUP_FIELDS).unwrap();
+    let mut back = 4i32.to_be_bytes().to_vec();
+    back.extend_from_slice(&n.to_be_bytes());
+    back.extend_from_slice(&sent[group_end..]);
+    back.extend_from_slice(dropped);
+    back
+}
+
+/// A NULL field, as `dropped` for [`read_back_values`].
+#[cfg(test)]
+pub const NULL_FIELD: [u8; 4] = (-1i32).to_be_bytes();
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,17 +136,6 @@ mod tests {
         }
     }
 
-    /// The read-back's tuple of a sent one: the group's number in place of its three fields,
-    /// then `dropped_arrivals` (NULL).
-    fn as_read_back(sent: &[u8], n: i32) -> Vec<u8> {
-        let group_end = copy::fields_end(sent, GROUP_FIELDS).unwrap();
-        let mut back = 4i32.to_be_bytes().to_vec();
-        back.extend_from_slice(&n.to_be_bytes());
-        back.extend_from_slice(&sent[group_end..]);
-        back.extend_from_slice(&(-1i32).to_be_bytes());
-        back
-    }
-
     #[test]
     fn a_stored_row_has_the_digests_of_the_row_sent() {
         let groups: BTreeSet<_> = ["AAAA", "BBBB"]
@@ -148,13 +154,13 @@ mod tests {
             let mut buf = Vec::new();
             let start = encode_row(&mut buf, &quote(symbol, 10.5));
             let sent = of_sent(&buf[start..], fields).unwrap();
-            let back = as_read_back(&buf[start..], n);
+            let back = read_back_values(&buf[start..], n, &NULL_FIELD);
             let (stored, dropped_at) = of_stored(&back, fields, &numbered).unwrap();
             assert_eq!(stored, sent);
-            assert_eq!(&back[dropped_at..], &(-1i32).to_be_bytes());
+            assert_eq!(&back[dropped_at..], &NULL_FIELD);
             assert_eq!(tally_value(&stored), tally_value(&sent));
             // Named by the other group's number, the row is another.
-            let other = as_read_back(&buf[start..], 3 - n);
+            let other = read_back_values(&buf[start..], 3 - n, &NULL_FIELD);
             let (moved, _) = of_stored(&other, fields, &numbered).unwrap();
             assert_ne!(tally_value(&moved), tally_value(&sent));
         }
@@ -170,7 +176,21 @@ mod tests {
         assert_eq!((da.group, da.key), (db.group, db.key));
         assert_ne!(da.row, db.row);
         // A group number the file does not have is no row of it.
-        assert!(of_stored(&as_read_back(&a[sa..], 3), fields, &numbered).is_none());
-        assert!(of_stored(&as_read_back(&a[sa..], 0), fields, &numbered).is_none());
+        assert!(
+            of_stored(
+                &read_back_values(&a[sa..], 3, &NULL_FIELD),
+                fields,
+                &numbered
+            )
+            .is_none()
+        );
+        assert!(
+            of_stored(
+                &read_back_values(&a[sa..], 0, &NULL_FIELD),
+                fields,
+                &numbered
+            )
+            .is_none()
+        );
     }
 }

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
-use sqlx::{PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 
 /// The period aggregates, finest first.
 pub const PERIODS: [&str; 4] = [
@@ -551,7 +551,12 @@ pub async fn refresh(
     futures_util::stream::iter(&symbols)
         .map(|symbol| async move {
             let mut conn = pool.acquire().await?;
-            features::refresh_medians(&mut conn, symbol, medians_from).await?;
+            // The medians are stored in market.daily_prices, a hypertable a load may convert.
+            let mut tx = conn
+                .begin_with(crate::db::columnstore::BEGIN_WRITING)
+                .await?;
+            features::refresh_medians(&mut tx, symbol, medians_from).await?;
+            tx.commit().await?;
             crosses::refresh(&mut conn, symbol, None).await?;
             returns::refresh(&mut conn, symbol, None).await
         })

@@ -70,17 +70,55 @@ pub enum Scope {
     PendingAndUnranged,
 }
 
+/// The advisory lock that keeps [`convert`] and the transactions that write into the
+/// hypertables apart. compress_chunk waits for a chunk's writers while holding locks that a
+/// writer of several chunks asks for next: a deadlock (with two loaders at once, 1 run in 3 of
+/// `two_loaders_on_overlapping_trees_load_everything_exactly_once`). Writers hold it shared
+/// and a conversion exclusively, so a conversion waits for the files in flight and new files
+/// wait for the conversion.
+const CONVERSION_LOCK: i64 = 0x5f0c_bdb0_0002;
+
+/// Begins a transaction that writes into the hypertables: `BEGIN` and the shared
+/// [`CONVERSION_LOCK`], in one round trip (for [`sqlx::Connection::begin_with`]).
+pub const BEGIN_WRITING: &str = "BEGIN; SELECT pg_advisory_xact_lock_shared(104508326674434)";
+
 /// Moves every chunk of the hypertables with the columnstore on that is not wholly in it into
 /// the columnstore: new chunks, and chunks written since (partial). One chunk per statement, so
 /// no transaction holds more than one chunk's lock, on as many chunks at a time as the pool
 /// has connections (the conversion is CPU-bound on the server); `scope` adds the chunks to
 /// convert again for their trade-date ranges. Does nothing on servers without the columnstore.
+/// Holds [`CONVERSION_LOCK`] throughout, on a connection of its own.
 pub async fn convert(pool: &PgPool, tier: Tier, scope: Scope) -> Result<Converted> {
-    use futures_util::{StreamExt, TryStreamExt};
+    use sqlx::{ConnectOptions, Connection};
     if tier != Tier::Timescale {
         return Ok(Converted::default());
     }
     let started = std::time::Instant::now();
+    // Asked before the lock too, so that a load with nothing to convert never waits for
+    // another process's files.
+    if chunks_to_convert(pool, scope).await?.is_empty() {
+        return Ok(Converted::default());
+    }
+    let mut lock = pool.connect_options().connect().await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(CONVERSION_LOCK)
+        .execute(&mut lock)
+        .await
+        .context("waiting for other loads' files to commit before the conversion")?;
+    let chunks = match chunks_to_convert(pool, scope).await {
+        Ok(chunks) => convert_chunks(pool, &chunks).await.map(|()| chunks.len()),
+        Err(e) => Err(e),
+    };
+    // Closing the session releases the lock, also after an error.
+    lock.close().await.ok();
+    Ok(Converted {
+        chunks: chunks?,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The chunks [`convert`] takes, each with whether it is converted again (unranged).
+async fn chunks_to_convert(pool: &PgPool, scope: Scope) -> Result<Vec<(String, bool)>> {
     let mut chunks: Vec<(String, bool)> =
         sqlx::query_scalar(include_str!("sql/columnstore_pending.sql"))
             .fetch_all(pool)
@@ -95,7 +133,13 @@ pub async fn convert(pool: &PgPool, tier: Tier, scope: Scope) -> Result<Converte
                 .await?;
         chunks.extend(unranged.into_iter().map(|chunk| (chunk, true)));
     }
-    futures_util::stream::iter(&chunks)
+    Ok(chunks)
+}
+
+/// Converts `chunks`, one transaction each, as many at a time as the pool has connections.
+async fn convert_chunks(pool: &PgPool, chunks: &[(String, bool)]) -> Result<()> {
+    use futures_util::{StreamExt, TryStreamExt};
+    futures_util::stream::iter(chunks)
         .map(|(chunk, again)| async move {
             let mut tx = pool.begin().await?;
             // TimescaleDB warns of a "poor compression ratio" for a chunk of a few rows; the
@@ -134,9 +178,14 @@ pub async fn convert(pool: &PgPool, tier: Tier, scope: Scope) -> Result<Converte
         })
         .buffer_unordered(pool.options().get_max_connections() as usize)
         .try_collect::<()>()
-        .await?;
-    Ok(Converted {
-        chunks: chunks.len(),
-        seconds: started.elapsed().as_secs_f64(),
-    })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn writers_take_the_lock_the_conversion_takes() {
+        let key = super::CONVERSION_LOCK.to_string();
+        assert!(super::BEGIN_WRITING.ends_with(&format!("lock_shared({key})")));
+    }
 }

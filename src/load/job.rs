@@ -469,7 +469,10 @@ async fn write<K: FileKind>(
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
     let run_id = context.run_id;
-    let mut tx = conn.begin().await.map_err(|e| Failure::db(file, e))?;
+    let mut tx = conn
+        .begin_with(crate::db::columnstore::BEGIN_WRITING)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
     let rejected = kind.write(&mut tx, file, context, report).await?;
     // data commits, and a crash before commit leaves the record `running`, never `succeeded`.
     report.outcome = Outcome::Loaded;

@@ -112,7 +112,9 @@ pub fn head_groups(path: &Path, settings: &Settings) -> Option<HeadGroups> {
 /// other days then write at the same time instead of one after another. Nothing to do without
 /// TimescaleDB; an empty chunk left by a file that rolls back holds nothing.
 pub async fn create_chunks(pool: &sqlx::PgPool, heads: &HeadGroups) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool
+        .begin_with(crate::db::columnstore::BEGIN_WRITING)
+        .await?;
     let chunked: bool =
         sqlx::query_scalar("SELECT to_regclass('timescaledb_information.chunks') IS NOT NULL")
             .fetch_one(&mut *tx)

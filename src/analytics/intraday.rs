@@ -128,7 +128,13 @@ async fn refresh_window(
 /// connections): the refresh is CPU-bound, and TimescaleDB runs refreshes of windows that
 /// do not overlap side by side (5-minute level of 10.6M bars: 33 s instead of 52-68 s).
 async fn refresh_levels(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
-    futures_util::stream::iter(windows(from, to, 2))
+    let windows = windows(from, to, 2);
+    if let (Some(first), Some(last)) = (windows.first(), windows.last())
+        && windows.len() > 1
+    {
+        create_chunks(pool, first.0, last.1).await?;
+    }
+    futures_util::stream::iter(windows)
         .map(|window| async move {
             let mut conn = pool.acquire().await?;
             // Shared with stockdb's other refreshes; the scheduled job (market.refresh_changed,
@@ -147,6 +153,35 @@ async fn refresh_levels(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -
         .buffer_unordered(2)
         .try_collect::<()>()
         .await
+}
+
+/// Creates the chunks of every level's storage over [start, end) in a transaction of its
+/// own, before the windows refresh side by side. TimescaleDB creates a chunk under a lock on
+/// its hypertable held to the end of the transaction, so the window that creates one first
+/// made the other wait until its whole level was written: on 10.6M bars the 5-minute level's
+/// windows took 8.8 s and 17.4 s.
+async fn create_chunks(pool: &PgPool, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let tables: Vec<String> = sqlx::query_scalar(include_str!("sql/intraday_rollup_storage.sql"))
+        .fetch_all(&mut *tx)
+        .await?;
+    for table in tables {
+        // The table names come from the catalog, quoted by format('%I.%I').
+        let create = include_str!("sql/intraday_rollup_chunks.sql").replace("{table}", &table);
+        sqlx::query(sqlx::AssertSqlSafe(create))
+            .bind(start)
+            .bind(end)
+            .execute(&mut *tx)
+            .await
+            .with_context(|| format!("creating the chunks of {table}"))?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE symbol = ' '"
+        )))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// One bucket of a roll-up level, as [`RollUps`] builds it in the parse thread.

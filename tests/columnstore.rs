@@ -202,6 +202,24 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
     assert_eq!(contents(&db).await, changed, "conversion changes no value");
 }
 
+/// Migration V21: `daily_prices` keeps only its primary key on every tier. V5's day and month
+/// indexes (timescale tier only) are gone: since V17 the refresh reads converted chunks, whose
+/// batches' min/max of `day` serve a day range.
+#[tokio::test]
+async fn daily_prices_keeps_only_its_primary_key() {
+    let db = fresh_db().await;
+    db.run(&["migrate"]).expect_code(0);
+    let mut conn = db.conn().await;
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes
+         WHERE schemaname = 'market' AND tablename = 'daily_prices' ORDER BY 1",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(indexes, ["daily_prices_pkey"]);
+}
+
 /// How many of market.`table`'s chunks the plan of `query` reads, in a new session (which has
 /// the database's settings, as a BI tool's has).
 async fn chunks_planned(db: &TestDb, table: &str, query: &str) -> usize {

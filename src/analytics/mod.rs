@@ -309,10 +309,12 @@ async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) ->
     Ok(())
 }
 
-/// Parts a long weekly run is cut into. Each cut costs one more scan of the chunk it falls in,
-/// so a few cuts, not many: 4-year pieces (15 per run) made a full refresh slower, 62.6 s
-/// against 52.4 s.
-const WEEKLY_PARTS: usize = 4;
+/// Parts a long weekly run is cut into. In row storage each cut cost one more scan of the chunk
+/// it falls in (4-year pieces, 15 per run: a full refresh 62.6 s against 52.4 s). Converted
+/// chunks read only the batches whose days meet the window, so 8 parts now even out the two
+/// connections' ends better than 4: a first load's refresh of 9.2M rows 13.2-16.5 s against
+/// 15.2-19.4 s, `stockdb refresh` of everything 82-83 s against 78-83 s (BENCHMARKS.md).
+const WEEKLY_PARTS: usize = 8;
 
 /// Below this many buckets a run is refreshed whole.
 const MIN_BUCKETS_TO_CUT: usize = 104;

@@ -25,15 +25,7 @@ pub const PERIODS: [&str; 4] = [
     "yearly_prices",
 ];
 
-/// How the period aggregates are stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Aggregates {
-    /// TimescaleDB continuous aggregates, refreshed after commit over the loaded range.
-    Continuous,
-    /// Tables written inside the load transaction.
-    Tables,
-}
+pub use crate::db::aggregates::{Aggregates, detect};
 
 /// Runs a stored feature's SQL definition for one symbol from a day on (None: every day):
 /// `sql` takes the symbol as $1 and the day as $2; `doing` names it in errors.
@@ -51,22 +43,6 @@ async fn recompute_symbol(
         .await
         .with_context(|| format!("{doing} of {symbol}"))?;
     Ok(())
-}
-
-/// Reads how migration V2 created the aggregates on this database.
-pub async fn detect(conn: &mut PgConnection) -> Result<Aggregates> {
-    // relkind is PostgreSQL's one-byte "char", which sqlx decodes as i8.
-    let relkind: Option<i8> = sqlx::query_scalar(
-        "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = 'market' AND c.relname = 'weekly_prices'",
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    // A continuous aggregate is a view over its materialization hypertable.
-    Ok(match relkind.map(|k| k as u8) {
-        Some(b'v') => Aggregates::Continuous,
-        _ => Aggregates::Tables,
-    })
 }
 
 /// Inside a load transaction, given the days the load inserted or updated and the symbol's

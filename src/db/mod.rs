@@ -1,6 +1,7 @@
 //! Connecting to the database: the URL from `--database-url` / `DATABASE_URL` or the local
 //! cluster, connection retry, server tier detection, and schema preparation.
 
+pub mod aggregates;
 pub mod cluster;
 pub mod columnstore;
 pub mod nodelay;
@@ -178,7 +179,7 @@ pub struct Database {
     pub server: ServerInfo,
     pub applied: Vec<String>,
     /// How the period aggregates are stored on this database.
-    pub aggregates: crate::analytics::Aggregates,
+    pub aggregates: aggregates::Aggregates,
 }
 
 /// Connects, creates the TimescaleDB extension when it is available, and applies pending
@@ -195,7 +196,7 @@ pub async fn open_connected(args: &Location) -> Result<(Database, PgConnection)>
     let url = resolve_url(args).await?;
     let mut conn = connect(&url).await?;
     let (server, applied) = prepare(&mut conn).await?;
-    let aggregates = crate::analytics::detect(&mut conn).await?;
+    let aggregates = aggregates::detect(&mut conn).await?;
     let database = Database {
         url,
         server,

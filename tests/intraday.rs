@@ -451,6 +451,78 @@ async fn reloading_changes_nothing_and_a_correction_reaches_the_rollups() {
     assert_eq!((friday.open, friday.bars), (405.0, 193));
 }
 
+/// Issue 25: on the timescale tier a first load writes its roll-ups into the continuous
+/// aggregates' storage itself, with no refresh after it; TimescaleDB's own forced refresh then
+/// computes the same rows, and a bucket stored twice is refused (migration V23).
+#[tokio::test]
+async fn a_first_load_writes_the_rollups_a_refresh_computes() {
+    let db = fresh_db().await;
+    load_json(&db, &["fixtures/intraday"]);
+    let continuous = db
+        .count("SELECT count(*) FROM pg_class WHERE relname = 'intraday_5min_rollup' AND relkind = 'v'")
+        .await;
+    if continuous == 0 {
+        common::skip(
+            "a_first_load_writes_the_rollups_a_refresh_computes",
+            "no continuous aggregates on this tier (the roll-ups are tables written by each load)",
+        );
+        return;
+    }
+    // No refresh ran: TimescaleDB's invalidation threshold of the bars never moved.
+    let refreshed = db
+        .count(
+            "SELECT count(*) FROM _timescaledb_catalog.continuous_aggs_invalidation_threshold t
+             JOIN _timescaledb_catalog.hypertable h ON h.id = t.hypertable_id
+             WHERE h.schema_name = 'market' AND h.table_name = 'intraday_bars'
+               AND t.watermark > (SELECT (extract(epoch FROM min(ts)) * 1000000)::bigint
+                                  FROM market.intraday_bars)",
+        )
+        .await;
+    assert_eq!(refreshed, 0, "the load refreshed the roll-ups");
+    let mut written = Vec::new();
+    for (view, _) in VIEWS {
+        written.push(stored(&db, view).await);
+    }
+    assert_rollups(&db, &fixture_bars()).await;
+
+    let mut conn = db.conn().await;
+    for level in [
+        "intraday_5min_rollup",
+        "intraday_15min_rollup",
+        "intraday_hourly_rollup",
+        "intraday_daily_rollup",
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CALL refresh_continuous_aggregate('market.{level}', NULL, NULL, force => true)"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let storage: String = sqlx::query_scalar(
+            "SELECT format('%I.%I', materialization_hypertable_schema, materialization_hypertable_name)
+             FROM timescaledb_information.continuous_aggregates WHERE view_name = $1",
+        )
+        .bind(level)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        let twice = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO {storage} SELECT * FROM {storage} LIMIT 1"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+        assert_eq!(
+            twice.as_database_error().and_then(|e| e.code()).as_deref(),
+            Some("23505"),
+            "{level}: {twice}"
+        );
+    }
+    for ((view, _), before) in VIEWS.iter().zip(&written) {
+        assert_same(view, &stored(&db, view).await, before);
+    }
+}
+
 /// Issue 24: another writer's UPDATE and INSERT of bars reach every roll-up level through
 /// stockdb's scheduled job (`refresh --schedule`), which force-refreshes the New York days
 /// holding them (TimescaleDB 2.28's unforced refresh can skip a window's last bucket).

@@ -13,6 +13,10 @@ use chrono_tz::America::New_York;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{PgConnection, PgPool};
 
+/// Advisory lock taken shared by loaders writing roll-ups ([`write_materialized`]) and
+/// exclusively by stockdb's refreshes of them.
+pub const ROLLUP_WRITE_LOCK: i64 = 6704158923406787074;
+
 /// The roll-up storage, finest first (each built on the one before).
 pub const LEVELS: [&str; 4] = [
     "market.intraday_5min_rollup",
@@ -129,30 +133,54 @@ async fn refresh_window(
 /// do not overlap side by side (5-minute level of 10.6M bars: 33 s instead of 52-68 s).
 async fn refresh_levels(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<()> {
     let windows = windows(from, to, 2);
-    if let (Some(first), Some(last)) = (windows.first(), windows.last())
+    // Both connections first: `stockdb refresh` has a pool of two.
+    let mut conns = Vec::with_capacity(windows.len());
+    for _ in &windows {
+        conns.push(pool.acquire().await?);
+    }
+    let Some(first) = conns.first_mut() else {
+        return Ok(());
+    };
+    if let (Some(start), Some(end)) = (windows.first(), windows.last())
         && windows.len() > 1
     {
-        create_chunks(pool, first.0, last.1).await?;
+        create_chunks(first, start.0, end.1).await?;
     }
-    futures_util::stream::iter(windows)
-        .map(|window| async move {
-            let mut conn = pool.acquire().await?;
-            // Shared with stockdb's other refreshes; the scheduled job (market.refresh_changed,
-            // migrations/V16) takes it exclusively, so the two never refresh at once.
-            sqlx::query("SELECT pg_advisory_lock_shared($1)")
-                .bind(super::REFRESH_LOCK)
-                .execute(&mut *conn)
-                .await?;
-            let refreshed = refresh_window(&mut conn, window).await;
-            sqlx::query("SELECT pg_advisory_unlock_shared($1)")
-                .bind(super::REFRESH_LOCK)
-                .execute(&mut *conn)
-                .await?;
-            refreshed
-        })
-        .buffer_unordered(2)
-        .try_collect::<()>()
-        .await
+    // For both windows, on the first connection: REFRESH_LOCK shared with stockdb's other
+    // refreshes (the scheduled job, market.refresh_changed in migrations/V16, takes it
+    // exclusively, so the two never refresh at once), then ROLLUP_WRITE_LOCK exclusively, so no
+    // loader writes roll-ups meanwhile (write_materialized).
+    sqlx::query("SELECT pg_advisory_lock_shared($1)")
+        .bind(super::REFRESH_LOCK)
+        .execute(&mut **first)
+        .await?;
+    let locked = sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(ROLLUP_WRITE_LOCK)
+        .execute(&mut **first)
+        .await;
+    let refreshed = match locked {
+        Ok(_) => {
+            futures_util::stream::iter(conns.iter_mut().zip(windows))
+                .map(|(conn, window)| refresh_window(conn, window))
+                .buffer_unordered(2)
+                .try_collect::<()>()
+                .await
+        }
+        Err(e) => Err(e.into()),
+    };
+    let mut first = conns.swap_remove(0);
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1), pg_advisory_unlock_shared($2)")
+        .bind(ROLLUP_WRITE_LOCK)
+        .bind(super::REFRESH_LOCK)
+        .execute(&mut *first)
+        .await;
+    if unlocked.is_err() {
+        // Never back into the pool with a session lock held.
+        first.close().await.ok();
+    }
+    refreshed?;
+    unlocked?;
+    Ok(())
 }
 
 /// Creates the chunks of every level's storage over [start, end) in a transaction of its
@@ -160,8 +188,12 @@ async fn refresh_levels(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -
 /// its hypertable held to the end of the transaction, so the window that creates one first
 /// made the other wait until its whole level was written: on 10.6M bars the 5-minute level's
 /// windows took 8.8 s and 17.4 s.
-async fn create_chunks(pool: &PgPool, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<()> {
-    let mut tx = pool.begin().await?;
+async fn create_chunks(
+    conn: &mut PgConnection,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
     let tables: Vec<String> = sqlx::query_scalar(include_str!("sql/intraday_rollup_storage.sql"))
         .fetch_all(&mut *tx)
         .await?;
@@ -308,7 +340,70 @@ pub async fn write_tables(
     resolution: i64,
     rollups: &mut RollUps,
 ) -> Result<()> {
-    for (level, rows) in LEVELS.iter().zip(rollups.levels()) {
+    copy_levels(conn, &LEVELS, symbol, resolution, rollups).await
+}
+
+/// Writes a new (symbol, resolution)'s roll-ups straight into the continuous aggregates'
+/// storage, inside the file's transaction (timescale tier), as [`write_tables`] does for the
+/// tables. Returns false (nothing written) when that storage is not in the form expected; the
+/// caller then leaves the range to the refresh after commit.
+///
+/// Why: the refresh of a first load's bars re-read them all and wrote every level through
+/// INSERT … SELECT: 18-20 s of a 53 s first load of 10.6M one-minute bars, against a COPY of
+/// a few thousand rows per file here. TimescaleDB still counts these buckets as not
+/// materialized, so its own refreshes (the scheduled job, `stockdb refresh`) recompute the
+/// same rows once.
+pub async fn write_materialized(
+    conn: &mut PgConnection,
+    symbol: &str,
+    resolution: i64,
+    rollups: &mut RollUps,
+) -> Result<bool> {
+    let tables: Vec<String> =
+        sqlx::query_scalar(include_str!("sql/intraday_materialization_tables.sql"))
+            .fetch_all(&mut *conn)
+            .await?;
+    let Ok(tables) = <[String; 4]>::try_from(tables) else {
+        return Ok(false);
+    };
+    // A refresh deletes a window's buckets for every symbol, then inserts them again from the
+    // bars: a file committing in between would leave its rows beside the refresh's. So stockdb's
+    // refreshes of these levels hold ROLLUP_WRITE_LOCK exclusively and the scheduled job holds
+    // REFRESH_LOCK exclusively; loaders share both to the end of the file's transaction (one
+    // order everywhere: REFRESH_LOCK first), so files still write side by side. A refresh that
+    // is not stockdb's fails on the storage's unique index (migrations/V23) instead.
+    for lock in [super::REFRESH_LOCK, ROLLUP_WRITE_LOCK] {
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+            .bind(lock)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for table in &tables {
+        // Rows left by bars another writer deleted, not refreshed since, would sit beside the
+        // new ones. The table names come from the catalog, quoted by format('%I.%I').
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE symbol = $1 AND source_resolution = $2"
+        )))
+        .bind(symbol)
+        .bind(copy::interval_of(resolution))
+        .execute(&mut *conn)
+        .await
+        .with_context(|| format!("clearing {symbol} in {table}"))?;
+    }
+    let tables = tables.each_ref().map(String::as_str);
+    copy_levels(conn, &tables, symbol, resolution, rollups).await?;
+    Ok(true)
+}
+
+/// COPYs the four levels of one (symbol, resolution)'s roll-ups into `tables`, finest first.
+async fn copy_levels(
+    conn: &mut PgConnection,
+    tables: &[&str; 4],
+    symbol: &str,
+    resolution: i64,
+    rollups: &mut RollUps,
+) -> Result<()> {
+    for (level, rows) in tables.iter().zip(rollups.levels()) {
         if rows.is_empty() {
             continue;
         }

@@ -1,8 +1,10 @@
 //! Intraday bar files (issue 11): one file's transaction. A blocking thread parses the bars
 //! (`parse`), decides the resolution from a sample and streams binary COPY chunks; the bars
 //! go straight into `market.intraday_bars` when the symbol has none at that resolution, else
-//! through a staging table and an upsert. Then the sanity check, the roll-ups (tables tiers)
-//! or their stale range (timescale tier), all inside the file's transaction of `load::job`.
+//! through a staging table and an upsert. Then the sanity check and the roll-ups: a new
+//! (symbol, resolution)'s with COPY (into the tables, or the continuous aggregates' storage on
+//! the timescale tier), else recomputed (tables tiers) or recorded as a stale range for the
+//! refresh after commit (timescale tier), all inside the file's transaction of `load::job`.
 
 pub mod encode;
 pub mod parse;
@@ -179,7 +181,7 @@ fn parse_bars(
 
 /// What the parse thread is told once its grid is known: the bars the table has already (a
 /// re-load sends only the others), and whether to build the roll-ups as the bars stream in
-/// (a first load at this resolution on the tables tiers; the only case that writes them).
+/// (a first load at this resolution, the only case that writes them).
 struct Plan {
     known: Option<HashMap<i64, u64>>,
     rollups: bool,
@@ -331,7 +333,7 @@ async fn write(
     // The parse thread waits for this before it sends a bar; gone means it stopped already.
     let _ = plan_tx.send(Plan {
         known,
-        rollups: direct && aggregates == Aggregates::Tables,
+        rollups: direct,
         run_id,
     });
     let copy_sql = if direct {
@@ -458,17 +460,31 @@ async fn write(
             kind: ErrorKind::Other,
         });
     }
-    if direct && aggregates == Aggregates::Tables {
-        // A new (symbol, resolution): its roll-ups as they streamed in, with COPY.
-        intraday::write_tables(
+    // A new (symbol, resolution): its roll-ups as they streamed in, with COPY, into the
+    // tables or, on the timescale tier, the continuous aggregates' storage.
+    let written = match (direct, aggregates) {
+        (false, _) => false,
+        (true, Aggregates::Tables) => {
+            intraday::write_tables(
+                &mut *tx,
+                &file.symbol,
+                parsed.resolution_micros,
+                &mut parsed.rollups,
+            )
+            .await
+            .map_err(|e| Failure::any(file, e))?;
+            true
+        }
+        (true, Aggregates::Continuous) => intraday::write_materialized(
             &mut *tx,
             &file.symbol,
             parsed.resolution_micros,
             &mut parsed.rollups,
         )
         .await
-        .map_err(|e| Failure::any(file, e))?;
-    } else if let Some((from, to)) = changed {
+        .map_err(|e| Failure::any(file, e))?,
+    };
+    if let Some((from, to)) = changed.filter(|_| !written) {
         let at = |t: i64| DateTime::<Utc>::from_timestamp_micros(t);
         let sql = match aggregates {
             Aggregates::Tables => "SELECT market.refresh_intraday_tables($1, $2, $3)",

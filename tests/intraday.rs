@@ -451,11 +451,9 @@ async fn reloading_changes_nothing_and_a_correction_reaches_the_rollups() {
     assert_eq!((friday.open, friday.bars), (405.0, 193));
 }
 
-/// Issue 25: on the timescale tier a first load writes its roll-ups into the continuous
-/// aggregates' storage itself, with no refresh after it; TimescaleDB's own forced refresh then
-/// computes the same rows, and a bucket stored twice is refused (migration V23).
-#[tokio::test]
-async fn a_first_load_writes_the_rollups_a_refresh_computes() {
+/// A database with `fixtures/intraday` loaded, where the roll-ups are continuous aggregates;
+/// None, with the test's skip line, on the tiers that keep them in tables.
+async fn fixtures_with_continuous_rollups(test: &str) -> Option<TestDb> {
     let db = fresh_db().await;
     load_json(&db, &["fixtures/intraday"]);
     let continuous = db
@@ -463,11 +461,25 @@ async fn a_first_load_writes_the_rollups_a_refresh_computes() {
         .await;
     if continuous == 0 {
         common::skip(
-            "a_first_load_writes_the_rollups_a_refresh_computes",
+            test,
             "no continuous aggregates on this tier (the roll-ups are tables written by each load)",
         );
-        return;
+        return None;
     }
+    Some(db)
+}
+
+/// Issue 25: on the timescale tier a first load writes its roll-ups into the continuous
+/// aggregates' storage itself, with no refresh after it; TimescaleDB's own forced refresh then
+/// computes the same rows, and a bucket stored twice is refused (migration V23).
+#[tokio::test]
+async fn a_first_load_writes_the_rollups_a_refresh_computes() {
+    let Some(db) =
+        fixtures_with_continuous_rollups("a_first_load_writes_the_rollups_a_refresh_computes")
+            .await
+    else {
+        return;
+    };
     // No refresh ran: TimescaleDB's invalidation threshold of the bars never moved.
     let refreshed = db
         .count(
@@ -528,18 +540,13 @@ async fn a_first_load_writes_the_rollups_a_refresh_computes() {
 /// holding them (TimescaleDB 2.28's unforced refresh can skip a window's last bucket).
 #[tokio::test]
 async fn another_writers_bars_reach_the_rollups_through_the_scheduled_job() {
-    let db = fresh_db().await;
-    load_json(&db, &["fixtures/intraday"]);
-    let continuous = db
-        .count("SELECT count(*) FROM pg_class WHERE relname = 'intraday_5min_rollup' AND relkind = 'v'")
-        .await;
-    if continuous == 0 {
-        common::skip(
-            "another_writers_bars_reach_the_rollups_through_the_scheduled_job",
-            "no continuous aggregates on this tier (the roll-ups are tables written by each load)",
-        );
+    let Some(db) = fixtures_with_continuous_rollups(
+        "another_writers_bars_reach_the_rollups_through_the_scheduled_job",
+    )
+    .await
+    else {
         return;
-    }
+    };
     db.run(&["refresh", "--schedule", "1h"]).expect_code(0);
     let job_id = db
         .count("SELECT job_id::bigint FROM timescaledb_information.jobs WHERE proc_schema = 'market' AND proc_name = 'refresh_changed'")

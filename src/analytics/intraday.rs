@@ -359,11 +359,22 @@ pub async fn write_materialized(
     resolution: i64,
     rollups: &mut RollUps,
 ) -> Result<bool> {
-    let tables: Vec<String> =
-        sqlx::query_scalar(include_str!("sql/intraday_materialization_tables.sql"))
-            .fetch_all(&mut *conn)
-            .await?;
-    let Ok(tables) = <[String; 4]>::try_from(tables) else {
+    // The columns encode_rollup writes: the aggregates of migrations/V12.
+    let columns = [
+        "symbol",
+        "source_resolution",
+        "bucket",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "price_volume",
+        "bars",
+    ];
+    let views = LEVELS.map(|level| level.trim_start_matches("market."));
+    let Some(tables) = super::materialization_tables(&mut *conn, "market", views, &columns).await?
+    else {
         return Ok(false);
     };
     // A refresh deletes a window's buckets for every symbol, then inserts them again from the

@@ -103,13 +103,25 @@ pub async fn changed(
 /// TimescaleDB's own invalidation log still records the change, so its refreshes (policies,
 /// `stockdb refresh`) recompute the same values.
 async fn rematerialize(conn: &mut PgConnection, symbol: &str, days: &[NaiveDate]) -> Result<bool> {
-    let tables: Vec<(String, String)> =
-        sqlx::query_as(include_str!("sql/materialization_tables.sql"))
-            .fetch_all(&mut *conn)
-            .await?;
-    let [weekly, monthly, quarterly, yearly] = match <[_; 4]>::try_from(tables) {
-        Ok(t) => t.map(|(_, table)| table),
-        Err(_) => return Ok(false),
+    // The columns rematerialize_from_*.sql write: the aggregates of migrations/V3.
+    let columns = [
+        "symbol",
+        "bucket",
+        "trading_days",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "sum_high",
+        "sum_low",
+        "sum_close",
+    ];
+    let views = ["weekly", "monthly", "quarterly", "yearly"];
+    let Some([weekly, monthly, quarterly, yearly]) =
+        materialization_tables(&mut *conn, "market_agg", views, &columns).await?
+    else {
+        return Ok(false);
     };
     // A refresh (policy or another loader) deletes and re-inserts whole buckets under
     // RowExclusiveLock: waiting for it here, and it for us, keeps a bucket from being written
@@ -138,6 +150,24 @@ async fn rematerialize(conn: &mut PgConnection, symbol: &str, days: &[NaiveDate]
             .with_context(|| format!("rewriting {symbol} in {table}"))?;
     }
     Ok(true)
+}
+
+/// The tables holding the continuous aggregates `views` of `schema` (their materialization
+/// hypertables), in that order and quoted, when each has exactly `columns`; None when one is
+/// missing or in another form (the caller then leaves the rows to a refresh).
+pub async fn materialization_tables<const N: usize>(
+    conn: &mut PgConnection,
+    schema: &str,
+    views: [&str; N],
+    columns: &[&str],
+) -> Result<Option<[String; N]>> {
+    let tables: Vec<String> = sqlx::query_scalar(include_str!("sql/materialization_tables.sql"))
+        .bind(schema)
+        .bind(&views[..])
+        .bind(columns)
+        .fetch_all(conn)
+        .await?;
+    Ok(<[String; N]>::try_from(tables).ok())
 }
 
 /// The days as runs [first, last] of days no more than a week apart (a week can hold no other

@@ -349,9 +349,10 @@ pub async fn write_tables(
 /// caller then leaves the range to the refresh after commit.
 ///
 /// Why: the refresh of a first load's bars re-read them all and wrote every level through
-/// INSERT … SELECT: 18-20 s of a 53 s first load of 10.6M one-minute bars, against a COPY of
-/// a few thousand rows per file here. TimescaleDB still counts these buckets as not
-/// materialized, so its own refreshes (the scheduled job, `stockdb refresh`) recompute the
+/// INSERT … SELECT: 16-22 s of a 52-64 s first load of 10.6M one-minute bars. These COPYs
+/// make the files 10-16 s slower instead, the load 4-5 s faster in all (BENCHMARKS.md), and
+/// the roll-ups are fresh when each file commits. TimescaleDB still counts these buckets as
+/// not materialized, so its own refreshes (the scheduled job, `stockdb refresh`) recompute the
 /// same rows once.
 pub async fn write_materialized(
     conn: &mut PgConnection,

@@ -68,7 +68,7 @@ async fn daily_prices_is_a_hypertable_where_timescaledb_is_present() {
     .await
     .unwrap();
     assert_eq!(dims.0, "day");
-    assert_eq!(dims.1, "7305 days", "V24: 20-year chunks");
+    assert_eq!(dims.1, "36525 days", "V25: 100-year chunks");
     db.run(&["load", "fixtures/yahoo", "fixtures/kaggle", "-q"])
         .expect_code(0);
     let chunks: i64 = sqlx::query_scalar(
@@ -79,7 +79,7 @@ async fn daily_prices_is_a_hypertable_where_timescaledb_is_present() {
     .unwrap();
     assert_eq!(
         chunks, 1,
-        "2022 and 2023 data fall in one 20-year chunk (2010-01-01 to 2030-01-01)"
+        "2022 and 2023 data fall in one 100-year chunk (1970-01-01 to 2070-01-01)"
     );
     let run = db.run(&["load", "fixtures/yahoo", "--format", "json"]);
     run.expect_code(0);

@@ -1619,4 +1619,21 @@ async fn latest_gives_every_symbols_last_bar_and_change() {
     let one = report(&db, &["latest", "--symbol", "ACME"]);
     assert_eq!(one.len(), 1);
     assert_eq!(one[0]["symbol"], "ACME");
+    // A symbol with a single day has no previous close, and no change; one without prices
+    // is not listed.
+    sqlx::raw_sql(
+        "INSERT INTO market.symbols (symbol) VALUES ('ONEDAY'), ('NODAYS');
+         INSERT INTO market.daily_prices (symbol, day, open, high, low, close, volume)
+         VALUES ('ONEDAY', '2024-01-02', 1, 2, 0.5, 1.5, 7)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let single = report(&db, &["latest", "--symbol", "ONEDAY"]);
+    assert_eq!(single.len(), 1);
+    assert_eq!(single[0]["day"], "2024-01-02");
+    assert_eq!(f(&single[0]["close"]), Some(1.5));
+    assert!(single[0]["previous_close"].is_null(), "{single:?}");
+    assert!(single[0]["change"].is_null(), "{single:?}");
+    assert!(report(&db, &["latest", "--symbol", "NODAYS"]).is_empty());
 }

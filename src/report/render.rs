@@ -40,17 +40,26 @@ pub fn render(rs: &ResultSet, format: ReportFormat, width: Option<u16>) -> anyho
 
 /// The exact text of a value (CSV, Markdown): shortest round-trip floats, ISO dates.
 fn exact(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Numeric(d) => d.to_string(),
-        Value::Text(t) => t.clone(),
-        Value::Date(d) => d.to_string(),
-        Value::Timestamp(t) => t.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
-        Value::TimestampTz(t) => t.to_rfc3339(),
-    }
+    let mut text = String::new();
+    write_exact(&mut text, v);
+    text
+}
+
+/// [`exact`] appended to `out`, so that a streamed report reuses one buffer for every field.
+fn write_exact(out: &mut String, v: &Value) {
+    use std::fmt::Write as _;
+    // Writing into a String cannot fail.
+    let _ = match v {
+        Value::Null => Ok(()),
+        Value::Bool(b) => write!(out, "{b}"),
+        Value::Int(i) => write!(out, "{i}"),
+        Value::Float(f) => write!(out, "{f}"),
+        Value::Numeric(d) => write!(out, "{d}"),
+        Value::Text(t) => out.write_str(t),
+        Value::Date(d) => write!(out, "{d}"),
+        Value::Timestamp(t) => write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%S%.f")),
+        Value::TimestampTz(t) => out.write_str(&t.to_rfc3339()),
+    };
 }
 
 fn is_number(v: &Value) -> bool {
@@ -174,6 +183,8 @@ pub struct Streamed<W: Write> {
     columns: Vec<String>,
     rows: u64,
     first_row: Option<Instant>,
+    /// One CSV field's text, reused for every field.
+    field: String,
 }
 
 enum Writer<W: Write> {
@@ -194,6 +205,7 @@ impl<W: Write> Streamed<W> {
             columns: Vec::new(),
             rows: 0,
             first_row: None,
+            field: String::new(),
         })
     }
 
@@ -228,7 +240,14 @@ impl<W: Write> RowSink for Streamed<W> {
     fn row(&mut self, row: Vec<Value>) -> anyhow::Result<()> {
         self.first_row.get_or_insert_with(Instant::now);
         match &mut self.out {
-            Writer::Csv(w) => w.write_record(row.iter().map(exact))?,
+            Writer::Csv(w) => {
+                for v in &row {
+                    self.field.clear();
+                    write_exact(&mut self.field, v);
+                    w.write_field(&self.field)?;
+                }
+                w.write_record(std::iter::empty::<&[u8]>())?;
+            }
             Writer::Json(w) => {
                 // Laid out as serde_json pretty-prints an array of these objects.
                 let object = serde_json::to_string_pretty(&json_object(&self.columns, row))?;

@@ -203,8 +203,7 @@ fn decode_row(row: &PgRow) -> Result<Vec<Value>> {
         .iter()
         .enumerate()
         .map(|(i, col)| {
-            let ty = col.type_info().name().to_string();
-            let v = match ty.as_str() {
+            let v = match col.type_info().name() {
                 "BOOL" => row.try_get::<Option<bool>, _>(i)?.map(Value::Bool),
                 "INT2" => row.try_get::<Option<i16>, _>(i)?.map(|v| Value::Int(v.into())),
                 "INT4" => row.try_get::<Option<i32>, _>(i)?.map(|v| Value::Int(v.into())),

@@ -156,6 +156,15 @@ async fn status_lists_symbols_and_recent_loads() {
         table.describe()
     );
     assert!(table.stdout().contains("failed"), "{}", table.describe());
+    // No intraday file was loaded: status says there are none, not that it cannot tell.
+    assert_eq!(json["intraday_estimated_bars"], 0);
+    assert!(
+        table
+            .stdout()
+            .contains("intraday: no bars; roll-ups up to date"),
+        "{}",
+        table.describe()
+    );
 }
 
 #[test]

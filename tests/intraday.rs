@@ -357,6 +357,13 @@ async fn three_shapes_load_with_no_flags_and_the_rollups_are_exact() {
         "{}",
         status.describe()
     );
+    // Loaded bars are never reported as none, analyzed or not.
+    assert_ne!(
+        status.json()["intraday_estimated_bars"],
+        0,
+        "{}",
+        status.describe()
+    );
     // The roll-ups a first load writes as the bars stream in equal the SQL definition
     // (tables tiers) or a full re-materialization (timescale tier): `stockdb refresh` redoes them.
     db.run(&["refresh", "-q"]).expect_code(0);

@@ -589,17 +589,37 @@ pub struct Freshness {
     pub policy: Option<String>,
 }
 
-/// The planner's estimate of a table's rows (its chunks included); None while it was never
-/// analyzed.
-pub async fn estimated_rows(conn: &mut PgConnection, table: &str) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar(include_str!("sql/estimated_rows.sql"))
+/// The planner's estimate of a table's rows (its chunks included, converted ones too); 0 for
+/// an empty table, None while it was never analyzed and holds rows. `timescaledb`: the
+/// extension exists (its `approximate_row_count` also counts converted chunks).
+pub async fn estimated_rows(
+    conn: &mut PgConnection,
+    table: &str,
+    timescaledb: bool,
+) -> Result<Option<i64>> {
+    let sql = match timescaledb {
+        true => include_str!("sql/estimated_rows_timescaledb.sql"),
+        false => include_str!("sql/estimated_rows.sql"),
+    };
+    let estimate: Option<i64> = sqlx::query_scalar(sql)
         .bind(table)
-        .fetch_one(conn)
-        .await?)
+        .fetch_one(&mut *conn)
+        .await?;
+    if estimate.is_some() {
+        return Ok(estimate);
+    }
+    // Never analyzed usually means nothing was loaded: one probe tells empty from unknown.
+    // `table` is one of our constants, never user input.
+    let any: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT EXISTS (SELECT 1 FROM {table})"
+    )))
+    .fetch_one(conn)
+    .await?;
+    Ok((!any).then_some(0))
 }
 
-/// The state of every period aggregate.
-pub async fn freshness(conn: &mut PgConnection) -> Result<Vec<Freshness>> {
+/// The state of every period aggregate (`timescaledb`: as for [`estimated_rows`]).
+pub async fn freshness(conn: &mut PgConnection, timescaledb: bool) -> Result<Vec<Freshness>> {
     let stale_ranges: i64 = sqlx::query_scalar("SELECT count(*) FROM market.stale_ranges")
         .fetch_one(&mut *conn)
         .await?;
@@ -635,7 +655,7 @@ pub async fn freshness(conn: &mut PgConnection) -> Result<Vec<Freshness>> {
         } else {
             format!("market.{name}")
         };
-        let rows = estimated_rows(&mut *conn, &table).await?;
+        let rows = estimated_rows(&mut *conn, &table, timescaledb).await?;
         // `name` is one of our constants, never user input. The tables' key is (symbol,
         // bucket): one index probe per symbol beats reading 1.8M weekly rows (228 ms).
         let sql = if continuous {

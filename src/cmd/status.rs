@@ -114,7 +114,8 @@ struct Status {
     recent_loads: Vec<LoadRow>,
     aggregates: crate::analytics::Aggregates,
     freshness: Vec<crate::analytics::Freshness>,
-    /// The planner's estimate of `market.intraday_bars` (a count would read every bar).
+    /// The planner's estimate of `market.intraday_bars` (a count would read every bar); 0
+    /// when it holds none.
     intraday_estimated_bars: Option<i64>,
     /// Loaded intraday ranges not yet refreshed into the roll-ups (timescale tier).
     intraday_stale_ranges: i64,
@@ -145,7 +146,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         sqlx::query_as(include_str!("sql/status_totals.sql"))
             .fetch_one(&mut conn)
             .await?;
-    let estimated_rows = crate::analytics::estimated_rows(&mut conn, "market.daily_prices").await?;
+    let timescaledb = database.server.timescaledb_version.is_some();
+    let estimated_rows =
+        crate::analytics::estimated_rows(&mut conn, "market.daily_prices", timescaledb).await?;
     let by_symbol: Vec<SymbolRow> = sqlx::query_as(include_str!("sql/status_symbols.sql"))
         .bind(args.symbols)
         .fetch_all(&mut conn)
@@ -154,9 +157,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         .bind(args.loads)
         .fetch_all(&mut conn)
         .await?;
-    let freshness = crate::analytics::freshness(&mut conn).await?;
+    let freshness = crate::analytics::freshness(&mut conn, timescaledb).await?;
     let intraday_estimated_bars =
-        crate::analytics::estimated_rows(&mut conn, "market.intraday_bars").await?;
+        crate::analytics::estimated_rows(&mut conn, "market.intraday_bars", timescaledb).await?;
     let intraday_stale_ranges: i64 =
         sqlx::query_scalar("SELECT count(*) FROM market.intraday_stale_ranges")
             .fetch_one(&mut conn)
@@ -278,10 +281,15 @@ fn render(s: &Status, width: Option<u16>) -> String {
         estimate_check(s.rows, s.estimated_rows)
     ));
     text.push_str(&format!(
-        "intraday: {} bars (planner estimate); roll-ups {}\n",
-        s.intraday_estimated_bars
-            .map(|n| format!("~{}", output::group(n.max(0) as u64)))
-            .unwrap_or_else(|| "? (not analyzed)".into()),
+        "intraday: {}; roll-ups {}\n",
+        match s.intraday_estimated_bars {
+            Some(0) => "no bars".to_string(),
+            Some(n) => format!(
+                "~{} bars (planner estimate)",
+                output::group(n.max(0) as u64)
+            ),
+            None => "? bars (not analyzed yet)".to_string(),
+        },
         if s.intraday_stale_ranges == 0 {
             "up to date".to_string()
         } else {

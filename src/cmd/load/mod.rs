@@ -44,7 +44,7 @@ pub struct Args {
     /// Symbol for a single file (default: the one the file names in a ticker line or column, else the file name, e.g. msft.csv → MSFT).
     #[arg(long)]
     pub symbol: Option<String>,
-    /// Files loaded in parallel, each over its own connection (default: 4 per CPU, at most 16).
+    /// Files loaded in parallel, each over its own connection (default: 4 per CPU, at most 16; intraday bar files 1 per CPU).
     #[arg(long, short = 'j', value_parser = clap::value_parser!(usize))]
     pub jobs: Option<usize>,
     /// Bad rows skipped per file (written to the rejects file) before the file is refused.
@@ -92,8 +92,18 @@ pub enum ConflictArg {
 /// commit's WAL flush, another uses the CPU, and concurrent commits share one flush. On
 /// 2 cores, 8 jobs load the benchmark tree 1.25x faster than 2 (BENCHMARKS.md).
 fn default_jobs() -> usize {
-    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
-    (4 * cpus).clamp(2, 16)
+    (4 * cpus()).clamp(2, 16)
+}
+
+/// Intraday bar files at once unless `--jobs` says otherwise: one per CPU. Their COPYs are
+/// large and contend on the server's chunks; on 2 cores 2 at once beat 8 by 10-20%
+/// (BENCHMARKS.md).
+fn default_intraday_jobs() -> usize {
+    cpus().clamp(1, 16)
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Runs the load and prints its summary; fails (exit 1 or 3) when some file was not loaded.
@@ -103,6 +113,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         paths: args.paths,
         symbol: args.symbol,
         jobs,
+        intraday_jobs: args.jobs.unwrap_or_else(default_intraday_jobs).max(1),
         settings: Settings {
             parse: ParseOptions {
                 date_format: args.date_format,

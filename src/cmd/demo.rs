@@ -36,7 +36,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         paths,
         symbol: None,
         jobs: 2,
-        intraday_jobs: 2,
+        bulk_copies: 2,
         settings: Settings {
             rejects_dir: global.db.home.join("rejects"),
             ..Settings::default()

@@ -30,8 +30,9 @@ pub struct Request {
     pub paths: Vec<PathBuf>,
     pub symbol: Option<String>,
     pub jobs: usize,
-    /// Intraday bar files loaded at once, at most `jobs` (their COPYs contend on the server).
-    pub intraday_jobs: usize,
+    /// Files whose bars stream into a new symbol's table at once, at most `jobs` (their
+    /// large COPYs contend on the server; [`job::RunState::bulk_copy_slot`]).
+    pub bulk_copies: usize,
     pub settings: Settings,
     pub dry_run: bool,
     pub progress: bool,
@@ -119,7 +120,7 @@ pub async fn run(location: &Location, req: Request) -> Result<Summary> {
         .collect::<Result<Vec<_>>>()?;
 
     let progress = progress_bar(req.progress, plan.files.len());
-    let run_state = job::RunState::new(interrupt_watch());
+    let run_state = job::RunState::new(interrupt_watch(), req.bulk_copies.min(req.jobs));
     let run_state = &run_state;
     let mut server = None;
     let loaded_at;
@@ -164,11 +165,6 @@ pub async fn run(location: &Location, req: Request) -> Result<Summary> {
             records: &records,
             aggregates: database.aggregates,
         };
-        // Intraday files are large, and their COPYs into the same chunks contend on the server:
-        // on 2 cores a 500-file tree loaded in 29-30 s with 2 at once, 33-38 s with 8, 42 s
-        // with 1. Daily files are short and wait on round trips, so more of them overlap.
-        let intraday_slots = tokio::sync::Semaphore::new(req.intraday_jobs.clamp(1, req.jobs));
-        let intraday_slots = &intraday_slots;
         // Files of one symbol load one after the other, in the order given, so that a later
         // download wins over an earlier one; different symbols load in parallel.
         let reports = futures_util::stream::iter(by_symbol(&plan.files))
@@ -178,11 +174,6 @@ pub async fn run(location: &Location, req: Request) -> Result<Summary> {
                     let mut done = Vec::with_capacity(group.len());
                     for (i, f) in group {
                         progress.set_message(f.symbol.clone());
-                        // The semaphore is never closed, so acquiring cannot fail.
-                        let _slot = match f.kind {
-                            files::Kind::Intraday => intraday_slots.acquire().await.ok(),
-                            _ => None,
-                        };
                         done.push((i, kinds::load(f, settings, Some(target), run_state).await));
                         progress.inc(1);
                     }

@@ -44,7 +44,7 @@ pub struct Args {
     /// Symbol for a single file (default: the one the file names in a ticker line or column, else the file name, e.g. msft.csv → MSFT).
     #[arg(long)]
     pub symbol: Option<String>,
-    /// Files loaded in parallel, each over its own connection (default: 4 per CPU, at most 16; intraday bar files 1 per CPU).
+    /// Files loaded in parallel, each over its own connection (default: 4 per CPU, at most 16; of them, intraday files first loading a symbol 1 per CPU).
     #[arg(long, short = 'j', value_parser = clap::value_parser!(usize))]
     pub jobs: Option<usize>,
     /// Bad rows skipped per file (written to the rejects file) before the file is refused.
@@ -95,10 +95,10 @@ fn default_jobs() -> usize {
     (4 * cpus()).clamp(2, 16)
 }
 
-/// Intraday bar files at once unless `--jobs` says otherwise: one per CPU. Their COPYs are
-/// large and contend on the server's chunks; on 2 cores 2 at once beat 8 by 10-20%
-/// (BENCHMARKS.md).
-fn default_intraday_jobs() -> usize {
+/// Intraday files streaming a new symbol's bars at once unless `--jobs` says otherwise: one
+/// per CPU. Their COPYs are large and contend on the server's chunks; on 2 cores 2 at once
+/// beat 8 by 10-15% (BENCHMARKS.md). Re-loads and small files keep every job.
+fn default_bulk_copies() -> usize {
     cpus().clamp(1, 16)
 }
 
@@ -113,7 +113,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         paths: args.paths,
         symbol: args.symbol,
         jobs,
-        intraday_jobs: args.jobs.unwrap_or_else(default_intraday_jobs).max(1),
+        bulk_copies: args.jobs.unwrap_or_else(default_bulk_copies).max(1),
         settings: Settings {
             parse: ParseOptions {
                 date_format: args.date_format,

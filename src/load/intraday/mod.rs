@@ -303,6 +303,11 @@ async fn write(
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
+    // Waits here, not before the file: a re-load that sends nothing keeps its job.
+    let _slot = match direct {
+        true => Some(run.bulk_copy_slot().await),
+        false => None,
+    };
     // A re-load: when the table holds no more than about three times the file's bars at this
     // resolution, read them back and send only the bars that are new or differ (10.6M
     // unchanged bars: staging them all took 1.22x the server's COPY). A file of a few new

@@ -30,8 +30,8 @@ pub struct Request {
     pub paths: Vec<PathBuf>,
     pub symbol: Option<String>,
     pub jobs: usize,
-    /// Files whose bars stream into a new symbol's table at once, at most `jobs` (their
-    /// large COPYs contend on the server; [`job::RunState::bulk_copy_slot`]).
+    /// Files streaming a first load's large COPY at once, at most `jobs` (such COPYs contend
+    /// on the server; [`job::RunState::bulk_copy_slot`]).
     pub bulk_copies: usize,
     pub settings: Settings,
     pub dry_run: bool,

@@ -44,7 +44,7 @@ pub struct Args {
     /// Symbol for a single file (default: the one the file names in a ticker line or column, else the file name, e.g. msft.csv → MSFT).
     #[arg(long)]
     pub symbol: Option<String>,
-    /// Files loaded in parallel, each over its own connection (default: 4 per CPU, at most 16; of them, intraday files first loading a symbol 1 per CPU).
+    /// Files loaded in parallel, each over its own connection (default: 4 per CPU, at most 16; of them, 1 per CPU streams a first load's large COPY: a new symbol's intraday bars, a new trade date's events).
     #[arg(long, short = 'j', value_parser = clap::value_parser!(usize))]
     pub jobs: Option<usize>,
     /// Bad rows skipped per file (written to the rejects file) before the file is refused.
@@ -95,9 +95,10 @@ fn default_jobs() -> usize {
     (4 * cpus()).clamp(2, 16)
 }
 
-/// Intraday files streaming a new symbol's bars at once unless `--jobs` says otherwise: one
-/// per CPU. Their COPYs are large and contend on the server's chunks; on 2 cores 2 at once
-/// beat 8 by 10-15% (BENCHMARKS.md). Re-loads and small files keep every job.
+/// Files streaming a first load's large COPY at once (a new symbol's intraday bars, a new
+/// trade date's events) unless `--jobs` says otherwise: one per CPU. Such COPYs contend on
+/// the server's chunks; on 2 cores 2 at once beat 8 by 7-15% (BENCHMARKS.md). Re-loads and
+/// small files keep every job.
 fn default_bulk_copies() -> usize {
     cpus().clamp(1, 16)
 }

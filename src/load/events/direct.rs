@@ -460,6 +460,8 @@ pub async fn write(
     }
     // After the day's locks: a file of the same day waits for them, not for the chunks.
     create_chunks(context.records, &heads).await.map_err(db)?;
+    // After the day's locks (`RunState::bulk_copy_slot`).
+    let _slot = run.bulk_copy_slot().await;
     let (parsed, written, trades, quotes) =
         match copy_file(tx, file, settings, run, heads.groups).await? {
             Copied::General(reason) => return general(tx, file, reason).await.map_err(db),

@@ -303,7 +303,8 @@ async fn write(
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    // Waits here, not before the file: a re-load that sends nothing keeps its job.
+    // Waits here, after the symbol's lock (`RunState::bulk_copy_slot`), not before the file:
+    // a re-load that sends nothing keeps its job.
     let _slot = match direct {
         true => Some(run.bulk_copy_slot().await),
         false => None,

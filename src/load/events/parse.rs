@@ -17,10 +17,12 @@ use crate::load::stamps::{Stamp, parse_stamp, to_utc};
 use crate::load::values::{BadRow, Problem, VolumeError, parse_date, parse_price, parse_volume};
 use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
+
+mod json;
+use json::{JsonRecord, need, scalar};
 
 /// The shape of an event file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -486,86 +488,6 @@ impl<R: Read> EventReader<R> {
                 )
             })?;
         Ok(utc)
-    }
-}
-
-/// The fields of a JSON-lines record that stockdb reads, as their raw JSON text borrowed
-/// from the line (other keys are ignored; `null` reads as absent): no map and no string is
-/// built per record.
-#[derive(serde::Deserialize)]
-struct JsonRecord<'a> {
-    #[serde(borrow)]
-    event_type: Option<&'a RawValue>,
-    #[serde(borrow)]
-    trade_dt: Option<&'a RawValue>,
-    #[serde(borrow)]
-    file_tm: Option<&'a RawValue>,
-    #[serde(borrow)]
-    arrival_tm: Option<&'a RawValue>,
-    #[serde(borrow)]
-    symbol: Option<&'a RawValue>,
-    #[serde(borrow)]
-    execution_id: Option<&'a RawValue>,
-    #[serde(borrow)]
-    event_tm: Option<&'a RawValue>,
-    #[serde(borrow)]
-    event_seq_nb: Option<&'a RawValue>,
-    #[serde(borrow)]
-    exchange: Option<&'a RawValue>,
-    #[serde(borrow)]
-    price: Option<&'a RawValue>,
-    #[serde(borrow)]
-    size: Option<&'a RawValue>,
-    #[serde(borrow)]
-    bid_pr: Option<&'a RawValue>,
-    #[serde(borrow)]
-    bid_size: Option<&'a RawValue>,
-    #[serde(borrow)]
-    ask_pr: Option<&'a RawValue>,
-    #[serde(borrow)]
-    ask_size: Option<&'a RawValue>,
-}
-
-/// A JSON value that must be there: [`scalar`], absent or null being a missing value.
-fn need<'a>(
-    key: &'static str,
-    raw: Option<&'a RawValue>,
-) -> Result<Cow<'a, str>, (Option<usize>, Problem)> {
-    scalar(key, raw)?.ok_or_else(|| (None, Problem::Missing { column: key.into() }))
-}
-
-/// A JSON value as the text a CSV field would hold: a string's contents (trimmed), a number's
-/// literal; None when absent or null; an object, array or boolean is not a value.
-fn scalar<'a>(
-    key: &'static str,
-    raw: Option<&'a RawValue>,
-) -> Result<Option<Cow<'a, str>>, (Option<usize>, Problem)> {
-    let Some(raw) = raw else { return Ok(None) };
-    let text = raw.get();
-    match text.as_bytes().first() {
-        Some(b'"') if !text.contains('\\') => {
-            Ok(Some(Cow::Borrowed(text[1..text.len() - 1].trim())))
-        }
-        Some(b'"') => {
-            let owned: String = serde_json::from_str(text).map_err(|e| {
-                (
-                    None,
-                    Problem::Json {
-                        message: e.to_string(),
-                    },
-                )
-            })?;
-            Ok(Some(Cow::Owned(owned.trim().to_string())))
-        }
-        Some(b'n') => Ok(None),
-        Some(b'-' | b'0'..=b'9') => Ok(Some(Cow::Borrowed(text))),
-        _ => Err((
-            None,
-            Problem::NotANumber {
-                column: key.into(),
-                value: text.to_string(),
-            },
-        )),
     }
 }
 

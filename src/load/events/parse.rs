@@ -196,6 +196,13 @@ impl<T> Default for Last<T> {
     }
 }
 
+impl Last<String> {
+    /// A symbol or exchange, as [`text_value`] reads it.
+    fn text(&mut self, (column, name, value): Field) -> Result<String, FieldError> {
+        self.get(value, |value| text_value((column, name, value)))
+    }
+}
+
 impl<T: Clone> Last<T> {
     /// The value of `text`: the last one's when the text is the same, else `parse`'s (kept
     /// when it parsed; an error is parsed again next time, to say the same).
@@ -338,10 +345,10 @@ impl<R: Read> EventReader<R> {
             Some(i) => Some(self.arrival_tm(field(i))?),
             None => None,
         };
-        let symbol = self.symbol(field(symbol))?;
+        let symbol = self.repeats.symbol.text(field(symbol))?;
         let event_tm = self.time(field(event))?;
         let event_seq_nb = whole(field(event + 1))?;
-        let exchange = self.exchange(field(event + 2))?;
+        let exchange = self.repeats.exchange.text(field(event + 2))?;
         let values = if rec_type == "T" {
             Values::Trade {
                 execution_id: execution
@@ -397,14 +404,20 @@ impl<R: Read> EventReader<R> {
             Some(value) => Some(self.arrival_tm((None, key, &value))?),
             None => None,
         };
-        let symbol = self.symbol((None, "symbol", &need("symbol", record.symbol)?))?;
+        let symbol = self
+            .repeats
+            .symbol
+            .text((None, "symbol", &need("symbol", record.symbol)?))?;
         let event_tm = self.time((None, "event_tm", &need("event_tm", record.event_tm)?))?;
         let event_seq_nb = whole((
             None,
             "event_seq_nb",
             &need("event_seq_nb", record.event_seq_nb)?,
         ))?;
-        let exchange = self.exchange((None, "exchange", &need("exchange", record.exchange)?))?;
+        let exchange =
+            self.repeats
+                .exchange
+                .text((None, "exchange", &need("exchange", record.exchange)?))?;
         let values = if rec_type == "T" {
             Values::Trade {
                 execution_id: scalar("execution_id", record.execution_id)
@@ -448,20 +461,6 @@ impl<R: Read> EventReader<R> {
         let utc = last.get(value, |value| self.time((column, name, value)));
         self.repeats.arrival_tm = last;
         utc
-    }
-
-    /// The symbol, as [`text_value`] reads it ([`Repeats`]).
-    fn symbol(&mut self, (column, name, value): Field) -> Result<String, FieldError> {
-        self.repeats
-            .symbol
-            .get(value, |value| text_value((column, name, value)))
-    }
-
-    /// The exchange, as [`text_value`] reads it ([`Repeats`]).
-    fn exchange(&mut self, (column, name, value): Field) -> Result<String, FieldError> {
-        self.repeats
-            .exchange
-            .get(value, |value| text_value((column, name, value)))
     }
 
     /// A timestamp in UTC microseconds; naive times are in the exchange's zone.

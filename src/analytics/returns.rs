@@ -68,20 +68,68 @@ pub async fn store(
         return Ok(());
     }
     let c = &counter.counts;
-    sqlx::query(include_str!("sql/returns_store.sql"))
-        .bind(symbol)
-        .bind(c.keys().map(|(q, _)| *q).collect::<Vec<NaiveDate>>())
-        .bind(
-            c.keys()
-                .map(|(_, b)| f64::from_bits(*b))
-                .collect::<Vec<f64>>(),
-        )
-        .bind(c.values().copied().collect::<Vec<i32>>())
-        .bind(add)
-        .execute(conn)
-        .await
-        .with_context(|| format!("storing the daily-return counts of {symbol}"))?;
+    let stored = if add {
+        sqlx::query(include_str!("sql/returns_store.sql"))
+            .bind(symbol)
+            .bind(c.keys().map(|(q, _)| *q).collect::<Vec<NaiveDate>>())
+            .bind(
+                c.keys()
+                    .map(|(_, b)| f64::from_bits(*b))
+                    .collect::<Vec<f64>>(),
+            )
+            .bind(c.values().copied().collect::<Vec<i32>>())
+            .bind(add)
+            .execute(conn)
+            .await
+    } else {
+        let g = Grouped::from(counter);
+        sqlx::query(include_str!("sql/returns_first.sql"))
+            .bind(symbol)
+            .bind(g.quarters)
+            .bind(g.buckets)
+            .bind(g.first)
+            .bind(g.last)
+            .bind(g.days)
+            .execute(conn)
+            .await
+    };
+    stored.with_context(|| format!("storing the daily-return counts of {symbol}"))?;
     Ok(())
+}
+
+/// Counts laid out as the rows of market.daily_return_counts: one entry per quarter, whose
+/// buckets (ascending, as SQL orders them) and days are `buckets[first-1..last]`.
+#[derive(Debug, Default, PartialEq)]
+struct Grouped {
+    quarters: Vec<NaiveDate>,
+    first: Vec<i32>,
+    last: Vec<i32>,
+    buckets: Vec<f64>,
+    days: Vec<i32>,
+}
+
+impl From<&ReturnCounter> for Grouped {
+    fn from(counter: &ReturnCounter) -> Self {
+        let mut g = Grouped::default();
+        let mut quarter: Vec<(f64, i32)> = Vec::new();
+        let mut counts = counter.counts.iter().peekable();
+        while let Some((&(q, bits), &n)) = counts.next() {
+            quarter.push((f64::from_bits(bits), n));
+            if counts.peek().is_some_and(|((next, _), _)| *next == q) {
+                continue;
+            }
+            // The map orders a quarter's buckets by their bits, which puts negatives last.
+            quarter.sort_by(|a, b| a.0.total_cmp(&b.0));
+            g.quarters.push(q);
+            g.first.push(g.buckets.len() as i32 + 1);
+            for (bucket, days) in quarter.drain(..) {
+                g.buckets.push(bucket);
+                g.days.push(days);
+            }
+            g.last.push(g.buckets.len() as i32);
+        }
+        g
+    }
 }
 
 /// Recomputes one symbol's counts from the quarter of `from` on (None: every quarter) with the
@@ -128,6 +176,31 @@ mod tests {
         expected.sort_by_key(|&(q, b, _)| (q, b.to_bits()));
         assert_eq!(counts, expected);
         assert_eq!(quarter_of(d(2020, 12, 31)), d(2020, 10, 1));
+    }
+
+    #[test]
+    fn counts_are_grouped_per_quarter_with_buckets_ascending() {
+        let d = |m, n| NaiveDate::from_ymd_opt(2020, m, n).unwrap();
+        let mut c = ReturnCounter::default();
+        for (day, price) in [
+            (d(1, 2), 100.0),
+            (d(1, 3), 97.0),
+            (d(1, 6), 99.0),
+            (d(1, 7), 98.5),
+        ] {
+            c.push(day, price);
+        }
+        c.push(d(4, 1), 98.5);
+        let g = Grouped::from(&c);
+        let b = |p: f64, prev: f64| ((p / prev - 1.0) / WIDTH).floor();
+        assert_eq!(g.quarters, vec![d(1, 1), d(4, 1)]);
+        assert_eq!((g.first, g.last), (vec![1, 4], vec![3, 4]));
+        assert_eq!(
+            g.buckets,
+            vec![b(97.0, 100.0), b(98.5, 99.0), b(99.0, 97.0), 0.0]
+        );
+        assert_eq!(g.days, vec![1, 1, 1, 1]);
+        assert!(g.buckets[..3].is_sorted());
     }
 
     #[test]

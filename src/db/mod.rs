@@ -163,6 +163,19 @@ pub async fn pool(url: &str, size: u32, after_connect: Option<&'static str>) -> 
         .with_context(|| format!("connecting to {}", redact(url)))
 }
 
+/// For the rest of the current transaction, executions of a prepared statement reuse its plan
+/// (`true`) or are each planned again (`false`, the writers' session setting: see
+/// sql/writer_settings.sql). Planned again, every foreign-key check of a statement that inserts
+/// many rows is planned again too.
+pub async fn reuse_plans(conn: &mut PgConnection, reuse: bool) -> sqlx::Result<()> {
+    let sql = if reuse {
+        "SET LOCAL plan_cache_mode = auto"
+    } else {
+        "SET LOCAL plan_cache_mode = force_custom_plan"
+    };
+    sqlx::raw_sql(sql).execute(conn).await.map(|_| ())
+}
+
 /// Settings for a connection that writes (every pool's connections): see
 /// sql/writer_settings.sql.
 async fn writer_settings(conn: &mut PgConnection) -> sqlx::Result<()> {

@@ -274,23 +274,30 @@ fn interrupt_watch() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
-/// The files grouped by symbol (groups in order of first appearance, files in given order),
-/// each with its index in the plan.
+/// The files grouped by symbol (files in given order), each with its index in the plan, the
+/// groups in order of symbol (event files: each its own group, in given order, last). Why that order: jobs then write neighbouring keys at the end of
+/// the primary key's index, where the folders of a tree (`etfs/` before `stocks/`) had them
+/// insert all over it once the second folder began.
 fn by_symbol(files: &[files::PriceFile]) -> Vec<Vec<(usize, &files::PriceFile)>> {
+    // Event files name many symbols; their merges take turns on an advisory lock.
+    let key = |f: &'_ files::PriceFile| match f.kind {
+        files::Kind::Events => f.path.to_str().unwrap_or_default().to_string(),
+        _ => f.symbol.clone(),
+    };
     let mut groups: Vec<Vec<(usize, &files::PriceFile)>> = Vec::new();
-    let mut slot: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut slot: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, f) in files.iter().enumerate() {
-        // Event files name many symbols; their merges take turns on an advisory lock.
-        let key = match f.kind {
-            files::Kind::Events => f.path.to_str().unwrap_or_default(),
-            _ => f.symbol.as_str(),
-        };
-        let g = *slot.entry(key).or_insert_with(|| {
+        let g = *slot.entry(key(f)).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
         });
         groups[g].push((i, f));
     }
+    // Event files keep the order given, after the price files.
+    groups.sort_by_cached_key(|g| match g[0].1.kind {
+        files::Kind::Events => (true, String::new()),
+        _ => (false, g[0].1.symbol.clone()),
+    });
     groups
 }
 
@@ -308,4 +315,43 @@ fn progress_bar(enabled: bool, files: usize) -> indicatif::ProgressBar {
         .progress_chars("=> "),
     );
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, symbol: &str, kind: files::Kind) -> files::PriceFile {
+        files::PriceFile {
+            path: path.into(),
+            symbol: symbol.to_string(),
+            asset_class: None,
+            symbol_in_file: false,
+            symbol_per_row: false,
+            kind,
+            copy_first: false,
+        }
+    }
+
+    #[test]
+    fn groups_come_in_symbol_order_with_each_symbols_files_as_given() {
+        use files::Kind::{Daily, Events, Intraday};
+        let plan = [
+            file("stocks/MSFT.csv", "MSFT", Daily),
+            file("day2.txt", "", Events),
+            file("etfs/SPY.csv", "SPY", Daily),
+            file("day1.txt", "", Events),
+            file("stocks/AAPL.csv", "AAPL", Daily),
+            file("later/MSFT.csv", "MSFT", Daily),
+            file("AAPL_1m.csv", "AAPL", Intraday),
+        ];
+        let order: Vec<Vec<usize>> = by_symbol(&plan)
+            .iter()
+            .map(|g| g.iter().map(|(i, _)| *i).collect())
+            .collect();
+        assert_eq!(
+            order,
+            vec![vec![4, 6], vec![0, 5], vec![2], vec![1], vec![3]]
+        );
+    }
 }

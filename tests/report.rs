@@ -999,6 +999,47 @@ async fn stale_aggregates_are_reported_not_hidden() {
     assert_periods_match(&db, &fixture_days).await;
 }
 
+/// A refresh into empty aggregates (the first load) runs without their storage's bucket
+/// indexes and builds them after, in one pass each (src/analytics/bulk.rs): after the first
+/// load every one is there as TimescaleDB made it; one missing, as a refresh stopped midway
+/// would leave it, is built by the next refresh.
+#[tokio::test]
+async fn the_aggregates_bucket_indexes_are_there_after_a_first_load() {
+    let db = loaded().await;
+    if !db.has_columnstore().await {
+        common::skip(
+            "the_aggregates_bucket_indexes_are_there_after_a_first_load",
+            "no continuous aggregates on this tier",
+        );
+        return;
+    }
+    let sql = std::fs::read_to_string(root().join("src/analytics/sql/bucket_indexes.sql")).unwrap();
+    let present = format!("SELECT count(*) FROM ({sql}) i WHERE present AND has_chunks");
+    assert_eq!(db.count(&present).await, 4);
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = '_timescaledb_internal'
+             AND indexname ~ '^_materialized_hypertable_[0-9]+_bucket_idx$' AND indexdef LIKE '%(bucket DESC)'"
+        )
+        .await,
+        4
+    );
+    let mut conn = db.conn().await;
+    let weekly: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT index FROM ({sql}) i LIMIT 1"
+    )))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX {weekly}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(db.count(&present).await, 3);
+    db.run(&["refresh"]).expect_code(0);
+    assert_eq!(db.count(&present).await, 4);
+}
+
 #[tokio::test]
 async fn continuous_aggregates_on_the_timescale_tier() {
     let db = loaded().await;

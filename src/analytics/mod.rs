@@ -2,6 +2,7 @@
 //! after a load commits (timescale tier), or tables written inside each file's
 //! transaction (apache and postgres tiers).
 
+mod bulk;
 pub mod crosses;
 pub mod features;
 pub mod intraday;
@@ -260,9 +261,17 @@ type Piece = (usize, NaiveDate, NaiveDate);
 /// (`buckets_per_batch` 0: the default of 10 buckets per batch rescans whole chunks for
 /// every batch). Two connections share the windows ([`RefreshPlan`]): monthly and the
 /// levels built on it on one, weekly (cut into a few parts by row weight) on both. Each
-/// aggregate's refreshed span is recorded once at the end, for `stockdb status`.
-/// Must run outside a transaction.
+/// aggregate's refreshed span is recorded once at the end, for `stockdb status`. Into empty
+/// aggregates it runs without their bucket indexes ([`bulk`]). Must run outside a transaction.
 async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) -> Result<()> {
+    let aside = bulk::set_aside(pool).await?;
+    let refreshed = refresh_windows(pool, ranges).await;
+    let restored = bulk::restore(pool, aside).await;
+    refreshed.and(restored)
+}
+
+/// The refresh of [`refresh_continuous`], on two connections.
+async fn refresh_windows(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) -> Result<()> {
     let plan = std::sync::Mutex::new(RefreshPlan::new(ranges));
     let worker = || async {
         let mut conn = pool.acquire().await?;

@@ -274,18 +274,21 @@ fn interrupt_watch() -> tokio::sync::watch::Receiver<bool> {
     rx
 }
 
-/// The files grouped by symbol (files in given order), each with its index in the plan, the
-/// groups in order of symbol (event files: each its own group, in given order, last). Why that order: jobs then write neighbouring keys at the end of
-/// the primary key's index, where the folders of a tree (`etfs/` before `stocks/`) had them
-/// insert all over it once the second folder began.
+/// The files grouped by symbol (files in given order), each with its index in the plan; the
+/// groups in order of symbol, then event files, each its own group, in the order given. Why
+/// symbol order: the jobs then add neighbouring keys at the end of the prices' primary key,
+/// where the folders of a tree (`etfs/` before `stocks/`) had them insert all over it once the
+/// second folder began.
 fn by_symbol(files: &[files::PriceFile]) -> Vec<Vec<(usize, &files::PriceFile)>> {
     // Event files name many symbols; their merges take turns on an advisory lock.
-    let key = |f: &'_ files::PriceFile| match f.kind {
-        files::Kind::Events => f.path.to_str().unwrap_or_default().to_string(),
-        _ => f.symbol.clone(),
-    };
+    fn key(f: &files::PriceFile) -> &str {
+        match f.kind {
+            files::Kind::Events => f.path.to_str().unwrap_or_default(),
+            _ => f.symbol.as_str(),
+        }
+    }
     let mut groups: Vec<Vec<(usize, &files::PriceFile)>> = Vec::new();
-    let mut slot: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut slot: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (i, f) in files.iter().enumerate() {
         let g = *slot.entry(key(f)).or_insert_with(|| {
             groups.push(Vec::new());
@@ -293,10 +296,9 @@ fn by_symbol(files: &[files::PriceFile]) -> Vec<Vec<(usize, &files::PriceFile)>>
         });
         groups[g].push((i, f));
     }
-    // Event files keep the order given, after the price files.
-    groups.sort_by_cached_key(|g| match g[0].1.kind {
-        files::Kind::Events => (true, String::new()),
-        _ => (false, g[0].1.symbol.clone()),
+    groups.sort_by_key(|g| match g[0].1.kind {
+        files::Kind::Events => (true, ""),
+        _ => (false, g[0].1.symbol.as_str()),
     });
     groups
 }

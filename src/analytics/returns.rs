@@ -78,7 +78,6 @@ pub async fn store(
                     .collect::<Vec<f64>>(),
             )
             .bind(c.values().copied().collect::<Vec<i32>>())
-            .bind(add)
             .execute(conn)
             .await
     } else {

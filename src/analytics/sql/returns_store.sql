@@ -1,6 +1,6 @@
--- Return counts the loader made from a file's rows for symbol $1, one element per (quarter,
--- bucket): $2 quarters, $3 buckets, $4 days. $5 false: the symbol's first rows (the counts
--- are these); true: days appended after its last (added to the counts of their quarters).
+-- Return counts the loader made from days appended after symbol $1's last, one element per
+-- (quarter, bucket): $2 quarters, $3 buckets, $4 days; added to the counts of their quarters.
+-- (A symbol's first counts go in through returns_first.sql.)
 WITH sent AS (
     SELECT * FROM unnest($2::date[], $3::float8[], $4::integer[]) AS s (quarter, return_bucket, days)
 ),
@@ -11,7 +11,7 @@ merged AS (
           SELECT c.quarter, b.return_bucket, b.days
           FROM market.daily_return_counts AS c,
                unnest(c.return_buckets, c.days) AS b (return_bucket, days)
-          WHERE $5 AND c.symbol = $1 AND c.quarter IN (SELECT quarter FROM sent)) AS u
+          WHERE c.symbol = $1 AND c.quarter IN (SELECT quarter FROM sent)) AS u
     GROUP BY quarter, return_bucket
 )
 INSERT INTO market.daily_return_counts AS c (symbol, quarter, return_buckets, days)

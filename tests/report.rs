@@ -999,10 +999,10 @@ async fn stale_aggregates_are_reported_not_hidden() {
     assert_periods_match(&db, &fixture_days).await;
 }
 
-/// A refresh into empty aggregates (the first load) runs without their storage's bucket
-/// indexes and builds them after, in one pass each (src/analytics/bulk.rs): after the first
-/// load every one is there as TimescaleDB made it; one missing, as a refresh stopped midway
-/// would leave it, is built by the next refresh.
+/// A refresh into empty aggregates (the first load) runs without their storage's two indexes
+/// (bucket; symbol and bucket) and builds them after, in one pass each (src/analytics/bulk.rs):
+/// after the first load every one is there as TimescaleDB made it; one missing, as a refresh
+/// stopped midway would leave it, is built by the next refresh.
 #[tokio::test]
 async fn the_aggregates_bucket_indexes_are_there_after_a_first_load() {
     let db = loaded().await;
@@ -1015,11 +1015,20 @@ async fn the_aggregates_bucket_indexes_are_there_after_a_first_load() {
     }
     let sql = std::fs::read_to_string(root().join("src/analytics/sql/bucket_indexes.sql")).unwrap();
     let present = format!("SELECT count(*) FROM ({sql}) i WHERE present AND has_chunks");
-    assert_eq!(db.count(&present).await, 4);
+    assert_eq!(db.count(&present).await, 8);
     assert_eq!(
         db.count(
             "SELECT count(*) FROM pg_indexes WHERE schemaname = '_timescaledb_internal'
              AND indexname ~ '^_materialized_hypertable_[0-9]+_bucket_idx$' AND indexdef LIKE '%(bucket DESC)'"
+        )
+        .await,
+        4
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = '_timescaledb_internal'
+             AND indexname ~ '^_materialized_hypertable_[0-9]+_symbol_bucket_idx$'
+             AND indexdef LIKE '%(symbol, bucket DESC)'"
         )
         .await,
         4
@@ -1035,9 +1044,9 @@ async fn the_aggregates_bucket_indexes_are_there_after_a_first_load() {
         .execute(&mut conn)
         .await
         .unwrap();
-    assert_eq!(db.count(&present).await, 3);
+    assert_eq!(db.count(&present).await, 7);
     db.run(&["refresh"]).expect_code(0);
-    assert_eq!(db.count(&present).await, 4);
+    assert_eq!(db.count(&present).await, 8);
 }
 
 #[tokio::test]

@@ -1,32 +1,33 @@
 //! A refresh into empty period aggregates (a first load, or `stockdb refresh` after another
 //! tool loaded the prices) writes every row of their storage. It runs without the storage's
-//! index on the bucket alone, which is built again afterwards in one sorted pass: inserting
-//! 2.3M rows into that index one by one took 2.2 s of a 2,642-file first load's 12.5 s
-//! refresh, the builds 0.9 s (BENCHMARKS.md).
+//! two indexes (on the bucket, and on symbol and bucket), which are built again afterwards in
+//! one sorted pass each: inserting 2.3M rows into the bucket index one by one took 2.2 s of a
+//! 2,642-file first load's 12.5 s refresh, the builds 0.9 s; without the (symbol, bucket)
+//! index too the refresh took 9.4-9.7 s against 11.0-11.2 s, builds included (BENCHMARKS.md).
 
 use anyhow::{Context, Result};
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::PgPool;
 
-/// The bucket indexes to build after the refresh: the ones set aside, and any missing from
-/// storage that has rows (a refresh that stopped before building them again).
+/// The indexes to build after the refresh: the ones set aside, and any missing from storage
+/// that has rows (a refresh that stopped before building them again).
 #[derive(Debug, Default)]
 pub(super) struct SetAside {
-    /// (storage, index, index's name alone), quoted.
-    indexes: Vec<(String, String, String)>,
+    /// (storage, index, index's name alone, its columns), quoted.
+    indexes: Vec<(String, String, String, String)>,
 }
 
-/// Before a refresh: drops the bucket indexes when no aggregate's storage has a chunk yet.
+/// Before a refresh: drops the indexes when no aggregate's storage has a chunk yet.
 /// Gives up on dropping (and refreshes with the indexes) when a reader holds the storage
 /// for more than a second.
 pub(super) async fn set_aside(pool: &PgPool) -> Result<SetAside> {
-    let all: Vec<(String, String, String, bool, bool)> =
+    let all: Vec<(String, String, String, String, bool, bool)> =
         sqlx::query_as(include_str!("sql/bucket_indexes.sql"))
             .fetch_all(pool)
             .await?;
-    let empty = all.iter().all(|row| !row.4);
+    let empty = all.iter().all(|row| !row.5);
     let mut aside = SetAside::default();
-    for (storage, index, name, present, has_chunks) in all {
+    for (storage, index, name, columns, present, has_chunks) in all {
         if present && empty {
             let mut tx = pool.begin().await?;
             sqlx::query("SET LOCAL lock_timeout = '1s'")
@@ -43,9 +44,9 @@ pub(super) async fn set_aside(pool: &PgPool) -> Result<SetAside> {
                     continue;
                 }
             }
-            aside.indexes.push((storage, index, name));
+            aside.indexes.push((storage, index, name, columns));
         } else if !present && has_chunks {
-            aside.indexes.push((storage, index, name));
+            aside.indexes.push((storage, index, name, columns));
         }
     }
     Ok(aside)
@@ -54,9 +55,9 @@ pub(super) async fn set_aside(pool: &PgPool) -> Result<SetAside> {
 /// After the refresh (also a failed one): builds the indexes set aside, two at a time.
 pub(super) async fn restore(pool: &PgPool, aside: SetAside) -> Result<()> {
     futures_util::stream::iter(aside.indexes)
-        .map(|(storage, index, name)| async move {
+        .map(|(storage, index, name, columns)| async move {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "CREATE INDEX IF NOT EXISTS {name} ON {storage} (bucket DESC)"
+                "CREATE INDEX IF NOT EXISTS {name} ON {storage} ({columns})"
             )))
             .execute(pool)
             .await

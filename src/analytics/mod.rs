@@ -263,7 +263,8 @@ type Piece = (usize, NaiveDate, NaiveDate);
 /// every batch). Two connections share the windows ([`RefreshPlan`]): monthly and the
 /// levels built on it on one, weekly (cut into a few parts by row weight) on both. Each
 /// aggregate's refreshed span is recorded once at the end, for `stockdb status`. Into empty
-/// aggregates it runs without their bucket indexes ([`bulk`]). Must run outside a transaction.
+/// aggregates it runs without their storage's indexes ([`bulk`]). Must run outside a
+/// transaction.
 async fn refresh_continuous(pool: &PgPool, ranges: &[(NaiveDate, NaiveDate)]) -> Result<()> {
     let aside = bulk::set_aside(pool).await?;
     let refreshed = refresh_windows(pool, ranges).await;

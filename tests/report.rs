@@ -999,8 +999,9 @@ async fn stale_aggregates_are_reported_not_hidden() {
     assert_periods_match(&db, &fixture_days).await;
 }
 
-/// A refresh into empty aggregates (the first load) runs without their storage's two indexes
-/// (bucket; symbol and bucket) and builds them after, in one pass each (src/analytics/bulk.rs):
+/// A refresh into empty aggregates (the first load) runs without their storage's indexes
+/// (bucket; symbol and bucket; the monthly ones by quarter and by year) and builds them
+/// after, in one pass each (src/analytics/bulk.rs):
 /// after the first load every one is there as TimescaleDB made it; one missing, as a refresh
 /// stopped midway would leave it, is built by the next refresh.
 #[tokio::test]
@@ -1015,7 +1016,7 @@ async fn the_aggregates_bucket_indexes_are_there_after_a_first_load() {
     }
     let sql = std::fs::read_to_string(root().join("src/analytics/sql/bucket_indexes.sql")).unwrap();
     let present = format!("SELECT count(*) FROM ({sql}) i WHERE present AND has_chunks");
-    assert_eq!(db.count(&present).await, 8);
+    assert_eq!(db.count(&present).await, 10);
     assert_eq!(
         db.count(
             "SELECT count(*) FROM pg_indexes WHERE schemaname = '_timescaledb_internal'
@@ -1033,6 +1034,14 @@ async fn the_aggregates_bucket_indexes_are_there_after_a_first_load() {
         .await,
         4
     );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = '_timescaledb_internal'
+             AND indexname IN ('monthly_quarter_idx', 'monthly_year_idx') AND indexdef LIKE '%(time_bucket(%, bucket))'"
+        )
+        .await,
+        2
+    );
     let mut conn = db.conn().await;
     let weekly: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT index FROM ({sql}) i LIMIT 1"
@@ -1044,9 +1053,9 @@ async fn the_aggregates_bucket_indexes_are_there_after_a_first_load() {
         .execute(&mut conn)
         .await
         .unwrap();
-    assert_eq!(db.count(&present).await, 7);
+    assert_eq!(db.count(&present).await, 9);
     db.run(&["refresh"]).expect_code(0);
-    assert_eq!(db.count(&present).await, 8);
+    assert_eq!(db.count(&present).await, 10);
 }
 
 #[tokio::test]

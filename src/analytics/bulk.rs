@@ -1,9 +1,12 @@
 //! A refresh into empty period aggregates (a first load, or `stockdb refresh` after another
 //! tool loaded the prices) writes every row of their storage. It runs without the storage's
-//! two indexes (on the bucket, and on symbol and bucket), which are built again afterwards in
-//! one sorted pass each: inserting 2.3M rows into the bucket index one by one took 2.2 s of a
-//! 2,642-file first load's 12.5 s refresh, the builds 0.9 s; without the (symbol, bucket)
-//! index too the refresh took 9.4-9.7 s against 11.0-11.2 s, builds included (BENCHMARKS.md).
+//! indexes (TimescaleDB's on the bucket and on symbol and bucket, and the monthly ones by
+//! quarter and by year), which are built again afterwards in one sorted pass each. Inserting
+//! 2.3M rows into the bucket index one by one took 2.2 s of a 2,642-file first load's 12.5 s
+//! refresh, the builds 0.9 s; without the (symbol, bucket) index too the refresh took 9.4-9.7
+//! s against 11.0-11.2 s, builds included; the monthly level alone took 3.3 s without its two
+//! expression indexes against 4.2-4.5 s with them, whose builds take 0.2 s each
+//! (BENCHMARKS.md).
 
 use anyhow::{Context, Result};
 use futures_util::{StreamExt, TryStreamExt};
@@ -13,7 +16,7 @@ use sqlx::PgPool;
 /// that has rows (a refresh that stopped before building them again).
 #[derive(Debug, Default)]
 pub(super) struct SetAside {
-    /// (storage, index, index's name alone, its columns), quoted.
+    /// (storage, index, index's name alone, its key), quoted.
     indexes: Vec<(String, String, String, String)>,
 }
 
@@ -27,7 +30,7 @@ pub(super) async fn set_aside(pool: &PgPool) -> Result<SetAside> {
             .await?;
     let empty = all.iter().all(|row| !row.5);
     let mut aside = SetAside::default();
-    for (storage, index, name, columns, present, has_chunks) in all {
+    for (storage, index, name, key, present, has_chunks) in all {
         if present && empty {
             let mut tx = pool.begin().await?;
             sqlx::query("SET LOCAL lock_timeout = '1s'")
@@ -44,9 +47,9 @@ pub(super) async fn set_aside(pool: &PgPool) -> Result<SetAside> {
                     continue;
                 }
             }
-            aside.indexes.push((storage, index, name, columns));
+            aside.indexes.push((storage, index, name, key));
         } else if !present && has_chunks {
-            aside.indexes.push((storage, index, name, columns));
+            aside.indexes.push((storage, index, name, key));
         }
     }
     Ok(aside)
@@ -55,9 +58,9 @@ pub(super) async fn set_aside(pool: &PgPool) -> Result<SetAside> {
 /// After the refresh (also a failed one): builds the indexes set aside, two at a time.
 pub(super) async fn restore(pool: &PgPool, aside: SetAside) -> Result<()> {
     futures_util::stream::iter(aside.indexes)
-        .map(|(storage, index, name, columns)| async move {
+        .map(|(storage, index, name, key)| async move {
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "CREATE INDEX IF NOT EXISTS {name} ON {storage} ({columns})"
+                "CREATE INDEX IF NOT EXISTS {name} ON {storage} ({key})"
             )))
             .execute(pool)
             .await

@@ -1000,21 +1000,21 @@ async fn stale_aggregates_are_reported_not_hidden() {
 }
 
 /// A refresh into empty aggregates (the first load) runs without their storage's indexes
-/// (bucket; symbol and bucket; the monthly ones by quarter and by year) and builds them
-/// after, in one pass each (src/analytics/bulk.rs):
-/// after the first load every one is there as TimescaleDB made it; one missing, as a refresh
-/// stopped midway would leave it, is built by the next refresh.
+/// (bucket; symbol and bucket; the monthly ones by quarter and by year) and builds them after,
+/// in one pass each (src/analytics/bulk.rs): after the first load every one is there as it was
+/// made; one missing, as a refresh stopped midway would leave it, is built by the next refresh.
 #[tokio::test]
-async fn the_aggregates_bucket_indexes_are_there_after_a_first_load() {
+async fn the_aggregates_indexes_are_there_after_a_first_load() {
     let db = loaded().await;
     if !db.has_columnstore().await {
         common::skip(
-            "the_aggregates_bucket_indexes_are_there_after_a_first_load",
+            "the_aggregates_indexes_are_there_after_a_first_load",
             "no continuous aggregates on this tier",
         );
         return;
     }
-    let sql = std::fs::read_to_string(root().join("src/analytics/sql/bucket_indexes.sql")).unwrap();
+    let sql =
+        std::fs::read_to_string(root().join("src/analytics/sql/aggregate_indexes.sql")).unwrap();
     let present = format!("SELECT count(*) FROM ({sql}) i WHERE present AND has_chunks");
     assert_eq!(db.count(&present).await, 10);
     assert_eq!(

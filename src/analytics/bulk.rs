@@ -25,7 +25,7 @@ pub(super) struct SetAside {
 /// for more than a second.
 pub(super) async fn set_aside(pool: &PgPool) -> Result<SetAside> {
     let all: Vec<(String, String, String, String, bool, bool)> =
-        sqlx::query_as(include_str!("sql/bucket_indexes.sql"))
+        sqlx::query_as(include_str!("sql/aggregate_indexes.sql"))
             .fetch_all(pool)
             .await?;
     let empty = all.iter().all(|row| !row.5);

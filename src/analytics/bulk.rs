@@ -55,19 +55,37 @@ pub(super) async fn set_aside(pool: &PgPool) -> Result<SetAside> {
     Ok(aside)
 }
 
+/// The advisory lock class under which loaders take turns building one index.
+const BUILD_LOCK_CLASS: i32 = 0x5354_4958; // "STIX"
+
 /// After the refresh (also a failed one): builds the indexes set aside, two at a time.
 pub(super) async fn restore(pool: &PgPool, aside: SetAside) -> Result<()> {
     futures_util::stream::iter(aside.indexes)
         .map(|(storage, index, name, key)| async move {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "CREATE INDEX IF NOT EXISTS {name} ON {storage} ({key})"
-            )))
-            .execute(pool)
-            .await
-            .with_context(|| format!("building {index} again"))
-            .map(|_| ())
+            build(pool, &storage, &index, &name, &key)
+                .await
+                .with_context(|| format!("building {index} again"))
         })
         .buffer_unordered(2)
         .try_collect()
         .await
+}
+
+/// Builds one index unless it is there. Two loaders refreshing at once can both have set it
+/// aside, and `IF NOT EXISTS` does not hold against a concurrent build of the same name (it
+/// fails on pg_class's unique name), so they take turns on a lock per index.
+async fn build(pool: &PgPool, storage: &str, index: &str, name: &str, key: &str) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(BUILD_LOCK_CLASS)
+        .bind(index)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "CREATE INDEX IF NOT EXISTS {name} ON {storage} ({key})"
+    )))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -12,44 +12,59 @@ use anyhow::{Context, Result};
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::PgPool;
 
+/// One index of aggregate_indexes.sql: names quoted, ready for DDL.
+#[derive(Debug, sqlx::FromRow)]
+struct AggregateIndex {
+    /// The aggregate's storage (materialization hypertable).
+    storage: String,
+    /// The index, schema-qualified.
+    index: String,
+    /// The index's name alone, as CREATE INDEX takes it.
+    index_name: String,
+    /// Its key, as written between the parentheses of CREATE INDEX.
+    key: String,
+    present: bool,
+    has_chunks: bool,
+}
+
 /// The indexes to build after the refresh: the ones set aside, and any missing from storage
 /// that has rows (a refresh that stopped before building them again).
 #[derive(Debug, Default)]
 pub(super) struct SetAside {
-    /// (storage, index, index's name alone, its key), quoted.
-    indexes: Vec<(String, String, String, String)>,
+    indexes: Vec<AggregateIndex>,
 }
 
 /// Before a refresh: drops the indexes when no aggregate's storage has a chunk yet.
 /// Gives up on dropping (and refreshes with the indexes) when a reader holds the storage
 /// for more than a second.
 pub(super) async fn set_aside(pool: &PgPool) -> Result<SetAside> {
-    let all: Vec<(String, String, String, String, bool, bool)> =
-        sqlx::query_as(include_str!("sql/aggregate_indexes.sql"))
-            .fetch_all(pool)
-            .await?;
-    let empty = all.iter().all(|row| !row.5);
+    let all: Vec<AggregateIndex> = sqlx::query_as(include_str!("sql/aggregate_indexes.sql"))
+        .fetch_all(pool)
+        .await?;
+    let empty = all.iter().all(|i| !i.has_chunks);
     let mut aside = SetAside::default();
-    for (storage, index, name, key, present, has_chunks) in all {
-        if present && empty {
+    for i in all {
+        if i.present && empty {
             let mut tx = pool.begin().await?;
             sqlx::query("SET LOCAL lock_timeout = '1s'")
                 .execute(&mut *tx)
                 .await?;
-            let dropped =
-                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP INDEX IF EXISTS {index}")))
-                    .execute(&mut *tx)
-                    .await;
+            let dropped = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP INDEX IF EXISTS {}",
+                i.index
+            )))
+            .execute(&mut *tx)
+            .await;
             match dropped {
                 Ok(_) => tx.commit().await?,
                 Err(e) => {
-                    tracing::info!("keeping {index} for the refresh: {e}");
+                    tracing::info!("keeping {} for the refresh: {e}", i.index);
                     continue;
                 }
             }
-            aside.indexes.push((storage, index, name, key));
-        } else if !present && has_chunks {
-            aside.indexes.push((storage, index, name, key));
+            aside.indexes.push(i);
+        } else if !i.present && i.has_chunks {
+            aside.indexes.push(i);
         }
     }
     Ok(aside)
@@ -61,10 +76,10 @@ const BUILD_LOCK_CLASS: i32 = 0x5354_4958; // "STIX"
 /// After the refresh (also a failed one): builds the indexes set aside, two at a time.
 pub(super) async fn restore(pool: &PgPool, aside: SetAside) -> Result<()> {
     futures_util::stream::iter(aside.indexes)
-        .map(|(storage, index, name, key)| async move {
-            build(pool, &storage, &index, &name, &key)
+        .map(|i| async move {
+            build(pool, &i)
                 .await
-                .with_context(|| format!("building {index} again"))
+                .with_context(|| format!("building {} again", i.index))
         })
         .buffer_unordered(2)
         .try_collect()
@@ -74,15 +89,16 @@ pub(super) async fn restore(pool: &PgPool, aside: SetAside) -> Result<()> {
 /// Builds one index unless it is there. Two loaders refreshing at once can both have set it
 /// aside, and `IF NOT EXISTS` does not hold against a concurrent build of the same name (it
 /// fails on pg_class's unique name), so they take turns on a lock per index.
-async fn build(pool: &PgPool, storage: &str, index: &str, name: &str, key: &str) -> Result<()> {
+async fn build(pool: &PgPool, i: &AggregateIndex) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
         .bind(BUILD_LOCK_CLASS)
-        .bind(index)
+        .bind(&i.index)
         .execute(&mut *tx)
         .await?;
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE INDEX IF NOT EXISTS {name} ON {storage} ({key})"
+        "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+        i.index_name, i.storage, i.key
     )))
     .execute(&mut *tx)
     .await?;

@@ -4,6 +4,27 @@
 //! 30 values for every day: 240–280 ms on a 60-year symbol), and each symbol's counts of
 //! suspicious rows and gaps (migrations/V9; `data_quality` over every symbol took 13.8 s).
 
+/// Suspicious-but-representable kinds (DESIGN.md §6), as bit flags of a row.
+pub mod warn {
+    pub const ZERO_VOLUME: u8 = 1;
+    pub const NON_POSITIVE_PRICE: u8 = 2;
+    pub const OPEN_CLOSE_OUTSIDE_RANGE: u8 = 4;
+    pub const HIGH_BELOW_LOW: u8 = 8;
+    pub const WEEKEND: u8 = 16;
+
+    /// Each flag with its description, for messages.
+    pub const ALL: [(u8, &str); 5] = [
+        (ZERO_VOLUME, "zero volume"),
+        (NON_POSITIVE_PRICE, "a price <= 0"),
+        (
+            OPEN_CLOSE_OUTSIDE_RANGE,
+            "Open or Close outside [Low, High]",
+        ),
+        (HIGH_BELOW_LOW, "High < Low"),
+        (WEEKEND, "a weekend date"),
+    ];
+}
+
 /// Trading days in the rolling median's window.
 pub const MEDIAN_DAYS: usize = 30;
 
@@ -105,9 +126,8 @@ pub struct QualityCounter {
 }
 
 impl QualityCounter {
-    /// One row: its day and its `warn` flags ([`crate::load::daily::parse::Row::warnings`]).
+    /// One row: its day and its [`warn`] flags (the loader's `Row::warnings`).
     pub fn add(&mut self, day: chrono::NaiveDate, flags: u8) {
-        use crate::load::daily::parse::warn;
         let c = &mut self.counts;
         let count = |flag: u8, n: &mut i64| *n += i64::from(flags & flag != 0);
         count(warn::ZERO_VOLUME, &mut c.zero_volume);
@@ -272,7 +292,7 @@ mod tests {
 
     #[test]
     fn quality_counts_flags_and_gaps_in_day_order() {
-        use crate::load::daily::parse::warn;
+        use super::warn;
         let d = |m, n| chrono::NaiveDate::from_ymd_opt(2024, m, n).unwrap();
         let mut q = QualityCounter::default();
         q.add(d(1, 4), 0);
@@ -298,7 +318,7 @@ mod tests {
 
     #[test]
     fn each_kind_of_write_keeps_the_counts_the_cheapest_exact_way() {
-        use crate::load::daily::parse::warn;
+        use super::warn;
         let d = |m, n| chrono::NaiveDate::from_ymd_opt(2024, m, n).unwrap();
         let counted = |days: &[(u32, u32, u8)]| {
             let mut q = QualityCounter::default();

@@ -28,26 +28,8 @@ pub struct Row {
     pub volume: i64,
 }
 
-/// Suspicious-but-representable kinds (DESIGN.md §6), as bit flags of a row.
-pub mod warn {
-    pub const ZERO_VOLUME: u8 = 1;
-    pub const NON_POSITIVE_PRICE: u8 = 2;
-    pub const OPEN_CLOSE_OUTSIDE_RANGE: u8 = 4;
-    pub const HIGH_BELOW_LOW: u8 = 8;
-    pub const WEEKEND: u8 = 16;
-
-    /// Each flag with its description, for messages.
-    pub const ALL: [(u8, &str); 5] = [
-        (ZERO_VOLUME, "zero volume"),
-        (NON_POSITIVE_PRICE, "a price <= 0"),
-        (
-            OPEN_CLOSE_OUTSIDE_RANGE,
-            "Open or Close outside [Low, High]",
-        ),
-        (HIGH_BELOW_LOW, "High < Low"),
-        (WEEKEND, "a weekend date"),
-    ];
-}
+/// The suspicious-row flags live with the counts of them (analytics), which load/ feeds.
+pub use crate::analytics::features::warn;
 
 impl Row {
     /// The suspicious kinds this row shows, as `warn` flags.

@@ -1,6 +1,7 @@
 # stockdb in a container: a build stage with the Rust toolchain, a slim runtime stage with
 # only the binary and the fixtures (used by the compose `seed` service).
-FROM rust:1-bookworm AS build
+# Pinned to the Rust release the project is built and tested with.
+FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src src

@@ -122,11 +122,11 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
     // for empty (reltuples -1), and the next load's joins over it hash the stored rows.
     let unanalyzed = db
         .count(
-            "SELECT count(*) FROM _timescaledb_catalog.chunk u
-             JOIN _timescaledb_catalog.chunk c ON c.id = u.compressed_chunk_id
-             JOIN _timescaledb_catalog.hypertable h ON h.id = u.hypertable_id
-             JOIN pg_class r ON r.oid = format('%I.%I', c.schema_name, c.table_name)::regclass
-             WHERE h.schema_name = 'market' AND r.reltuples < 0",
+            "SELECT count(*) FROM timescaledb_information.chunks c
+             JOIN _timescaledb_catalog.compression_settings s
+               ON s.relid = format('%I.%I', c.chunk_schema, c.chunk_name)::regclass
+             JOIN pg_class r ON r.oid = s.compress_relid
+             WHERE c.hypertable_schema = 'market' AND c.is_compressed AND r.reltuples < 0",
         )
         .await;
     assert_eq!(

@@ -5,8 +5,9 @@ use anyhow::{Context, Result};
 use sqlx::PgConnection;
 
 /// `stockdb refresh --schedule`: a TimescaleDB job running stockdb's own exact refresh
-/// (`market.refresh_changed`, migrations/V15) this often, so rows written by other tools reach
-/// every level without any stockdb command; `None` removes it. TimescaleDB's refresh policies
+/// (`market.refresh_changed`, migrations/V26) this often, so rows written by other tools reach
+/// every level, and the chunks they left partial the columnstore, without any stockdb command;
+/// `None` removes it. TimescaleDB's refresh policies
 /// (which earlier versions added, and which 2.28 can leave a month, quarter or year stale) are
 /// removed either way.
 pub async fn schedule(conn: &mut PgConnection, every: Option<&str>) -> Result<()> {

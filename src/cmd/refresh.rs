@@ -23,7 +23,8 @@ use std::time::Instant;
 pub struct Args {
     /// Timescale tier: schedule stockdb's exact refresh this often (e.g. 1h, 15 minutes; `off`
     /// removes it): a TimescaleDB job that force-refreshes the buckets holding days any writer
-    /// changed, so rows written by other tools reach every level with no stockdb command.
+    /// changed, so rows written by other tools reach every level with no stockdb command, and
+    /// puts the chunks other writers left partial back into the columnstore.
     #[arg(long, value_name = "INTERVAL", conflicts_with = "unschedule")]
     pub schedule: Option<String>,
     /// Timescale tier: remove the scheduled refresh (as `--schedule off`).
@@ -60,7 +61,7 @@ pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
         if !global.quiet {
             match &args.schedule {
                 Some(every) => crate::outln!(
-                    "stockdb's exact refresh of the {} aggregates runs every {every} (TimescaleDB job market.refresh_changed)",
+                    "stockdb's exact refresh of the {} aggregates and the columnstore's conversion run every {every} (TimescaleDB job market.refresh_changed)",
                     analytics::PERIODS.len()
                 ),
                 None => crate::outln!("scheduled refresh removed"),

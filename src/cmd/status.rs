@@ -228,8 +228,15 @@ fn storage_lines(s: &Status) -> String {
                 ),
             }
         } else {
+            // Partial chunks (another writer's rows beside the converted batches) make
+            // every symbol's newest-row query decompress whole segments until converted.
+            let partial = match t.partial_chunks {
+                Some(0) => String::new(),
+                Some(n) => format!(", {n} partial until the next load, refresh or scheduled job"),
+                None => ", partial chunks unknown on this release".to_string(),
+            };
             let chunks = format!(
-                "columnstore: {} of {} chunks",
+                "columnstore: {} of {} chunks{partial}",
                 t.compressed_chunks.unwrap_or(0),
                 t.total_chunks.unwrap_or(0)
             );

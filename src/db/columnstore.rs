@@ -2,7 +2,7 @@
 //! conversion of their chunks, which `load`, `refresh` and `migrate` run when they are done
 //! (migration V17 turns the columnstore on, on the timescale tier only).
 
-use super::Tier;
+use super::{Tier, private};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
@@ -20,6 +20,10 @@ pub struct Storage {
     /// Bytes of the converted chunks before and after conversion.
     pub before_bytes: Option<i64>,
     pub after_bytes: Option<i64>,
+    /// Converted chunks written since by another writer (partial), waiting for the next
+    /// conversion; None where the server does not say (or has no columnstore).
+    #[sqlx(default)]
+    pub partial_chunks: Option<i64>,
 }
 
 impl Storage {
@@ -39,7 +43,17 @@ pub async fn storage(conn: &mut PgConnection, tier: Tier) -> Result<Vec<Storage>
     } else {
         include_str!("sql/storage_plain.sql")
     };
-    Ok(sqlx::query_as(sql).fetch_all(conn).await?)
+    let mut tables: Vec<Storage> = sqlx::query_as(sql).fetch_all(&mut *conn).await?;
+    if tier == Tier::Timescale {
+        let pending = private::pending_chunks(&mut *conn).await?;
+        for table in tables.iter_mut().filter(|t| t.columnstore) {
+            let mine = pending.iter().filter(|p| p.hypertable == table.name);
+            table.partial_chunks = mine
+                .map(|p| p.partial.map(i64::from))
+                .try_fold(0, |sum, partial| partial.map(|n| sum + n));
+        }
+    }
+    Ok(tables)
 }
 
 /// What [`convert`] did.
@@ -119,18 +133,14 @@ pub async fn convert(pool: &PgPool, tier: Tier, scope: Scope) -> Result<Converte
 
 /// The chunks [`convert`] takes, each with whether it is converted again (unranged).
 async fn chunks_to_convert(pool: &PgPool, scope: Scope) -> Result<Vec<(String, bool)>> {
-    let mut chunks: Vec<(String, bool)> =
-        sqlx::query_scalar(include_str!("sql/columnstore_pending.sql"))
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .map(|chunk| (chunk, false))
-            .collect();
+    let mut conn = pool.acquire().await?;
+    let mut chunks: Vec<(String, bool)> = private::pending_chunks(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|pending| (pending.chunk, false))
+        .collect();
     if scope == Scope::PendingAndUnranged {
-        let unranged: Vec<String> =
-            sqlx::query_scalar(include_str!("sql/columnstore_unranged.sql"))
-                .fetch_all(pool)
-                .await?;
+        let unranged = private::unranged_chunks(&mut conn).await?;
         chunks.extend(unranged.into_iter().map(|chunk| (chunk, true)));
     }
     Ok(chunks)
@@ -139,6 +149,7 @@ async fn chunks_to_convert(pool: &PgPool, scope: Scope) -> Result<Vec<(String, b
 /// Converts `chunks`, one transaction each, as many at a time as the pool has connections.
 async fn convert_chunks(pool: &PgPool, chunks: &[(String, bool)]) -> Result<()> {
     use futures_util::{StreamExt, TryStreamExt};
+    let analyze = private::usable(pool, "compressed_chunk").await?;
     futures_util::stream::iter(chunks)
         .map(|(chunk, again)| async move {
             let mut tx = pool.begin().await?;
@@ -163,19 +174,19 @@ async fn convert_chunks(pool: &PgPool, chunks: &[(String, bool)]) -> Result<()> 
                     .await
                     .with_context(|| format!("taking {chunk} out of the columnstore"))?;
             }
-            // compress_chunk recompresses only the changed segments of a partial chunk.
+            // compress_chunk recompresses only the changed segments of a partial chunk, and
+            // passes over a chunk wholly converted (the public path lists those too).
             sqlx::query("SELECT compress_chunk($1::regclass, if_not_compressed => true)")
                 .bind(chunk)
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("converting {chunk} to the columnstore"))?;
-            let compressed: Option<String> =
-                sqlx::query_scalar(include_str!("sql/columnstore_compressed.sql"))
-                    .bind(chunk)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let compressed = match analyze {
+                true => private::compressed_table(&mut tx, chunk).await?,
+                false => None,
+            };
             if let Some(compressed) = compressed {
-                // The name is the catalog's, quoted by format('%I.%I').
+                // The name is the catalog's, quoted by regclass's output.
                 sqlx::raw_sql(sqlx::AssertSqlSafe(format!("ANALYZE {compressed}")))
                     .execute(&mut *tx)
                     .await

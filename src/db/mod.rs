@@ -5,6 +5,7 @@ pub mod aggregates;
 pub mod cluster;
 pub mod columnstore;
 pub mod nodelay;
+pub mod private;
 pub mod reader;
 pub mod tier;
 

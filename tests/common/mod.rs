@@ -149,11 +149,28 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
-    /// True when the timescaledb extension is created in this database.
+    /// True when the timescaledb extension is created in this database; the first time in a
+    /// test binary it prints which TimescaleDB and PostgreSQL the tier tests run on.
     pub async fn has_timescaledb(&self) -> bool {
-        self.count("SELECT count(*) FROM pg_extension WHERE extname = 'timescaledb'")
-            .await
-            > 0
+        let mut conn = self.conn().await;
+        let version: Option<(String, String)> = sqlx::query_as(
+            "SELECT extversion::text, current_setting('server_version')
+             FROM pg_extension WHERE extname = 'timescaledb'",
+        )
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap();
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            use std::io::Write;
+            let line = match &version {
+                Some((ts, pg)) => format!("TimescaleDB {ts} on PostgreSQL {pg}"),
+                None => "no TimescaleDB: the postgres tier".to_string(),
+            };
+            // Past libtest's capture, like skip(): every run shows what it ran on.
+            let _ = writeln!(std::io::stderr(), "TIER {line}");
+        });
+        version.is_some()
     }
 
     /// True on the timescale tier: TimescaleDB with its community license, so the
@@ -166,15 +183,16 @@ impl TestDb {
                 == 1
     }
 
-    /// Chunks of market.`table` as (all, wholly in the columnstore): converted and not partial
-    /// (TimescaleDB's chunk status bits 1 and 8).
+    /// Chunks of market.`table` as (all, wholly in the columnstore): converted and not pending
+    /// (partial), as migrations/V26's `market.columnstore_pending` says.
     pub async fn columnstore_chunks(&self, table: &str) -> (i64, i64) {
         let mut conn = self.conn().await;
         sqlx::query_as(
-            "SELECT count(*), count(*) FILTER (WHERE c.status & 1 = 1 AND c.status & 8 = 0)
-             FROM _timescaledb_catalog.chunk c
-             JOIN _timescaledb_catalog.hypertable h ON h.id = c.hypertable_id
-             WHERE h.schema_name = 'market' AND h.table_name = $1",
+            "SELECT count(*), count(*) FILTER (WHERE c.is_compressed AND p.chunk IS NULL)
+             FROM timescaledb_information.chunks c
+             LEFT JOIN market.columnstore_pending() p
+               ON p.chunk = format('%I.%I', c.chunk_schema, c.chunk_name)::regclass
+             WHERE c.hypertable_schema = 'market' AND c.hypertable_name = $1",
         )
         .bind(table)
         .fetch_one(&mut conn)

@@ -58,7 +58,7 @@ async fn every_private_shape_stockdb_reads_is_there() {
     }
     // The chunk catalog's naming, which migrate reads for the chunks to convert again.
     let naming: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(
-        std::fs::read_to_string(root().join("src/db/sql/chunk_naming.sql")).unwrap(),
+        std::fs::read_to_string(root().join("src/db/sql/private/chunk_naming.sql")).unwrap(),
     ))
     .fetch_one(&mut conn)
     .await

@@ -92,7 +92,7 @@ pub async fn pending_chunks(conn: impl PgExecutor<'_>) -> Result<Vec<PendingChun
 /// The table holding `chunk`'s columnstore, quoted, where the server says which it is.
 pub async fn compressed_table(conn: &mut PgConnection, chunk: &str) -> Result<Option<String>> {
     Ok(
-        sqlx::query_scalar(include_str!("sql/columnstore_compressed.sql"))
+        sqlx::query_scalar(include_str!("sql/private/compressed_table.sql"))
             .bind(chunk)
             .fetch_optional(conn)
             .await?,
@@ -106,7 +106,7 @@ pub async fn unranged_chunks(conn: &mut PgConnection) -> Result<Vec<String>> {
         return Ok(Vec::new());
     }
     // 2.29 names a chunk by relid; 2.28 and earlier by schema_name and table_name.
-    let naming: Option<String> = sqlx::query_scalar(include_str!("sql/chunk_naming.sql"))
+    let naming: Option<String> = sqlx::query_scalar(include_str!("sql/private/chunk_naming.sql"))
         .fetch_one(&mut *conn)
         .await?;
     let chunk = match naming.as_deref() {
@@ -117,7 +117,7 @@ pub async fn unranged_chunks(conn: &mut PgConnection) -> Result<Vec<String>> {
             return Ok(Vec::new());
         }
     };
-    let sql = include_str!("sql/columnstore_unranged.sql").replace("{chunk}", chunk);
+    let sql = include_str!("sql/private/unranged_chunks.sql").replace("{chunk}", chunk);
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .fetch_all(conn)
         .await?)

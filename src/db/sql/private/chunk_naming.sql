@@ -1,4 +1,4 @@
--- How TimescaleDB's private chunk catalog names a chunk, for columnstore_unranged.sql:
+-- How TimescaleDB's private chunk catalog names a chunk, for unranged_chunks.sql:
 -- 'relid' (2.29 and later), 'names' (schema_name and table_name, 2.28 and earlier), NULL when
 -- neither, or when chunk_column_stats lacks a column that query reads (src/db/private.rs).
 WITH cols AS (

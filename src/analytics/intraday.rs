@@ -5,13 +5,24 @@
 //! (each level reads the one below).
 
 use super::Aggregates;
-use crate::load::copy;
-use crate::load::intraday::parse::Bar;
+use crate::db::copy;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{PgConnection, PgPool};
+
+/// An intraday bar as stored: start time in microseconds since 1970 (UTC). The loader's
+/// parse produces it; the roll-ups here take it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bar {
+    pub ts: i64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: i64,
+}
 
 /// Advisory lock taken shared by loaders writing roll-ups ([`write_materialized`]) and
 /// exclusively by stockdb's refreshes of them.
@@ -426,14 +437,14 @@ async fn copy_levels(
         let mut copy = conn.copy_in_raw(&sql).await?;
         // Sent in pieces: the connection's write buffer keeps the size of the largest message.
         let mut buf = Vec::with_capacity(CHUNK + 256);
-        buf.extend_from_slice(crate::load::copy::HEADER);
+        buf.extend_from_slice(crate::db::copy::HEADER);
         for (bucket, b) in &rows {
             encode_rollup(&mut buf, symbol, resolution, *bucket, b);
             if buf.len() >= CHUNK {
                 copy.send(std::mem::take(&mut buf)).await?;
             }
         }
-        buf.extend_from_slice(crate::load::copy::TRAILER);
+        buf.extend_from_slice(crate::db::copy::TRAILER);
         copy.send(buf).await?;
         copy.finish().await?;
     }

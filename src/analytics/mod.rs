@@ -205,14 +205,14 @@ pub async fn write_periods(
         .await
         .context("clearing the period aggregates")?;
     for (name, rows) in PERIODS.iter().zip(rows) {
-        let mut buf = crate::load::copy::HEADER.to_vec();
+        let mut buf = crate::db::copy::HEADER.to_vec();
         for (bucket, b) in rows {
             let volume = b
                 .volume()
                 .context("a period's volume does not fit bigint")?;
             periods::encode_period_row(&mut buf, symbol, *bucket, b, volume);
         }
-        buf.extend_from_slice(crate::load::copy::TRAILER);
+        buf.extend_from_slice(crate::db::copy::TRAILER);
         // `name` is one of our constants, never user input.
         let mut copy = conn
             .copy_in_raw(&format!("COPY market.{name} FROM STDIN (FORMAT binary)"))

@@ -3,7 +3,7 @@
 //! `market.daily_prices` (see BENCHMARKS.md). Same columns and meaning as
 //! `market.refresh_period_tables` in migrations/V2; tests/report.rs checks they agree.
 
-use crate::load::copy;
+use crate::db::copy;
 use chrono::{Datelike, NaiveDate};
 use std::collections::BTreeMap;
 

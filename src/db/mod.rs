@@ -4,6 +4,7 @@
 pub mod aggregates;
 pub mod cluster;
 pub mod columnstore;
+pub mod copy;
 pub mod nodelay;
 pub mod private;
 pub mod reader;

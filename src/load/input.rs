@@ -1,10 +1,10 @@
 //! Reading a file and streaming it to the server, for every kind: the hashed (and gzip)
 //! opening, the parse thread's bounded channel of COPY chunks, and why a parse stopped.
 
-use super::copy;
 use super::files::PriceFile;
 use super::job::{ErrorKind, Failure, FileReport, Outcome, RunState};
 use super::values::BadRow;
+use crate::db::copy;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use std::cell::RefCell;

@@ -2,7 +2,6 @@
 //! (one transaction each, `job`), and sum up. ARCHITECTURE.md maps the folder: the
 //! kind-agnostic `job`, `input`, `copy` and `verify`, and one folder per kind.
 
-pub mod copy;
 pub mod daily;
 pub mod discover;
 pub mod events;

@@ -1,7 +1,7 @@
 //! The per-file sanity check (DESIGN.md §6): rows in file = accepted + rejected, and every
 //! accepted row is in the table with the same values. Runs inside the file's transaction.
 
-use super::copy;
+use crate::db::copy;
 use anyhow::Result;
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;

@@ -16,7 +16,7 @@ use super::encode::encode_row;
 use super::parse::{Event, Values};
 use super::read::{self, Hashed, Sink};
 use super::{ParsedEvents, store_groups};
-use crate::load::copy;
+use crate::db::copy;
 use crate::load::files::PriceFile;
 use crate::load::input::{Stop, join, refused};
 use crate::load::job::{Failure, Settings};

@@ -5,7 +5,7 @@
 //! number in `pg_temp.stockdb_event_groups` rather than by its trade date, symbol and exchange:
 //! three columns fewer for the server to write for every stored event.
 
-use crate::load::copy;
+use crate::db::copy;
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 

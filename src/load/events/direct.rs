@@ -529,7 +529,7 @@ pub async fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::copy::{HEADER, TRAILER, TupleReader};
+    use crate::db::copy::{HEADER, TRAILER, TupleReader};
 
     fn event(values: Values) -> Event {
         Event {

@@ -2,7 +2,7 @@
 //! of `market.trades` and `market.quotes` themselves (the copy path).
 
 use super::parse::{Event, Values};
-use crate::load::copy;
+use crate::db::copy;
 
 const NULL: [u8; 4] = (-1i32).to_be_bytes();
 

@@ -261,7 +261,7 @@ async fn each_stored(
     sql: &str,
     mut each: impl FnMut(&[u8]),
 ) -> anyhow::Result<()> {
-    let mut tuples = crate::load::copy::TupleReader::default();
+    let mut tuples = crate::db::copy::TupleReader::default();
     let mut stream = tx.copy_out_raw(sql).await?;
     while let Some(chunk) = stream.try_next().await? {
         tuples.feed(&chunk, &mut each).map_err(anyhow::Error::msg)?;

@@ -2,7 +2,7 @@
 //! read-back compares them.
 
 use super::parse::Bar;
-use crate::load::copy;
+use crate::db::copy;
 
 /// Appends one intraday bar as a tuple of `market.intraday_bars` (symbol, resolution, ts,
 /// open, high, low, close, volume, load_run_id); `resolution` in microseconds. Returns the

@@ -10,7 +10,6 @@ pub mod encode;
 pub mod parse;
 pub mod sniff;
 
-use super::copy;
 use super::files::PriceFile;
 use super::input::{
     CHUNK, Sent, Stop, Watch, dry_run_report, join, open_hashed, refused, send_chunks,
@@ -23,6 +22,7 @@ use super::values::BadRow;
 use super::verify::{self, FileCounts, TableCounts};
 use crate::analytics::Aggregates;
 use crate::analytics::intraday::{self, RollUps};
+use crate::db::copy;
 use chrono::{DateTime, NaiveDate, Utc};
 use parse::{BarReader, Grid, Item};
 use sha2::{Digest, Sha256};

@@ -16,16 +16,8 @@ const SAMPLE: usize = 1000;
 
 const MICROS: i64 = 1_000_000;
 
-/// A bar as stored: start time in microseconds since 1970 (UTC).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Bar {
-    pub ts: i64,
-    pub open: f64,
-    pub high: f64,
-    pub low: f64,
-    pub close: f64,
-    pub volume: i64,
-}
+/// The bar record is the roll-ups' input, defined beside them (analytics sits below load/).
+pub use crate::analytics::intraday::Bar;
 
 /// The resolution of a file's bars and where its grid starts within the day (microseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,8 @@
-//! The docs stay true: every `stockdb …` command line in README.md and docs/ parses with the
-//! real command-line definition, the links between the pages resolve, and the README stays
-//! short enough to read to the end.
+//! The docs stay true: every `stockdb …` command line in README.md, BENCHMARKS.md and docs/
+//! parses with the real command-line definition, the links between the pages resolve, the
+//! README stays short enough to read to the end, the pages say where things stand (no dated
+//! sections; BENCHMARKS.md and the list of limits stay short), and the layers ARCHITECTURE.md
+//! describes hold.
 
 mod common;
 
@@ -8,9 +10,13 @@ use clap::Parser;
 use common::root;
 use stockdb::cli::Cli;
 
-/// README.md, ARCHITECTURE.md and every page of docs/.
+/// README.md, ARCHITECTURE.md, BENCHMARKS.md and every page of docs/.
 fn pages() -> Vec<std::path::PathBuf> {
-    let mut pages = vec![root().join("README.md"), root().join("ARCHITECTURE.md")];
+    let mut pages = vec![
+        root().join("README.md"),
+        root().join("ARCHITECTURE.md"),
+        root().join("BENCHMARKS.md"),
+    ];
     let mut docs: Vec<_> = std::fs::read_dir(root().join("docs"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -152,6 +158,81 @@ fn the_readme_is_short_and_its_chart_is_small() {
         "docs/images/acme.png is {} bytes",
         image.len()
     );
+}
+
+/// Issue 47: pages say where things stand; history lives in git.
+#[test]
+fn the_pages_say_where_things_stand_not_what_happened() {
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).unwrap();
+        for line in text.lines().filter(|l| l.starts_with('#')) {
+            assert!(
+                !holds_a_date(line),
+                "{}: a dated heading belongs in git history: {line}",
+                page.display()
+            );
+        }
+    }
+    let benchmarks = std::fs::read_to_string(root().join("BENCHMARKS.md")).unwrap();
+    let lines = benchmarks.lines().count();
+    assert!(
+        lines <= 300,
+        "BENCHMARKS.md has {lines} lines: current figures only, history in git"
+    );
+    // One line per limit: after the introduction, every line is a heading, a bullet of its
+    // own, or blank.
+    let limits = std::fs::read_to_string(root().join("docs/not-finished.md")).unwrap();
+    let body = limits.split_once("\n## ").map(|(_, rest)| rest).unwrap();
+    for line in body.lines().skip(1) {
+        assert!(
+            line.is_empty() || line.starts_with("## ") || line.starts_with("- "),
+            "docs/not-finished.md: one line per limit, no continuation: {line}"
+        );
+    }
+}
+
+/// True for a line holding a date written like 2026-12-03.
+fn holds_a_date(line: &str) -> bool {
+    line.as_bytes().windows(10).any(|w| {
+        w.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
+    })
+}
+
+/// ARCHITECTURE.md's layers: `db/` uses neither `load/` nor `analytics/`, and `analytics/`
+/// uses nothing of `load/` (issue 47 took out the last such import).
+#[test]
+fn the_layers_point_down() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    for (layer, forbidden) in [
+        ("src/db", &["crate::load", "crate::analytics"][..]),
+        ("src/analytics", &["crate::load"][..]),
+    ] {
+        let mut files = Vec::new();
+        sources(&root().join(layer), &mut files);
+        assert!(!files.is_empty());
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for name in forbidden {
+                assert!(
+                    !text.contains(name),
+                    "{} uses {name}: lower layers never import upper ones",
+                    file.display()
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -42,31 +42,6 @@ fn migrate_converts(db: &TestDb) {
     );
 }
 
-/// A fingerprint of every stored value of the four tables, to compare before and after.
-async fn contents(db: &TestDb) -> Vec<i64> {
-    let mut sums = Vec::new();
-    for (table, key) in [
-        ("daily_prices", "symbol, day"),
-        ("intraday_bars", "symbol, resolution, ts"),
-        (
-            "trades",
-            "trade_dt, symbol, exchange, event_tm, event_seq_nb",
-        ),
-        (
-            "quotes",
-            "trade_dt, symbol, exchange, event_tm, event_seq_nb",
-        ),
-    ] {
-        sums.push(
-            db.count(&format!(
-                "SELECT hashtext(string_agg(t::text, '|' ORDER BY {key}))::bigint FROM market.{table} t"
-            ))
-            .await,
-        );
-    }
-    sums
-}
-
 #[tokio::test]
 async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
     let db = fresh_db().await;
@@ -147,7 +122,7 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
     );
 
     // An unchanged re-load writes nothing, so no chunk needs converting again.
-    let before = contents(&db).await;
+    let before = db.stored_values().await;
     let again = db.run(&args);
     again.expect_code(0);
     assert_eq!(totals(&again.json())["updated"], 0);
@@ -157,7 +132,7 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
         "{}",
         again.describe()
     );
-    assert_eq!(contents(&db).await, before);
+    assert_eq!(db.stored_values().await, before);
 
     // A corrected intraday file into converted chunks: the one changed bar is updated, its
     // 5-minute roll-up follows, and the load converts the chunk again.
@@ -185,7 +160,7 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
                   WHERE symbol = 'MSFT' AND resolution = '1 minute'
                     AND ts >= '2024-03-11 09:30 America/New_York' AND ts < '2024-03-11 09:35 America/New_York'";
     assert_eq!(db.count(rollup).await, db.count(summed).await);
-    let before = contents(&db).await;
+    let before = db.stored_values().await;
 
     // Another tool's writes leave chunks partial; `stockdb refresh` converts them again.
     let mut conn = db.conn().await;
@@ -201,7 +176,7 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
     assert!(partial.1 < partial.0, "the UPDATE left a partial chunk");
     db.run(&["refresh", "-q"]).expect_code(0);
     assert_all_converted(&db, "stockdb refresh").await;
-    let changed = contents(&db).await;
+    let changed = db.stored_values().await;
     assert_ne!(changed, before);
 
     // A database whose chunks are in row storage (as before migration V17): `migrate` converts.
@@ -215,7 +190,11 @@ async fn load_refresh_and_migrate_leave_every_chunk_in_the_columnstore() {
     assert_eq!(db.columnstore_chunks("daily_prices").await.1, 0);
     migrate_converts(&db);
     assert_all_converted(&db, "stockdb migrate").await;
-    assert_eq!(contents(&db).await, changed, "conversion changes no value");
+    assert_eq!(
+        db.stored_values().await,
+        changed,
+        "conversion changes no value"
+    );
 }
 
 /// Migration V21: `daily_prices` keeps only its primary key on every tier. V5's day and month

@@ -69,34 +69,6 @@ async fn every_private_shape_stockdb_reads_is_there() {
     );
 }
 
-/// Every stored value of the market tables as one number each, less the provenance (the run
-/// ids differ with the order parallel files commit in). The aggregates are compared with a
-/// GROUP BY instead ([`stale_aggregate_rows`]): sums in another order differ in the last bit.
-async fn fingerprint(db: &TestDb) -> Vec<i64> {
-    let mut sums = Vec::new();
-    for (table, key) in [
-        ("daily_prices", "symbol, day"),
-        ("intraday_bars", "symbol, resolution, ts"),
-        (
-            "trades",
-            "trade_dt, symbol, exchange, event_tm, event_seq_nb",
-        ),
-        (
-            "quotes",
-            "trade_dt, symbol, exchange, event_tm, event_seq_nb",
-        ),
-    ] {
-        sums.push(
-            db.count(&format!(
-                "SELECT hashtext(string_agg((to_jsonb(t) - 'load_run_id')::text, '|' ORDER BY {key}))::bigint
-                 FROM market.{table} t"
-            ))
-            .await,
-        );
-    }
-    sums
-}
-
 /// Mismatched rows of the four period aggregates against a GROUP BY of the prices.
 async fn stale_aggregate_rows(db: &TestDb) -> i64 {
     let sql = std::fs::read_to_string(root().join("scripts/check_aggregates.sql")).unwrap();
@@ -109,8 +81,9 @@ async fn stale_aggregate_rows(db: &TestDb) -> i64 {
 }
 
 /// Loads every fixture kind, lets another writer change rows in converted chunks, and runs
-/// the scheduled job once; `public` takes the public paths throughout. Returns the fingerprint
-/// after the job.
+/// the scheduled job once; `public` takes the public paths throughout. Returns the stored
+/// values after the job. The aggregates are compared with a GROUP BY instead
+/// ([`stale_aggregate_rows`]): sums in another order differ in the last bit.
 async fn another_writer_then_the_job(db: &TestDb, public: bool) -> Vec<i64> {
     let env: Vec<(&str, &str)> = match public {
         true => vec![
@@ -202,7 +175,7 @@ async fn another_writer_then_the_job(db: &TestDb, public: bool) -> Vec<i64> {
         "{}",
         verbose.describe()
     );
-    fingerprint(db).await
+    db.stored_values().await
 }
 
 #[tokio::test]

@@ -200,6 +200,34 @@ impl TestDb {
         .unwrap()
     }
 
+    /// Every stored value of the four market tables as one number each, to compare before and
+    /// after, or two databases; less the provenance (run ids follow the order in which
+    /// parallel files commit).
+    pub async fn stored_values(&self) -> Vec<i64> {
+        let mut sums = Vec::new();
+        for (table, key) in [
+            ("daily_prices", "symbol, day"),
+            ("intraday_bars", "symbol, resolution, ts"),
+            (
+                "trades",
+                "trade_dt, symbol, exchange, event_tm, event_seq_nb",
+            ),
+            (
+                "quotes",
+                "trade_dt, symbol, exchange, event_tm, event_seq_nb",
+            ),
+        ] {
+            sums.push(
+                self.count(&format!(
+                    "SELECT hashtext(string_agg((to_jsonb(t) - 'load_run_id')::text, '|' ORDER BY {key}))::bigint
+                     FROM market.{table} t"
+                ))
+                .await,
+            );
+        }
+        sums
+    }
+
     /// Runs the binary against this database.
     pub fn run(&self, args: &[&str]) -> Run {
         run_with(args, &[("DATABASE_URL", self.url.as_str())], root())

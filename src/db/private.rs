@@ -89,7 +89,8 @@ pub async fn pending_chunks(conn: impl PgExecutor<'_>) -> Result<Vec<PendingChun
     Ok(chunks)
 }
 
-/// The table holding `chunk`'s columnstore, quoted, where the server says which it is.
+/// The table holding `chunk`'s columnstore, quoted. Reads `compression_settings`: call it only
+/// where [`usable`] said yes to `compressed_chunk` (the caller skips the ANALYZE otherwise).
 pub async fn compressed_table(conn: &mut PgConnection, chunk: &str) -> Result<Option<String>> {
     Ok(
         sqlx::query_scalar(include_str!("sql/private/compressed_table.sql"))

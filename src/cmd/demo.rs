@@ -43,6 +43,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         },
         dry_run: false,
         progress: !global.no_progress && !global.quiet,
+        days: Default::default(),
     };
     let view = super::load::View {
         roots: request.paths.clone(),

@@ -12,7 +12,8 @@ use std::path::PathBuf;
   stockdb generate --symbols 2642 --out /tmp/real                     # ~8.7M rows, shaped like Kaggle
   stockdb generate --symbols 100 --shape uniform --years 5 --out /tmp/tree   # ~130k rows
   stockdb generate --intraday --symbols 500 --days 60 --out /tmp/minutes     # ~11M one-minute bars
-  stockdb generate --events --symbols 200 --days 2 --quotes 1000000 --out /tmp/ev  # 1M quotes a day")]
+  stockdb generate --events --symbols 200 --days 2 --quotes 1000000 --out /tmp/ev  # 1M quotes a day
+  stockdb generate --vendor polygon-minute --symbols 10000 --days 21 --out /tmp/poly  # ~11M minute bars, a month")]
 pub struct Args {
     /// Number of symbols (files); every fifth is an ETF.
     #[arg(long, default_value_t = 100)]
@@ -34,6 +35,10 @@ pub struct Args {
     /// of a daily tree.
     #[arg(long, conflicts_with = "intraday")]
     pub events: bool,
+    /// Full-market day files in a vendor's layout (Polygon/Massive flat files, Databento
+    /// CSV), --symbols tickers (10,000 is the whole US market) over --days weekdays.
+    #[arg(long, value_enum, conflicts_with_all = ["intraday", "events"])]
+    pub vendor: Option<crate::generate::vendor::Layout>,
     /// Weekdays of minute bars per symbol with --intraday (from 2024-01-02), or of event
     /// files with --events (from 2020-08-03).
     #[arg(long, default_value_t = 60)]
@@ -50,7 +55,9 @@ pub struct Args {
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let out = args.out.clone();
     let g = tokio::task::spawn_blocking(move || {
-        if args.events {
+        if let Some(layout) = args.vendor {
+            crate::generate::vendor::generate(&out, layout, args.symbols, args.days, args.seed)
+        } else if args.events {
             crate::generate::generate_events(&out, args.symbols, args.days, args.quotes, args.seed)
         } else if args.intraday {
             crate::generate::generate_intraday(&out, args.symbols, args.days, args.seed)

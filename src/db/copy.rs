@@ -125,6 +125,13 @@ pub fn put_opt_f64(buf: &mut Vec<u8>, v: Option<f64>) {
     }
 }
 
+pub fn put_opt_i64(buf: &mut Vec<u8>, v: Option<i64>) {
+    match v {
+        Some(v) => put_i64(buf, v),
+        None => buf.extend_from_slice(&(-1i32).to_be_bytes()),
+    }
+}
+
 pub fn put_text(buf: &mut Vec<u8>, s: &str) {
     buf.extend_from_slice(&(s.len() as i32).to_be_bytes());
     buf.extend_from_slice(s.as_bytes());

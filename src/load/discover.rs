@@ -1,7 +1,7 @@
 //! Which files a `stockdb load PATH...` means: price files with their symbol and asset class,
 //! and `symbols_valid_meta.csv` metadata, found in files, directories or a Kaggle-style tree.
 
-use super::files::{AssetClass, Kind, PriceFile, check_symbol};
+use super::files::{AssetClass, DayRange, Kind, PriceFile, check_symbol};
 use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -14,10 +14,13 @@ pub const META_FILE: &str = "symbols_valid_meta.csv";
 pub struct Plan {
     pub files: Vec<PriceFile>,
     pub meta: Vec<PathBuf>,
+    /// Day files left out by `--from` / `--to`.
+    pub skipped_days: usize,
 }
 
-/// Expands the paths: files as given, directories walked (sorted, symlink loops skipped).
-pub fn discover(paths: &[PathBuf], symbol: Option<&str>) -> Result<Plan> {
+/// Expands the paths: files as given, directories walked (sorted, symlink loops skipped); day
+/// files outside `days` are left out before they are opened.
+pub fn discover(paths: &[PathBuf], symbol: Option<&str>, days: DayRange) -> Result<Plan> {
     let mut plan = Plan::default();
     let mut visited = HashSet::new();
     for path in paths {
@@ -25,8 +28,8 @@ pub fn discover(paths: &[PathBuf], symbol: Option<&str>) -> Result<Plan> {
             std::fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
         if meta.is_dir() {
             let before = plan.files.len();
-            walk(path, &mut plan, &mut visited)?;
-            if plan.files.len() == before {
+            walk(path, &mut plan, &mut visited, days)?;
+            if plan.files.len() == before && plan.skipped_days == 0 {
                 bail!(
                     "{}: no price files (*.csv, *.csv.gz, event files part-*.txt or *.jsonl) in this directory or below",
                     path.display()
@@ -34,6 +37,8 @@ pub fn discover(paths: &[PathBuf], symbol: Option<&str>) -> Result<Plan> {
             }
         } else if is_meta(path) {
             plan.meta.push(path.clone());
+        } else if !days.admits(path) {
+            plan.skipped_days += 1;
         } else {
             plan.files.push(price_file(path, None, symbol.is_some())?);
         }
@@ -65,7 +70,7 @@ pub fn discover(paths: &[PathBuf], symbol: Option<&str>) -> Result<Plan> {
     Ok(plan)
 }
 
-fn walk(dir: &Path, plan: &mut Plan, visited: &mut HashSet<PathBuf>) -> Result<()> {
+fn walk(dir: &Path, plan: &mut Plan, visited: &mut HashSet<PathBuf>, days: DayRange) -> Result<()> {
     let canonical = dir
         .canonicalize()
         .with_context(|| format!("{}: cannot resolve", dir.display()))?;
@@ -89,9 +94,11 @@ fn walk(dir: &Path, plan: &mut Plan, visited: &mut HashSet<PathBuf>) -> Result<(
             continue;
         };
         if meta.is_dir() {
-            walk(&path, plan, visited)?;
+            walk(&path, plan, visited, days)?;
         } else if is_meta(&path) {
             plan.meta.push(path);
+        } else if is_price_file(&path) && !days.admits(&path) {
+            plan.skipped_days += 1;
         } else if is_price_file(&path) {
             plan.files.push(price_file(&path, class, false)?);
         }
@@ -120,8 +127,14 @@ fn is_price_file(path: &Path) -> bool {
         || (name.ends_with(".txt")
             && !name.ends_with(".us.txt")
             && (name.starts_with("part-") || super::events::sniff_file(path).is_some()));
+    // The files beside Databento's batch downloads are not prices.
+    let vendor_meta = matches!(
+        name.as_str(),
+        "symbology.json" | "metadata.json" | "manifest.json" | "condition.json"
+    );
     (name.ends_with(".csv") || name.ends_with(".csv.gz") || name.ends_with(".us.txt") || events)
         && !name.starts_with('.')
+        && !vendor_meta
 }
 
 fn folder_class(dir: &Path) -> Option<AssetClass> {
@@ -145,6 +158,18 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
             symbol_in_file: true,
             symbol_per_row: true,
             kind: Kind::Events,
+            copy_first: false,
+        });
+    }
+    if market_layout(path) {
+        // Vendor day files and long intraday files: a symbol on every row.
+        return Ok(PriceFile {
+            path: path.to_path_buf(),
+            symbol: String::new(),
+            asset_class: class,
+            symbol_in_file: true,
+            symbol_per_row: true,
+            kind: Kind::Intraday,
             copy_first: false,
         });
     }
@@ -175,6 +200,18 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
         kind,
         copy_first: false,
     })
+}
+
+/// True when the file's first lines are those of a file naming a symbol on every row that the
+/// intraday kind reads (`intraday::vendor`): a vendor's day file or a long intraday file.
+fn market_layout(path: &Path) -> bool {
+    let Some(head) = super::input::open_plain(path)
+        .ok()
+        .and_then(|r| super::intraday::parse::read_head(r).ok())
+    else {
+        return false;
+    };
+    super::intraday::vendor::sniff(&head, path).is_some()
 }
 
 /// `Some` when the file's first lines are an intraday file's, with the symbol they name (a
@@ -287,7 +324,7 @@ mod tests {
             symbol_from_file_name("AAPL-20210127.csv.gz").unwrap(),
             "AAPL"
         );
-        assert_eq!(symbol_from_file_name("BRK-A.csv").unwrap(), "BRK-A");
+        assert_eq!(symbol_from_file_name("BRK-A.csv").unwrap(), "BRK.A");
         assert_eq!(
             symbol_from_file_name("X_2023-13-45.csv").unwrap(),
             "X_2023-13-45"
@@ -321,7 +358,7 @@ mod tests {
         std::fs::write(dir.path().join("etfs/SPY.csv"), "x").unwrap();
         std::fs::write(dir.path().join("symbols_valid_meta.csv"), "x").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
-        let plan = discover(&[dir.path().to_path_buf()], None).unwrap();
+        let plan = discover(&[dir.path().to_path_buf()], None, DayRange::default()).unwrap();
         assert_eq!(plan.meta.len(), 1);
         let got: Vec<_> = plan
             .files
@@ -340,7 +377,7 @@ mod tests {
     #[test]
     fn empty_directory_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = discover(&[dir.path().to_path_buf()], None).unwrap_err();
+        let err = discover(&[dir.path().to_path_buf()], None, DayRange::default()).unwrap_err();
         assert!(err.to_string().contains("no price files"), "{err}");
     }
 }

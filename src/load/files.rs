@@ -53,9 +53,10 @@ pub enum Kind {
     Events,
 }
 
-/// A symbol as stored: trimmed, upper case, 1 to 32 printable characters without spaces or commas.
+/// A symbol as stored: trimmed, upper case, in [`canonical_symbol`] form, 1 to 32 printable
+/// characters without spaces or commas.
 pub fn check_symbol(symbol: &str) -> Result<String> {
-    let s = symbol.trim().to_uppercase();
+    let s = canonical_symbol(symbol);
     if s.is_empty() {
         bail!("the symbol is empty");
     }
@@ -69,4 +70,98 @@ pub fn check_symbol(symbol: &str) -> Result<String> {
         bail!("the symbol {s:?} contains {c:?}");
     }
     Ok(s)
+}
+
+/// One form for a share class, whoever wrote it: Polygon and Databento write `BRK.A`, Yahoo
+/// `BRK-A`, NYSE TAQ `BRK A`, Nasdaq's CQS files `BRK/A`; stored as `BRK.A`. The rule: a root
+/// of letters and digits, one separator (`.`, `-`, space or `/`), then a class suffix of one
+/// or two letters. Anything else is left as written (upper case): `BTC-USD`, `^GSPC`, `BRK_B`.
+pub fn canonical_symbol(symbol: &str) -> String {
+    let s = symbol.trim().to_uppercase();
+    let Some(at) = s.find(['.', '-', ' ', '/']) else {
+        return s;
+    };
+    let (root, suffix) = (&s[..at], &s[at + 1..]);
+    let is_class =
+        (1..=2).contains(&suffix.len()) && suffix.bytes().all(|b| b.is_ascii_uppercase());
+    let is_root = !root.is_empty() && root.bytes().all(|b| b.is_ascii_alphanumeric());
+    if is_class && is_root {
+        format!("{root}.{suffix}")
+    } else {
+        s
+    }
+}
+
+/// The trading day a file's name gives: `2024-03-08.csv.gz`, `xnas-itch-20240308.ohlcv-1m.csv`.
+pub fn day_of_name(path: &std::path::Path) -> Option<chrono::NaiveDate> {
+    let name = path.file_name()?.to_string_lossy().to_string();
+    let bytes = name.as_bytes();
+    for start in 0..bytes.len() {
+        // Not inside a longer run of digits.
+        if start > 0 && bytes[start - 1].is_ascii_digit() {
+            continue;
+        }
+        for (len, format) in [(10, "%Y-%m-%d"), (8, "%Y%m%d")] {
+            let Some(candidate) = name.get(start..start + len) else {
+                continue;
+            };
+            if bytes.get(start + len).is_some_and(u8::is_ascii_digit) {
+                continue;
+            }
+            if let Ok(day) = chrono::NaiveDate::parse_from_str(candidate, format)
+                && (1900..2200).contains(&chrono::Datelike::year(&day))
+            {
+                return Some(day);
+            }
+        }
+    }
+    None
+}
+
+/// Which day files a load takes (`--from`, `--to`), by the day in their names; files whose
+/// name has no day are taken.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DayRange {
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+}
+
+impl DayRange {
+    /// True when the file is to be loaded.
+    pub fn admits(&self, path: &std::path::Path) -> bool {
+        match day_of_name(path) {
+            Some(day) => self.from.is_none_or(|f| f <= day) && self.to.is_none_or(|t| day <= t),
+            None => true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_classes_meet_in_one_symbol() {
+        for written in ["BRK.A", "BRK-A", "BRK A", "BRK/A", "brk-a", " BRK.A "] {
+            assert_eq!(canonical_symbol(written), "BRK.A", "{written:?}");
+        }
+        assert_eq!(check_symbol("BRK A").unwrap(), "BRK.A");
+        for kept in ["BTC-USD", "^GSPC", "BRK_B", "AAPL", "ES=F", "A-B-C"] {
+            assert_eq!(canonical_symbol(kept), kept);
+        }
+    }
+
+    #[test]
+    fn days_in_file_names() {
+        let d = |s| day_of_name(std::path::Path::new(s));
+        let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 8);
+        assert_eq!(
+            d("us_stocks_sip/minute_aggs_v1/2024/03/2024-03-08.csv.gz"),
+            day
+        );
+        assert_eq!(d("xnas-itch-20240308.ohlcv-1m.csv"), day);
+        assert_eq!(d("EQY_US_ALL_TRADE_20240308"), day);
+        assert_eq!(d("MSFT.csv"), None);
+        assert_eq!(d("x-202403081.csv"), None);
+    }
 }

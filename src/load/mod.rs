@@ -35,6 +35,8 @@ pub struct Request {
     pub settings: Settings,
     pub dry_run: bool,
     pub progress: bool,
+    /// Day files to take, by the day in their names (`--from`, `--to`).
+    pub days: files::DayRange,
 }
 
 /// Everything a load run did, for the summary table or JSON.
@@ -110,7 +112,10 @@ impl Totals {
 pub async fn run(location: &Location, req: Request) -> Result<Summary> {
     // Restarted once the database is ready: rows/s measures loading, not starting a cluster.
     let mut started = Instant::now();
-    let mut plan = discover::discover(&req.paths, req.symbol.as_deref())?;
+    let mut plan = discover::discover(&req.paths, req.symbol.as_deref(), req.days)?;
+    if plan.skipped_days > 0 {
+        tracing::info!("--from/--to: {} day file(s) left out", plan.skipped_days);
+    }
     events::choose_copy_files(&mut plan.files, &req.settings);
     let listings = plan
         .meta
@@ -283,6 +288,8 @@ fn by_symbol(files: &[files::PriceFile]) -> Vec<Vec<(usize, &files::PriceFile)>>
     fn key(f: &files::PriceFile) -> &str {
         match f.kind {
             files::Kind::Events => f.path.to_str().unwrap_or_default(),
+            // Files of many symbols: each on its own (their bars are checked by day).
+            files::Kind::Intraday if f.symbol_per_row => f.path.to_str().unwrap_or_default(),
             _ => f.symbol.as_str(),
         }
     }

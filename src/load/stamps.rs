@@ -179,6 +179,27 @@ fn steady_offset(zone: Tz, day: NaiveDate) -> Option<i32> {
     (start == end).then_some(start)
 }
 
+/// True when `micros` (UTC, since 1970) is midnight in New York; None out of range.
+pub fn new_york_midnight(micros: i64) -> Option<bool> {
+    let t = chrono::DateTime::from_timestamp_micros(micros)?.with_timezone(&DEFAULT_ZONE);
+    Some(t.time() == NaiveTime::MIN)
+}
+
+/// The New York calendar day of `micros` (UTC, since 1970).
+pub fn new_york_day(micros: i64) -> Option<NaiveDate> {
+    let t = chrono::DateTime::from_timestamp_micros(micros)?.with_timezone(&DEFAULT_ZONE);
+    Some(t.date_naive())
+}
+
+/// Midnight New York starting `day`, in microseconds since 1970 (UTC).
+pub fn new_york_start(day: NaiveDate) -> i64 {
+    let midnight = day.and_time(NaiveTime::MIN);
+    match DEFAULT_ZONE.from_local_datetime(&midnight).earliest() {
+        Some(t) => t.timestamp_micros(),
+        None => micros_of(midnight),
+    }
+}
+
 fn micros_of(utc: NaiveDateTime) -> i64 {
     utc.and_utc().timestamp_micros()
 }

@@ -126,6 +126,13 @@ pub enum Problem {
         column: String,
         value: String,
     },
+    /// A field of a vendor's layout that does not hold what it must (an instrument missing
+    /// from symbology.json, another record type, a time finer than a microsecond).
+    Invalid {
+        column: String,
+        value: String,
+        reason: String,
+    },
     /// A line of the vendor's error message (a JSON body, Alpha Vantage's "Error Message",
     /// "Note" or "Information") where a bar should be: the download was cut short.
     VendorMessage,
@@ -226,6 +233,11 @@ impl fmt::Display for Problem {
                 f,
                 "a {rec_type} record has {expected} fields in this file's layout, found {found}"
             ),
+            Problem::Invalid {
+                column,
+                value,
+                reason,
+            } => write!(f, "{column}: {value:?} {reason}"),
             Problem::Json { message } => write!(f, "not a JSON object: {message}"),
             Problem::NotShares { column, value } => {
                 write!(f, "{column}: {value:?} is not a whole number of 0 or more")

@@ -69,6 +69,14 @@ pub struct Args {
     /// splits; trade and quote events always keep each event's latest arrival.
     #[arg(long, value_enum, default_value_t = ConflictArg::Update, value_name = "WHAT")]
     pub on_conflict: ConflictArg,
+    /// Take only day files from this day on, by the date in their names (`2024-03-08.csv.gz`,
+    /// `xnas-itch-20240308.ohlcv-1m.csv`), before they are opened; files without a date in
+    /// their name are taken.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Take only day files up to this day (inclusive), as --from.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
     /// Parse and validate everything, and show each file's format, columns, dates, symbol and days; connect to no database, write no table.
     #[arg(long)]
     pub dry_run: bool,
@@ -131,6 +139,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         },
         dry_run: args.dry_run,
         progress: !global.no_progress && !global.quiet,
+        days: crate::load::files::DayRange {
+            from: args.from,
+            to: args.to,
+        },
     };
     let view = View {
         roots: request.paths.clone(),

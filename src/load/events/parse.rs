@@ -13,6 +13,7 @@
 //! Lines that are blank or start with `#` are not records. Every other line is a record or a
 //! bad row (file, line, column and reason).
 
+use crate::load::files::canonical_symbol;
 use crate::load::stamps::{Stamp, parse_stamp, to_utc};
 use crate::load::values::{BadRow, Problem, VolumeError, parse_date, parse_price, parse_volume};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -201,6 +202,13 @@ impl Last<String> {
     fn text(&mut self, (column, name, value): Field) -> Result<String, FieldError> {
         self.get(value, |value| text_value((column, name, value)))
     }
+
+    /// A symbol, in the form every kind stores ([`canonical_symbol`]).
+    fn symbol(&mut self, (column, name, value): Field) -> Result<String, FieldError> {
+        self.get(value, |value| {
+            text_value((column, name, value)).map(|s| canonical_symbol(&s))
+        })
+    }
 }
 
 impl<T: Clone> Last<T> {
@@ -345,7 +353,7 @@ impl<R: Read> EventReader<R> {
             Some(i) => Some(self.arrival_tm(field(i))?),
             None => None,
         };
-        let symbol = self.repeats.symbol.text(field(symbol))?;
+        let symbol = self.repeats.symbol.symbol(field(symbol))?;
         let event_tm = self.time(field(event))?;
         let event_seq_nb = whole(field(event + 1))?;
         let exchange = self.repeats.exchange.text(field(event + 2))?;
@@ -404,10 +412,10 @@ impl<R: Read> EventReader<R> {
             Some(value) => Some(self.arrival_tm((None, key, &value))?),
             None => None,
         };
-        let symbol = self
-            .repeats
-            .symbol
-            .text((None, "symbol", &need("symbol", record.symbol)?))?;
+        let symbol =
+            self.repeats
+                .symbol
+                .symbol((None, "symbol", &need("symbol", record.symbol)?))?;
         let event_tm = self.time((None, "event_tm", &need("event_tm", record.event_tm)?))?;
         let event_seq_nb = whole((
             None,

@@ -7,8 +7,10 @@
 //! refresh after commit (timescale tier), all inside the file's transaction of `load::job`.
 
 pub mod encode;
+pub mod market;
 pub mod parse;
 pub mod sniff;
+pub mod vendor;
 
 use super::files::PriceFile;
 use super::input::{
@@ -227,6 +229,9 @@ pub struct Intraday;
 
 impl FileKind for Intraday {
     async fn validate(&self, file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
+        if file.symbol_per_row {
+            return market::validate(file, settings).await;
+        }
         validate(file, settings).await
     }
 
@@ -237,6 +242,9 @@ impl FileKind for Intraday {
         context: WriteContext<'_>,
         report: &mut FileReport,
     ) -> Result<Vec<BadRow>, Failure> {
+        if file.symbol_per_row {
+            return market::write(tx, file, context, report).await;
+        }
         write(tx, file, context, report).await
     }
 }

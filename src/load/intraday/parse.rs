@@ -174,7 +174,7 @@ pub fn read_head(reader: impl Read) -> Result<Vec<Vec<String>>, FileError> {
     Ok(head)
 }
 
-fn csv_error(err: csv::Error) -> FileError {
+pub(super) fn csv_error(err: csv::Error) -> FileError {
     let line = err.position().map_or(0, |p| p.line());
     match err.into_kind() {
         csv::ErrorKind::Io(e) => FileError::Io(e),
@@ -185,7 +185,7 @@ fn csv_error(err: csv::Error) -> FileError {
     }
 }
 
-fn record_text(record: &ByteRecord) -> String {
+pub(super) fn record_text(record: &ByteRecord) -> String {
     record
         .iter()
         .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -489,7 +489,7 @@ impl<R: Read> BarReader<R> {
                 )
             })?;
             if let Some(sc) = layout.symbol_column {
-                let s = field(sc)?.to_uppercase();
+                let s = crate::load::files::canonical_symbol(field(sc)?);
                 match &*row_symbol {
                     Some(first) if *first != s => {
                         return Err(bad(
@@ -547,7 +547,7 @@ impl<R: Read> BarReader<R> {
 /// every gap. Not the most common gap: an illiquid one-minute file trades every 2 to 7
 /// minutes, and a 15-minute file with missing bars has gaps of 30 and 45 minutes too. A
 /// stray bar off the grid makes gaps of its own too rare to count; the grid then refuses it.
-fn regular_resolution(gaps: &HashMap<i64, usize>) -> Option<i64> {
+pub(super) fn regular_resolution(gaps: &HashMap<i64, usize>) -> Option<i64> {
     let total: usize = gaps.values().sum();
     let floor = (total / 20).max(2);
     let regular = gaps.iter().filter(|(_, n)| **n >= floor).map(|(g, _)| *g);
@@ -560,7 +560,7 @@ fn gcd(a: i64, b: i64) -> i64 {
 }
 
 /// What is suspicious about a bar (as for daily rows), None when nothing is.
-fn suspicion(open: f64, high: f64, low: f64, close: f64) -> Option<String> {
+pub(super) fn suspicion(open: f64, high: f64, low: f64, close: f64) -> Option<String> {
     if open <= 0.0 || high <= 0.0 || low <= 0.0 || close <= 0.0 {
         Some("a price is 0 or below".into())
     } else if high < low {

@@ -79,3 +79,19 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_event_groups (
     exchange text COLLATE "C" NOT NULL,
     n        integer          NOT NULL  -- the read-backs name a row's group by it
 ) ON COMMIT DELETE ROWS;
+
+-- The same for a file naming a symbol on every row (vendor day files, long intraday files),
+-- with the line each bar came from: repeats of a bar in one file are found here.
+CREATE TEMP TABLE IF NOT EXISTS stockdb_market_staging (
+    line         bigint           NOT NULL,
+    symbol       text             NOT NULL,
+    resolution   interval         NOT NULL,
+    ts           timestamptz      NOT NULL,
+    open         double precision NOT NULL,
+    high         double precision NOT NULL,
+    low          double precision NOT NULL,
+    close        double precision NOT NULL,
+    volume       bigint           NOT NULL,
+    transactions bigint,
+    load_run_id  bigint           NOT NULL
+) ON COMMIT DELETE ROWS;

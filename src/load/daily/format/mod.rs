@@ -190,7 +190,7 @@ fn refuse_intraday(layout: &Layout, head: &Head) -> Result<(), HeaderError> {
 pub fn symbol_value(raw: &[u8]) -> Option<String> {
     let s = String::from_utf8_lossy(raw).trim().to_uppercase();
     let s = s.strip_suffix(".US").map(str::to_string).unwrap_or(s);
-    (!s.is_empty()).then_some(s)
+    (!s.is_empty()).then(|| crate::load::files::canonical_symbol(&s))
 }
 
 /// What a Stooq `<PER>` other than `D` is, for the refusal.

@@ -1,0 +1,681 @@
+//! Intraday files naming a symbol on every row (issue 43): vendor day files of the whole
+//! market and long files, in the file's transaction of `load::job`. A file whose New York day
+//! has no bars at its resolution yet is COPYed straight into `market.intraday_bars` (under a
+//! savepoint: a bar outside that day, or a bar the file repeats, sends it to the merge). A
+//! re-load whose bars sum to the same digests as the stored ones writes nothing. Anything else
+//! is staged with its line numbers, its repeats judged, and merged. Each path is checked.
+
+pub mod read;
+
+use super::vendor;
+use crate::analytics::Aggregates;
+use crate::db::copy;
+use crate::load::files::PriceFile;
+use crate::load::input::{
+    Chunks, Sent, Stop, Watch, dry_run_report, join, open_hashed, refused, send_chunks,
+};
+use crate::load::job::{
+    Conflicts, ErrorKind, Failure, FileReport, Outcome, Settings, WriteContext, interrupted,
+    symbols_label,
+};
+use crate::load::stamps;
+use crate::load::values::{BadRow, Problem};
+use crate::load::verify::{self, FileCounts, TableCounts};
+use chrono::{DateTime, NaiveDate, Utc};
+use read::{MarketBar, MarketItem, MarketReader};
+use sha2::{Digest, Sha256};
+use sqlx::PgConnection;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::rc::Rc;
+use tokio::sync::mpsc;
+
+/// What the parse thread found in a market file.
+#[derive(Debug, Default)]
+pub struct MarketParsed {
+    pub rows: u64,
+    pub accepted: u64,
+    pub warned: u64,
+    pub rejected: Vec<BadRow>,
+    /// First and last bar (UTC microseconds).
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    /// Wrapping sum of each accepted bar's [`copy::digest`] of [`put_values`]: equal to the
+    /// table's over the same bars when every bar is stored with the file's values.
+    pub digests: u64,
+    pub symbols: BTreeSet<String>,
+    pub sha256: String,
+    pub format: String,
+    pub columns: String,
+    /// Bar width in microseconds.
+    pub resolution: i64,
+}
+
+/// What the parse thread sends.
+#[derive(Debug, Clone, Copy)]
+enum Pass {
+    /// Nothing (`--dry-run`, or the digests of a re-load).
+    Read,
+    /// Rows of `market.intraday_bars`; a bar outside `[from, to)` diverts the file.
+    Direct { run_id: i64, from: i64, to: i64 },
+    /// Rows of the staging table, with their lines.
+    Staged { run_id: i64 },
+}
+
+/// A bar's symbol and values as binary COPY writes (and reads back) them: `read_back.sql`'s
+/// columns.
+fn put_values(buf: &mut Vec<u8>, symbol: &str, bar: &MarketBar) {
+    copy::put_text(buf, symbol);
+    copy::put_i64(buf, bar.ts - copy::PG_EPOCH_MICROS);
+    for v in [bar.open, bar.high, bar.low, bar.close] {
+        copy::put_f64(buf, v);
+    }
+    copy::put_i64(buf, bar.volume);
+    copy::put_opt_i64(buf, bar.transactions);
+}
+
+fn put_tuple(buf: &mut Vec<u8>, pass: Pass, line: u64, symbol: &str, res: i64, bar: &MarketBar) {
+    let run_id = match pass {
+        Pass::Read => return,
+        Pass::Direct { run_id, .. } => {
+            buf.extend_from_slice(&10i16.to_be_bytes());
+            run_id
+        }
+        Pass::Staged { run_id } => {
+            buf.extend_from_slice(&11i16.to_be_bytes());
+            copy::put_i64(buf, line as i64);
+            run_id
+        }
+    };
+    copy::put_text(buf, symbol);
+    copy::put_interval(buf, res);
+    copy::put_i64(buf, bar.ts - copy::PG_EPOCH_MICROS);
+    for v in [bar.open, bar.high, bar.low, bar.close] {
+        copy::put_f64(buf, v);
+    }
+    copy::put_i64(buf, bar.volume);
+    copy::put_opt_i64(buf, bar.transactions);
+    copy::put_i64(buf, run_id);
+}
+
+/// Opens the file's reader: the first opening recognises the layout, the second is hashed.
+fn open(
+    path: &Path,
+    settings: &Settings,
+    hasher: &Rc<RefCell<Sha256>>,
+) -> Result<MarketReader<Box<dyn std::io::Read>>, Stop> {
+    let mut first_open = true;
+    MarketReader::open(
+        || {
+            if first_open {
+                first_open = false;
+                return open_hashed(path, &Rc::new(RefCell::new(Sha256::new())));
+            }
+            open_hashed(path, hasher)
+        },
+        path,
+        settings.parse.timezone,
+        settings.parse.strict,
+    )
+    .map_err(Stop::from)
+}
+
+/// The parse thread: reads the whole file, sending what `pass` asks for.
+fn parse_market(
+    path: &Path,
+    settings: &Settings,
+    pass: Pass,
+    tx: Option<mpsc::Sender<Vec<u8>>>,
+) -> Result<MarketParsed, Stop> {
+    let hasher = Rc::new(RefCell::new(Sha256::new()));
+    let watch = Watch::new(std::fs::File::open(path).map_err(|e| Stop::File(e.into()))?)?;
+    let mut reader = open(path, settings, &hasher)?;
+    let resolution = reader.resolution();
+    let mut parsed = MarketParsed {
+        format: reader.layout().label(),
+        columns: reader.layout().mapping(),
+        resolution,
+        ..MarketParsed::default()
+    };
+    let mut chunks = tx.map(Chunks::new);
+    let mut values = Vec::with_capacity(128);
+    let mut last_symbol = String::new();
+    while let Some(item) = reader.next_item().map_err(Stop::from)? {
+        match item {
+            MarketItem::Bar(bar, warned) => {
+                if let Pass::Direct { from, to, .. } = pass
+                    && !(from..to).contains(&bar.ts)
+                {
+                    return Err(Stop::Diverted);
+                }
+                let symbol = reader.symbol();
+                values.clear();
+                put_values(&mut values, symbol, &bar);
+                parsed.digests = parsed.digests.wrapping_add(copy::digest(&values));
+                if let Some(chunks) = chunks.as_mut() {
+                    put_tuple(&mut chunks.buf, pass, reader.line, symbol, resolution, &bar);
+                    chunks.flush_full()?;
+                }
+                if symbol != last_symbol {
+                    last_symbol.clear();
+                    last_symbol.push_str(symbol);
+                    if !parsed.symbols.contains(symbol) {
+                        parsed.symbols.insert(symbol.to_string());
+                    }
+                }
+                parsed.accepted += 1;
+                parsed.warned += u64::from(warned);
+                parsed.first = Some(parsed.first.map_or(bar.ts, |f| f.min(bar.ts)));
+                parsed.last = Some(parsed.last.map_or(bar.ts, |l| l.max(bar.ts)));
+            }
+            MarketItem::Bad(row) => {
+                if parsed.rejected.len() as u64 >= settings.max_bad_rows {
+                    return Err(Stop::TooManyBadRows {
+                        row: Box::new(row),
+                        limit: settings.max_bad_rows,
+                    });
+                }
+                parsed.rejected.push(row);
+            }
+        }
+    }
+    if let Some(chunks) = chunks {
+        chunks.finish()?;
+    }
+    parsed.rows = reader.rows;
+    drop(reader);
+    watch.check()?;
+    parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
+    Ok(parsed)
+}
+
+fn spawn(
+    file: &PriceFile,
+    settings: &Settings,
+    pass: Pass,
+    tx: Option<mpsc::Sender<Vec<u8>>>,
+) -> tokio::task::JoinHandle<Result<MarketParsed, Stop>> {
+    let (path, settings) = (file.path.clone(), settings.clone());
+    tokio::task::spawn_blocking(move || parse_market(&path, &settings, pass, tx))
+}
+
+impl FileReport {
+    fn take_market(&mut self, parsed: &MarketParsed) {
+        self.rows_in_file = parsed.rows;
+        self.accepted = parsed.accepted;
+        self.rejected = parsed.rejected.len() as u64;
+        self.warnings = parsed.warned;
+        // Day bars are stamped at midnight UTC of their day; others are instants.
+        let daily = parsed.resolution >= vendor::DAY_MICROS;
+        let day = |t: Option<i64>| match daily {
+            true => t
+                .and_then(DateTime::<Utc>::from_timestamp_micros)
+                .map(|t| t.date_naive()),
+            false => t.and_then(stamps::new_york_day),
+        };
+        self.first_day = day(parsed.first);
+        self.last_day = day(parsed.last);
+        self.sha256 = Some(parsed.sha256.clone());
+        self.format = Some(format!(
+            "{} ({} bars)",
+            parsed.format,
+            super::parse::label_of(parsed.resolution)
+        ));
+        self.columns = Some(parsed.columns.clone());
+        self.dates = Some("UTC instants".into());
+        self.symbol = symbols_label(parsed.symbols.iter());
+    }
+}
+
+/// `--dry-run`: read and judge every row, write nothing.
+pub async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<BadRow>) {
+    let report = FileReport::new(file);
+    let parsed = join(spawn(file, settings, Pass::Read, None)).await;
+    dry_run_report(report, &file.path, parsed, |report, parsed| {
+        report.take_market(&parsed);
+        parsed.rejected
+    })
+}
+
+/// The New York day a file holds (its name's, else its first bar's) and its bar width; None
+/// when no bar can be read.
+fn peek(path: &Path, settings: &Settings) -> Result<(Option<NaiveDate>, i64), Stop> {
+    let hasher = Rc::new(RefCell::new(Sha256::new()));
+    let mut reader = open(path, settings, &hasher)?;
+    let resolution = reader.resolution();
+    if let Some(day) = crate::load::files::day_of_name(path) {
+        return Ok((Some(day), resolution));
+    }
+    for _ in 0..1000 {
+        match reader.next_item().map_err(Stop::from)? {
+            Some(MarketItem::Bar(bar, _)) => {
+                return Ok((stamps::new_york_day(bar.ts), resolution));
+            }
+            Some(MarketItem::Bad(_)) => continue,
+            None => break,
+        }
+    }
+    Ok((None, resolution))
+}
+
+/// One market file inside its transaction (begun and committed by the caller).
+pub async fn write(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    context: WriteContext<'_>,
+    report: &mut FileReport,
+) -> Result<Vec<BadRow>, Failure> {
+    let settings = context.settings;
+    let db = |e| Failure::db(file, e);
+    let (path, owned) = (file.path.clone(), settings.clone());
+    let (day, resolution) = tokio::task::spawn_blocking(move || peek(&path, &owned))
+        .await
+        .map_err(|e| Failure::any(file, e.into()))?
+        .map_err(|stop| refused(file, &stop))?;
+    if resolution >= vendor::DAY_MICROS {
+        return Err(Failure {
+            outcome: Outcome::Refused,
+            message: format!(
+                "{}: day bars in a file of many symbols (Polygon day_aggs, Databento ohlcv-1d) are not loaded yet (file refused, nothing loaded)",
+                file.path.display()
+            ),
+            kind: ErrorKind::Other,
+        });
+    }
+    let interval = copy::interval_of(resolution);
+    if let Some(day) = day {
+        let (from, to) = (
+            stamps::new_york_start(day),
+            stamps::new_york_start(day.succ_opt().unwrap_or(day)),
+        );
+        let stored: bool = sqlx::query_scalar(include_str!("sql/stored.sql"))
+            .bind(interval)
+            .bind(at(from))
+            .bind(at(to))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        if !stored {
+            let pass = Pass::Direct {
+                run_id: context.run_id,
+                from,
+                to,
+            };
+            if let Some(parsed) = direct(tx, file, context, pass, report).await? {
+                return Ok(parsed);
+            }
+        } else if let Some(rejected) = unchanged(tx, file, settings, report).await? {
+            return Ok(rejected);
+        }
+    }
+    staged(tx, file, context, report).await
+}
+
+fn at(micros: i64) -> Option<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+}
+
+/// COPYs the file's rows through `copy_sql`; the parse's result, or the failure.
+async fn copy_rows(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    context: WriteContext<'_>,
+    pass: Pass,
+    copy_sql: &str,
+) -> Result<(Result<MarketParsed, Stop>, Result<u64, sqlx::Error>), Failure> {
+    let (chunks, mut rx) = mpsc::channel::<Vec<u8>>(4);
+    let parse = spawn(file, context.settings, pass, Some(chunks));
+    let mut copy_in = tx
+        .copy_in_raw(copy_sql)
+        .await
+        .map_err(|e| Failure::db(file, e))?;
+    let sent = send_chunks(&mut copy_in, &mut rx, context.run).await;
+    drop(rx);
+    let parsed = join(parse).await;
+    match (parsed, sent) {
+        (_, Sent::Cancelled) => {
+            copy_in.abort("stockdb: interrupted").await.ok();
+            Err(interrupted(file))
+        }
+        (parsed, Sent::Failed(e)) => {
+            copy_in.abort("stockdb: send failed").await.ok();
+            Ok((parsed, Err(e)))
+        }
+        (Err(stop), Sent::All) => {
+            copy_in.abort("stockdb: file refused").await.ok();
+            Ok((Err(stop), Ok(0)))
+        }
+        (Ok(parsed), Sent::All) => {
+            let copied = copy_in.finish().await;
+            Ok((Ok(parsed), copied))
+        }
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+/// The copy path: the file's bars straight into the table, checked by reading them back.
+/// None when the file is not for it (a bar outside the day, a repeated bar): rolled back to
+/// the savepoint, for the merge.
+async fn direct(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    context: WriteContext<'_>,
+    pass: Pass,
+    report: &mut FileReport,
+) -> Result<Option<Vec<BadRow>>, Failure> {
+    let db = |e| Failure::db(file, e);
+    sqlx::raw_sql("SAVEPOINT stockdb_market")
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let sql = "COPY market.intraday_bars (symbol, resolution, ts, open, high, low, close, volume, transactions, load_run_id) FROM STDIN (FORMAT binary)";
+    let (parsed, copied) = copy_rows(tx, file, context, pass, sql).await?;
+    let divert = match (&parsed, &copied) {
+        (Err(Stop::Diverted), _) => true,
+        (_, Err(e)) => is_unique_violation(e),
+        _ => false,
+    };
+    if divert {
+        sqlx::raw_sql("ROLLBACK TO SAVEPOINT stockdb_market")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        return Ok(None);
+    }
+    let parsed = match (parsed, copied) {
+        (Err(stop), _) => return Err(refused(file, &stop)),
+        (_, Err(e)) => return Err(db(e)),
+        (Ok(parsed), Ok(_)) => parsed,
+    };
+    report.take_market(&parsed);
+    let res = parsed.resolution;
+    let (count, digests) = read_back(tx, res, parsed.first, parsed.last)
+        .await
+        .map_err(|e| Failure::any(file, e))?;
+    let same = digests == parsed.digests;
+    let table = TableCounts {
+        staged: count,
+        matching: if same { count } else { 0 },
+        kept: 0,
+        in_table: count,
+    };
+    check(file, &parsed, 0, parsed.accepted, table)?;
+    finish(tx, file, context, &parsed, parsed.first.zip(parsed.last)).await?;
+    report.inserted = parsed.accepted;
+    report.in_table = count;
+    report.check_passed = true;
+    report.write_path = Some("copy".into());
+    Ok(Some(parsed.rejected))
+}
+
+/// A re-load: when the file's bars sum to the digests of the stored bars over the same span,
+/// every bar is stored as the file has it, and nothing is written. None when they differ.
+async fn unchanged(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    settings: &Settings,
+    report: &mut FileReport,
+) -> Result<Option<Vec<BadRow>>, Failure> {
+    let parsed = join(spawn(file, settings, Pass::Read, None))
+        .await
+        .map_err(|stop| refused(file, &stop))?;
+    let (count, digests) = read_back(tx, parsed.resolution, parsed.first, parsed.last)
+        .await
+        .map_err(|e| Failure::any(file, e))?;
+    if count != parsed.accepted || digests != parsed.digests {
+        return Ok(None);
+    }
+    report.take_market(&parsed);
+    report.unchanged = parsed.accepted;
+    report.in_table = count;
+    report.check_passed = true;
+    report.write_path = Some("unchanged".into());
+    Ok(Some(parsed.rejected))
+}
+
+/// The bars at `resolution` between `first` and `last`: how many, and their digests' sum.
+async fn read_back(
+    conn: &mut PgConnection,
+    resolution: i64,
+    first: Option<i64>,
+    last: Option<i64>,
+) -> anyhow::Result<(u64, u64)> {
+    let (Some(first), Some(last)) = (first, last) else {
+        return Ok((0, 0));
+    };
+    let text = |t: i64| at(t).map(|t| t.to_rfc3339()).unwrap_or_default();
+    sqlx::query(
+        "SELECT set_config('stockdb.resolution', $1, true), set_config('stockdb.from', $2, true), set_config('stockdb.to', $3, true)",
+    )
+    .bind(format!("{resolution} microseconds"))
+    .bind(text(first))
+    .bind(text(last))
+    .execute(&mut *conn)
+    .await?;
+    let (mut count, mut sum) = (0u64, 0u64);
+    let mut tuples = copy::TupleReader::default();
+    let mut stream = conn.copy_out_raw(include_str!("sql/read_back.sql")).await?;
+    use futures_util::TryStreamExt;
+    while let Some(chunk) = stream.try_next().await? {
+        tuples
+            .feed(&chunk, |values| {
+                count += 1;
+                sum = sum.wrapping_add(copy::digest(values));
+            })
+            .map_err(anyhow::Error::msg)?;
+    }
+    Ok((count, sum))
+}
+
+/// The merge path: staged with line numbers, repeats judged, upserted, checked.
+async fn staged(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    context: WriteContext<'_>,
+    report: &mut FileReport,
+) -> Result<Vec<BadRow>, Failure> {
+    let settings = context.settings;
+    let db = |e| Failure::db(file, e);
+    let pass = Pass::Staged {
+        run_id: context.run_id,
+    };
+    let sql = "COPY pg_temp.stockdb_market_staging (line, symbol, resolution, ts, open, high, low, close, volume, transactions, load_run_id) FROM STDIN (FORMAT binary)";
+    let (parsed, copied) = copy_rows(tx, file, context, pass, sql).await?;
+    let mut parsed = parsed.map_err(|stop| refused(file, &stop))?;
+    let copied = copied.map_err(db)?;
+    let sent = parsed.accepted;
+    let repeats = judge_repeats(tx, file, settings, &mut parsed).await?;
+    // Rows staged and then refused as repeats with other values were not accepted.
+    let copied = copied.saturating_sub(sent - parsed.accepted);
+    report.take_market(&parsed);
+    let updates = settings.on_conflict.updates();
+    let (first, last) = (parsed.first.and_then(at), parsed.last.and_then(at));
+    let kept = if updates {
+        0
+    } else {
+        let found: Option<Conflicts> = sqlx::query_as(include_str!("sql/conflicts.sql"))
+            .bind(first)
+            .bind(last)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        crate::load::job::on_conflict(file, found, settings.on_conflict, "bar(s)")?
+    };
+    let overwritten: i64 = sqlx::query_scalar(include_str!("sql/overwritten.sql"))
+        .bind(file.path.display().to_string())
+        .bind(updates)
+        .bind(first)
+        .bind(last)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    type Merged = (i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+    let (inserted, updated, from, to): Merged = sqlx::query_as(include_str!("sql/merge.sql"))
+        .bind(updates)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    let (staged, matching, differing, in_table): (i64, i64, i64, i64) =
+        sqlx::query_as(include_str!("sql/verify.sql"))
+            .bind(copy::interval_of(parsed.resolution))
+            .bind(first)
+            .bind(last)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+    let table = TableCounts {
+        staged: staged as u64 + repeats,
+        matching: matching as u64 + repeats,
+        kept: differing as u64,
+        in_table: in_table as u64,
+    };
+    check(file, &parsed, kept, copied, table)?;
+    let micros = |t: DateTime<Utc>| t.timestamp_micros();
+    finish(
+        tx,
+        file,
+        context,
+        &parsed,
+        from.map(micros).zip(to.map(micros)),
+    )
+    .await?;
+    report.inserted = inserted as u64;
+    report.updated = updated as u64;
+    report.kept = kept;
+    report.overwritten = overwritten as u64;
+    report.unchanged = parsed
+        .accepted
+        .saturating_sub((inserted + updated) as u64 + kept);
+    report.in_table = in_table as u64;
+    report.check_passed = true;
+    report.write_path = Some("merge".into());
+    Ok(std::mem::take(&mut parsed.rejected))
+}
+
+/// Bars the file gives twice: a whole repeat loads once (a warning), a repeat with other
+/// values is a bad row; both leave the staging table. Returns the whole repeats.
+async fn judge_repeats(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    settings: &Settings,
+    parsed: &mut MarketParsed,
+) -> Result<u64, Failure> {
+    let db = |e| Failure::db(file, e);
+    type Repeat = (i64, i64, String, String, bool, String);
+    let repeats: Vec<Repeat> = sqlx::query_as(include_str!("sql/repeats.sql"))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+    if repeats.is_empty() {
+        return Ok(0);
+    }
+    let lines: Vec<i64> = repeats.iter().map(|r| r.0).collect();
+    sqlx::query("DELETE FROM pg_temp.stockdb_market_staging WHERE line = ANY($1)")
+        .bind(&lines)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let mut whole = 0;
+    for (line, first_line, symbol, time, same, text) in repeats {
+        if same {
+            whole += 1;
+            continue;
+        }
+        let row = BadRow::new(
+            line as u64,
+            None,
+            Problem::DuplicateTime {
+                time: format!("{symbol} at {time}"),
+                first_line: first_line as u64,
+            },
+            text,
+        );
+        if parsed.rejected.len() as u64 >= settings.max_bad_rows {
+            return Err(refused(
+                file,
+                &Stop::TooManyBadRows {
+                    row: Box::new(row),
+                    limit: settings.max_bad_rows,
+                },
+            ));
+        }
+        parsed.accepted -= 1;
+        parsed.rejected.push(row);
+    }
+    parsed.rejected.sort_by_key(|r| r.line);
+    if whole > 0 {
+        tracing::warn!(
+            "{}: {whole} bar(s) repeated whole in the file, loaded once",
+            file.path.display()
+        );
+        parsed.warned += whole;
+    }
+    Ok(whole)
+}
+
+/// The sanity check of either path.
+fn check(
+    file: &PriceFile,
+    parsed: &MarketParsed,
+    kept: u64,
+    copied: u64,
+    table: TableCounts,
+) -> Result<(), Failure> {
+    let counts = FileCounts {
+        rows_in_file: parsed.rows,
+        accepted: parsed.accepted,
+        rejected: parsed.rejected.len() as u64,
+        copied,
+        kept,
+    };
+    verify::check(counts, table).map_err(|msg| Failure {
+        outcome: Outcome::RolledBack,
+        message: format!(
+            "{}: {}; the file was rolled back",
+            file.path.display(),
+            msg.replace("market.daily_prices", "market.intraday_bars")
+        ),
+        kind: ErrorKind::Other,
+    })
+}
+
+/// After the bars: their symbols in `market.symbols`, and the roll-ups over the changed span
+/// (recomputed in the transaction for tables; recorded for the refresh after commit).
+async fn finish(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    context: WriteContext<'_>,
+    parsed: &MarketParsed,
+    changed: Option<(i64, i64)>,
+) -> Result<(), Failure> {
+    let db = |e| Failure::db(file, e);
+    let symbols: Vec<&str> = parsed.symbols.iter().map(String::as_str).collect();
+    sqlx::query(
+        "INSERT INTO market.symbols (symbol) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(&symbols)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some((from, to)) = changed else {
+        return Ok(());
+    };
+    let sql = match context.aggregates {
+        Aggregates::Tables => "SELECT market.refresh_intraday_tables(NULLIF($1, '*'), $2, $3)",
+        Aggregates::Continuous => {
+            "INSERT INTO market.intraday_stale_ranges (symbol, from_ts, to_ts) VALUES ($1, $2, $3)"
+        }
+    };
+    sqlx::query(sql)
+        .bind("*")
+        .bind(at(from))
+        .bind(at(to))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    Ok(())
+}

@@ -321,3 +321,85 @@ async fn databento_without_symbols_says_what_it_needs() {
         run.describe()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn polygon_day_aggregates_load_as_daily_bars_with_their_periods() {
+    let db = fresh_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let days = generate(dir.path(), "polygon-day", "40", "3");
+    let json = load(&db, &[days.to_str().unwrap()]);
+    assert_eq!(totals(&json)["inserted"], 120, "{}", totals(&json));
+    let format = files(&json)[0]["format"].as_str().unwrap().to_string();
+    assert!(format.contains("day_aggs_v1"), "{format}");
+    // Each row as the file has it: the day of its midnight New York stamp, its trade count.
+    let mut expected = BTreeMap::new();
+    for (key, v) in polygon_bars(&days) {
+        let day = chrono::DateTime::from_timestamp_micros(key.1)
+            .unwrap()
+            .with_timezone(&chrono_tz::America::New_York)
+            .date_naive();
+        expected.insert((key.0, day.to_string()), v);
+    }
+    let mut conn = db.conn().await;
+    let rows = sqlx::query(
+        "SELECT symbol, day::text AS day, open, high, low, close, volume, transactions FROM market.daily_prices",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let stored: BTreeMap<(String, String), Values> = rows
+        .iter()
+        .map(|r| {
+            let bits = |c: &str| r.get::<f64, _>(c).to_bits();
+            (
+                (r.get("symbol"), r.get("day")),
+                (
+                    bits("open"),
+                    bits("high"),
+                    bits("low"),
+                    bits("close"),
+                    r.get("volume"),
+                    r.get("transactions"),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(stored, expected);
+    // The monthly period average is the GROUP BY of the days.
+    let off: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT symbol, avg(close) AS c FROM market.daily_prices GROUP BY symbol) d
+         FULL JOIN (SELECT symbol, avg_close AS c FROM market.monthly_prices) m USING (symbol)
+         WHERE abs(d.c - m.c) > 1e-9 * abs(d.c) OR d.c IS NULL OR m.c IS NULL",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(off, 0, "monthly averages that differ from the days'");
+    let again = load(&db, &[days.to_str().unwrap()]);
+    assert_eq!(totals(&again)["unchanged"], 120);
+
+    // Polygon's day aggregates of 2019-08-13 repeat rows whole: loaded once, with a warning.
+    let quirk = dir.path().join("day_aggs_v1/2019/08/2019-08-13.csv");
+    write(
+        &quirk,
+        &format!(
+            "{HEADER}\
+             ZZA,100,10,10.5,10.6,9.9,1565668800000000000,4\n\
+             ZZA,100,10,10.5,10.6,9.9,1565668800000000000,4\n\
+             ZZB,50,20,20,20,20,1565668800000000000,1\n"
+        ),
+    );
+    let json = load(&db, &[quirk.to_str().unwrap()]);
+    let t = totals(&json);
+    assert_eq!(
+        (t["rows_in_file"].as_u64(), t["inserted"].as_u64()),
+        (Some(3), Some(2)),
+        "{t}"
+    );
+    assert!(t["warnings"].as_u64().unwrap() >= 1, "{t}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices WHERE day = '2019-08-13'")
+            .await,
+        2
+    );
+}

@@ -161,7 +161,7 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
             copy_first: false,
         });
     }
-    if market_layout(path) {
+    if let Some(daily) = market_layout(path) {
         // Vendor day files and long intraday files: a symbol on every row.
         return Ok(PriceFile {
             path: path.to_path_buf(),
@@ -169,7 +169,7 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
             asset_class: class,
             symbol_in_file: true,
             symbol_per_row: true,
-            kind: Kind::Intraday,
+            kind: if daily { Kind::Daily } else { Kind::Intraday },
             copy_first: false,
         });
     }
@@ -202,16 +202,16 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
     })
 }
 
-/// True when the file's first lines are those of a file naming a symbol on every row that the
-/// intraday kind reads (`intraday::vendor`): a vendor's day file or a long intraday file.
-fn market_layout(path: &Path) -> bool {
-    let Some(head) = super::input::open_plain(path)
+/// Some when the file's first lines are those of a file naming a symbol on every row in a
+/// layout of `intraday::vendor` (a vendor's day file, a long intraday file): true for day bars.
+fn market_layout(path: &Path) -> Option<bool> {
+    let head = super::input::open_plain(path)
         .ok()
-        .and_then(|r| super::intraday::parse::read_head(r).ok())
-    else {
-        return false;
-    };
-    super::intraday::vendor::sniff(&head, path).is_some()
+        .and_then(|r| super::intraday::parse::read_head(r).ok())?;
+    match super::intraday::vendor::sniff(&head, path)? {
+        Ok(layout) => Some(layout.daily()),
+        Err(_) => Some(false),
+    }
 }
 
 /// `Some` when the file's first lines are an intraday file's, with the symbol they name (a
@@ -345,7 +345,12 @@ mod tests {
     fn symbol_checks() {
         assert!(check_symbol("  ").is_err());
         assert!(check_symbol(&"A".repeat(33)).is_err());
-        assert!(check_symbol("A B").is_err());
+        assert!(check_symbol("A B C").is_err());
+        assert_eq!(
+            check_symbol("A B").unwrap(),
+            "A.B",
+            "a share class written with a space"
+        );
         assert_eq!(check_symbol(" brk.b ").unwrap(), "BRK.B");
     }
 

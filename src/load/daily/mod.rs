@@ -8,6 +8,7 @@ pub mod format;
 pub mod header;
 pub mod parse;
 mod read;
+pub mod vendor;
 
 use header::Field;
 use parse::PriceReader;
@@ -111,6 +112,7 @@ async fn write_grouped(
         symbols,
         mut actions,
         file: whole,
+        transactions,
     } = grouped;
     if whole.rows != whole.accepted + whole.rejected.len() as u64 {
         return Err(Failure {
@@ -150,7 +152,54 @@ async fn write_grouped(
             .await
             .map_err(|e| Failure::db(file, e))?;
     }
+    store_transactions(tx, file, transactions).await?;
     Ok(whole.rejected)
+}
+
+/// A vendor's trade counts into the rows just written, then checked: every count stored.
+async fn store_transactions(
+    tx: &mut PgConnection,
+    file: &PriceFile,
+    counts: Vec<(String, NaiveDate, i64)>,
+) -> Result<(), Failure> {
+    if counts.is_empty() {
+        return Ok(());
+    }
+    let db = |e| Failure::db(file, e);
+    let n = counts.len() as i64;
+    let mut symbols = Vec::with_capacity(counts.len());
+    let mut days = Vec::with_capacity(counts.len());
+    let mut values = Vec::with_capacity(counts.len());
+    for (s, d, v) in counts {
+        symbols.push(crate::load::files::check_symbol(&s).unwrap_or(s));
+        days.push(d);
+        values.push(v);
+    }
+    sqlx::query(include_str!("sql/transactions_store.sql"))
+        .bind(&symbols)
+        .bind(&days)
+        .bind(&values)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    let stored: i64 = sqlx::query_scalar(include_str!("sql/transactions_check.sql"))
+        .bind(&symbols)
+        .bind(&days)
+        .bind(&values)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    if stored != n {
+        return Err(Failure {
+            outcome: Outcome::RolledBack,
+            message: format!(
+                "{}: {stored} of {n} trade counts are in market.daily_prices; the file was rolled back",
+                file.path.display()
+            ),
+            kind: ErrorKind::Other,
+        });
+    }
+    Ok(())
 }
 
 /// What one symbol's part of a transaction wrote.

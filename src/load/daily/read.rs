@@ -47,7 +47,7 @@ pub(super) struct Parsed {
     pub(super) first_day: Option<NaiveDate>,
     pub(super) last_day: Option<NaiveDate>,
     pub(super) rejected: Vec<BadRow>,
-    sha256: String,
+    pub(super) sha256: String,
     pub(super) format: String,
     pub(super) columns: String,
     pub(super) dates: String,
@@ -179,7 +179,7 @@ impl Parsed {
 
     /// Counts an accepted row and widens the day range (no encoding: a grouped file's rows
     /// are encoded per symbol later).
-    fn count(&mut self, row: &Row, warnings: u8) {
+    pub(super) fn count(&mut self, row: &Row, warnings: u8) {
         self.accepted += 1;
         self.warned += u64::from(warnings != 0);
         self.first_day = Some(self.first_day.map_or(row.day, |d| d.min(row.day)));
@@ -187,7 +187,7 @@ impl Parsed {
     }
 
     /// A bad row: kept for the rejects file, or the end of the file past `--max-bad-rows`.
-    fn reject(&mut self, row: BadRow, settings: &Settings) -> Result<(), Stop> {
+    pub(super) fn reject(&mut self, row: BadRow, settings: &Settings) -> Result<(), Stop> {
         if self.rejected.len() as u64 >= settings.max_bad_rows {
             return Err(Stop::TooManyBadRows {
                 row: Box::new(row),
@@ -232,11 +232,16 @@ pub(super) struct Grouped {
     /// Each symbol's dividends and splits.
     pub(super) actions: BTreeMap<String, Vec<Action>>,
     pub(super) file: Parsed,
+    /// Trade counts a vendor's day file gives: (symbol, day, count).
+    pub(super) transactions: Vec<(String, NaiveDate, i64)>,
 }
 
 /// Runs on a blocking thread: reads a file naming a symbol on each row and groups its rows
 /// by symbol (held in memory: about 70 bytes a row).
 pub(super) fn read_grouped(path: &Path, settings: &Settings) -> Result<Grouped, Stop> {
+    if super::vendor::is_vendor_days(path) {
+        return super::vendor::read(path, settings);
+    }
     let mut file = Opened::open(path, settings)?;
     let mut parsed = file.parsed(settings);
     let mut symbols: BTreeMap<String, Vec<(Row, u8)>> = BTreeMap::new();
@@ -264,6 +269,7 @@ pub(super) fn read_grouped(path: &Path, settings: &Settings) -> Result<Grouped, 
         symbols,
         actions,
         file: parsed,
+        transactions: Vec::new(),
     })
 }
 

@@ -1,0 +1,122 @@
+//! Day bars of many symbols from the vendors (issue 43): Polygon/Massive `day_aggs_v1` and
+//! Databento `ohlcv-1d`, read by the intraday kind's `MarketReader` (one reader of vendor
+//! layouts) into the daily kind's grouped rows, with their trade counts.
+
+use super::parse::Row;
+use super::read::{Grouped, Parsed};
+use crate::load::input::{Stop, Watch, open_hashed};
+use crate::load::intraday::market::read::{MarketItem, MarketReader};
+use crate::load::intraday::vendor;
+use crate::load::job::Settings;
+use crate::load::values::{BadRow, Problem};
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::rc::Rc;
+
+/// True when the file is a vendor's day bars of many symbols.
+pub fn is_vendor_days(path: &Path) -> bool {
+    let Some(head) = crate::load::input::open_plain(path)
+        .ok()
+        .and_then(|r| crate::load::intraday::parse::read_head(r).ok())
+    else {
+        return false;
+    };
+    matches!(vendor::sniff(&head, path), Some(Ok(layout)) if layout.daily())
+}
+
+/// Reads a vendor day file whole, grouped by symbol: a row given twice whole loads once (a
+/// warning), given twice with other values the later line is a bad row.
+pub(super) fn read(path: &Path, settings: &Settings) -> Result<Grouped, Stop> {
+    let hasher = Rc::new(RefCell::new(Sha256::new()));
+    let watch = Watch::new(std::fs::File::open(path).map_err(|e| Stop::File(e.into()))?)?;
+    let mut first_open = true;
+    let mut reader = MarketReader::open(
+        || {
+            if first_open {
+                first_open = false;
+                return open_hashed(path, &Rc::new(RefCell::new(Sha256::new())));
+            }
+            open_hashed(path, &hasher)
+        },
+        path,
+        settings.parse.timezone,
+        settings.parse.strict,
+    )
+    .map_err(Stop::from)?;
+    let mut parsed = Parsed {
+        format: format!("{} (day bars)", reader.layout().label()),
+        columns: reader.layout().mapping(),
+        dates: "the trading day of each bar's start".into(),
+        ..Parsed::default()
+    };
+    let mut symbols: BTreeMap<String, Vec<(Row, u8)>> = BTreeMap::new();
+    let mut seen: HashMap<(String, NaiveDate), (u64, Row, Option<i64>)> = HashMap::new();
+    let mut transactions = Vec::new();
+    while let Some(item) = reader.next_item().map_err(Stop::from)? {
+        let (bar, suspicious) = match item {
+            MarketItem::Bar(bar, suspicious) => (bar, suspicious),
+            MarketItem::Bad(row) => {
+                parsed.reject(row, settings)?;
+                continue;
+            }
+        };
+        let row = Row {
+            day: bar.day(),
+            open: bar.open,
+            high: bar.high,
+            low: bar.low,
+            close: bar.close,
+            adj_close: None,
+            volume: bar.volume,
+        };
+        let symbol = reader.symbol().to_string();
+        let key = (symbol.clone(), row.day);
+        if let Some((first_line, first, first_count)) = seen.get(&key) {
+            if *first == row && *first_count == bar.transactions {
+                // Accepted (the file's count holds), stored once.
+                parsed.accepted += 1;
+                parsed.warned += 1;
+                tracing::warn!(
+                    "{}:{}: repeats line {first_line} whole, loaded once",
+                    path.display(),
+                    reader.line
+                );
+                continue;
+            }
+            let bad = BadRow::new(
+                reader.line,
+                None,
+                Problem::DuplicateDate {
+                    day: row.day,
+                    first_line: *first_line,
+                },
+                format!(
+                    "{symbol},{},{},{},{},{},{}",
+                    row.day, row.open, row.high, row.low, row.close, row.volume
+                ),
+            );
+            parsed.reject(bad, settings)?;
+            continue;
+        }
+        seen.insert(key, (reader.line, row, bar.transactions));
+        let warnings = row.warnings() | u8::from(suspicious && row.warnings() == 0);
+        parsed.count(&row, warnings);
+        if let Some(n) = bar.transactions {
+            transactions.push((symbol.clone(), row.day, n));
+        }
+        symbols.entry(symbol).or_default().push((row, warnings));
+    }
+    parsed.rows = reader.rows;
+    drop(reader);
+    watch.check()?;
+    parsed.sha256 = format!("{:x}", hasher.borrow_mut().finalize_reset());
+    Ok(Grouped {
+        symbols,
+        actions: BTreeMap::new(),
+        file: parsed,
+        transactions,
+    })
+}

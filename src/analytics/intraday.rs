@@ -418,6 +418,94 @@ pub async fn write_materialized(
     Ok(true)
 }
 
+/// The roll-ups of a file of many symbols, each symbol's own.
+pub type ManyRollUps = std::collections::BTreeMap<String, RollUps>;
+
+/// Writes the roll-ups of one New York day's bars of many symbols at one resolution, `[from,
+/// to)` in UTC microseconds, which had no bars at that resolution before the file: into the
+/// tables (tables tiers) or the continuous aggregates' storage (timescale tier), one COPY per
+/// level. Returns false (nothing written) when that storage is not in the form expected; the
+/// caller then leaves the day to a refresh.
+///
+/// Why: refreshing the roll-ups of a month of full-market minute files after the load took 66
+/// of its 132 s on TimescaleDB 2.28 (BENCHMARKS.md, issue 43).
+pub async fn write_day(
+    conn: &mut PgConnection,
+    kind: Aggregates,
+    resolution: i64,
+    (from, to): (i64, i64),
+    rollups: &mut ManyRollUps,
+) -> Result<bool> {
+    let tables: [String; 4] = match kind {
+        Aggregates::Tables => LEVELS.map(str::to_string),
+        Aggregates::Continuous => {
+            let columns = [
+                "symbol",
+                "source_resolution",
+                "bucket",
+                "open",
+                "high",
+                "low",
+                "close",
+                "volume",
+                "price_volume",
+                "bars",
+            ];
+            let views = LEVELS.map(|level| level.trim_start_matches("market."));
+            let Some(tables) =
+                super::materialization_tables(&mut *conn, "market", views, &columns).await?
+            else {
+                return Ok(false);
+            };
+            // As in write_materialized: a refresh must not run between the delete and the COPY.
+            for lock in [super::REFRESH_LOCK, ROLLUP_WRITE_LOCK] {
+                sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+                    .bind(lock)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            tables
+        }
+    };
+    let at = |t: i64| DateTime::<Utc>::from_timestamp_micros(t);
+    for table in &tables {
+        // Rows of bars another writer deleted, not refreshed since. The names come from the
+        // catalog (quoted by format('%I.%I')) or LEVELS.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE source_resolution = $1 AND bucket >= $2 AND bucket < $3"
+        )))
+        .bind(copy::interval_of(resolution))
+        .bind(at(from))
+        .bind(at(to))
+        .execute(&mut *conn)
+        .await
+        .with_context(|| format!("clearing the day in {table}"))?;
+    }
+    let levels: Vec<(&String, [Vec<(i64, Bucket)>; 4])> =
+        rollups.iter_mut().map(|(s, r)| (s, r.levels())).collect();
+    for (i, table) in tables.iter().enumerate() {
+        let sql = format!(
+            "COPY {table} (symbol, source_resolution, bucket, open, high, low, close, volume, \
+             price_volume, bars) FROM STDIN (FORMAT binary)"
+        );
+        let mut copy = conn.copy_in_raw(&sql).await?;
+        let mut buf = Vec::with_capacity(CHUNK + 256);
+        buf.extend_from_slice(crate::db::copy::HEADER);
+        for (symbol, level) in &levels {
+            for (bucket, b) in &level[i] {
+                encode_rollup(&mut buf, symbol, resolution, *bucket, b);
+                if buf.len() >= CHUNK {
+                    copy.send(std::mem::take(&mut buf)).await?;
+                }
+            }
+        }
+        buf.extend_from_slice(crate::db::copy::TRAILER);
+        copy.send(buf).await?;
+        copy.finish().await?;
+    }
+    Ok(true)
+}
+
 /// COPYs the four levels of one (symbol, resolution)'s roll-ups into `tables`, finest first.
 async fn copy_levels(
     conn: &mut PgConnection,

@@ -9,6 +9,7 @@ pub mod read;
 
 use super::vendor;
 use crate::analytics::Aggregates;
+use crate::analytics::intraday::{self, Bar, ManyRollUps};
 use crate::db::copy;
 use crate::load::files::PriceFile;
 use crate::load::input::{
@@ -50,6 +51,8 @@ pub struct MarketParsed {
     pub columns: String,
     /// Bar width in microseconds.
     pub resolution: i64,
+    /// Each symbol's roll-ups, built as the bars stream in on the copy path.
+    pub rollups: ManyRollUps,
 }
 
 /// What the parse thread sends.
@@ -156,6 +159,24 @@ fn parse_market(
                 if let Some(chunks) = chunks.as_mut() {
                     put_tuple(&mut chunks.buf, pass, reader.line, symbol, resolution, &bar);
                     chunks.flush_full()?;
+                }
+                if let Pass::Direct { .. } = pass {
+                    let bar = Bar {
+                        ts: bar.ts,
+                        open: bar.open,
+                        high: bar.high,
+                        low: bar.low,
+                        close: bar.close,
+                        volume: bar.volume,
+                    };
+                    match parsed.rollups.get_mut(symbol) {
+                        Some(r) => r.push(&bar),
+                        None => parsed
+                            .rollups
+                            .entry(symbol.to_string())
+                            .or_default()
+                            .push(&bar),
+                    }
                 }
                 if symbol != last_symbol {
                     last_symbol.clear();
@@ -297,12 +318,7 @@ pub async fn write(
             .await
             .map_err(db)?;
         if !stored {
-            let pass = Pass::Direct {
-                run_id: context.run_id,
-                from,
-                to,
-            };
-            if let Some(parsed) = direct(tx, file, context, pass, report).await? {
+            if let Some(parsed) = direct(tx, file, context, (from, to), report).await? {
                 return Ok(parsed);
             }
         } else if let Some(rejected) = unchanged(tx, file, settings, report).await? {
@@ -364,10 +380,15 @@ async fn direct(
     tx: &mut PgConnection,
     file: &PriceFile,
     context: WriteContext<'_>,
-    pass: Pass,
+    (from, to): (i64, i64),
     report: &mut FileReport,
 ) -> Result<Option<Vec<BadRow>>, Failure> {
     let db = |e| Failure::db(file, e);
+    let pass = Pass::Direct {
+        run_id: context.run_id,
+        from,
+        to,
+    };
     sqlx::raw_sql("SAVEPOINT stockdb_market")
         .execute(&mut *tx)
         .await
@@ -386,7 +407,7 @@ async fn direct(
             .map_err(db)?;
         return Ok(None);
     }
-    let parsed = match (parsed, copied) {
+    let mut parsed = match (parsed, copied) {
         (Err(stop), _) => return Err(refused(file, &stop)),
         (_, Err(e)) => return Err(db(e)),
         (Ok(parsed), Ok(_)) => parsed,
@@ -404,7 +425,18 @@ async fn direct(
         in_table: count,
     };
     check(file, &parsed, 0, parsed.accepted, table)?;
-    finish(tx, file, context, &parsed, parsed.first.zip(parsed.last)).await?;
+    // The day had no bars at this resolution: its roll-ups as the bars streamed in, with COPY.
+    let written = intraday::write_day(
+        &mut *tx,
+        context.aggregates,
+        res,
+        (from, to),
+        &mut parsed.rollups,
+    )
+    .await
+    .map_err(|e| Failure::any(file, e))?;
+    let changed = parsed.first.zip(parsed.last).filter(|_| !written);
+    finish(tx, file, context, &parsed, changed).await?;
     report.inserted = parsed.accepted;
     report.in_table = count;
     report.check_passed = true;

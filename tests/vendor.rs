@@ -153,20 +153,40 @@ async fn polygon_and_databento_minutes_load_exactly_and_meet() {
     for f in files(&json) {
         assert_eq!(f["write_path"], "unchanged", "{f}");
     }
-    // The roll-ups are fresh: each day's volume per symbol is the bars' sum.
+    assert_rollups_fresh(&db).await;
+    // Databento alone: its day is in time order, so its roll-ups are refreshed, not spooled.
+    let alone = fresh_db().await;
+    let out = dir.path().join("databento-raw");
+    load(&alone, &[out.to_str().unwrap()]);
+    assert_rollups_fresh(&alone).await;
+}
+
+/// The 5-minute and daily roll-ups hold each bucket's volume and bar count as the bars sum up.
+async fn assert_rollups_fresh(db: &TestDb) {
     let mut conn = db.conn().await;
-    let stale: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM (
-             SELECT symbol, (ts AT TIME ZONE 'America/New_York')::date AS d, sum(volume) AS v, count(*) AS n
-             FROM market.intraday_bars GROUP BY 1, 2) b
-         FULL JOIN (SELECT symbol, bucket AS d, volume AS v, bars AS n
-                    FROM market.intraday_daily) r USING (symbol, d)
-         WHERE b.v IS DISTINCT FROM r.v OR b.n IS DISTINCT FROM r.n",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(stale, 0, "daily roll-up rows that differ from the bars");
+    for (view, bucket) in [
+        (
+            "intraday_5min",
+            "to_timestamp(floor(extract(epoch FROM ts) / 300) * 300)",
+        ),
+        (
+            "intraday_daily",
+            "(ts AT TIME ZONE 'America/New_York')::date",
+        ),
+    ] {
+        let differ: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM (
+                 SELECT symbol, {bucket} AS bucket, sum(volume) AS v, count(*) AS n
+                 FROM market.intraday_bars GROUP BY 1, 2) b
+             FULL JOIN (SELECT symbol, bucket, volume AS v, bars AS n FROM market.{view}) r
+                 USING (symbol, bucket)
+             WHERE b.v IS DISTINCT FROM r.v OR b.n IS DISTINCT FROM r.n"
+        )))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(differ, 0, "{view}: buckets that differ from the bars");
+    }
 }
 
 fn write(path: &Path, text: &str) {

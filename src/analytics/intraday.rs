@@ -305,26 +305,32 @@ impl RollUps {
     /// The four levels, finest first: (bucket start in UTC microseconds, bucket). Each level
     /// is folded from the one below, as the SQL definition builds it.
     pub fn levels(&mut self) -> [Vec<(i64, Bucket)>; 4] {
-        let fold = |below: &[(i64, Bucket)], bucket_of: &mut dyn FnMut(i64) -> i64| {
-            let mut out: Vec<(i64, Bucket)> = Vec::new();
-            for (start, b) in below {
-                let key = bucket_of(*start);
-                match out.last_mut() {
-                    Some((k, agg)) if *k == key => agg.merge(b),
-                    _ => out.push((key, *b)),
-                }
+        std::array::from_fn(|level| self.step(level).to_vec())
+    }
+
+    /// Turns the held buckets into level `level` (0: 5 minutes, sorted and merged; 1: 15
+    /// minutes; 2: hourly; 3: the New York day), folded from the level below as
+    /// [`Self::levels`] does, in place: a file of many symbols keeps one level at a time.
+    fn step(&mut self, level: usize) -> &[(i64, Bucket)] {
+        let mut below = std::mem::take(&mut self.five);
+        if level == 0 {
+            below.sort_by_key(|(k, _)| *k);
+        }
+        let mut out: Vec<(i64, Bucket)> = Vec::with_capacity(below.len());
+        for (start, b) in below {
+            let key = match level {
+                0 => start,
+                1 => start - start.rem_euclid(900 * MICROS_PER_SECOND),
+                2 => start - start.rem_euclid(3600 * MICROS_PER_SECOND),
+                _ => self.day_start(start),
+            };
+            match out.last_mut() {
+                Some((k, agg)) if *k == key => agg.merge(&b),
+                _ => out.push((key, b)),
             }
-            out
-        };
-        let mut sorted = std::mem::take(&mut self.five);
-        sorted.sort_by_key(|(k, _)| *k);
-        let five = fold(&sorted, &mut |t| t);
-        let fifteen = fold(&five, &mut |t| t - t.rem_euclid(900 * MICROS_PER_SECOND));
-        let hourly = fold(&fifteen, &mut |t| {
-            t - t.rem_euclid(3600 * MICROS_PER_SECOND)
-        });
-        let daily = fold(&hourly, &mut |t| self.day_start(t));
-        [five, fifteen, hourly, daily]
+        }
+        self.five = out;
+        &self.five
     }
 
     /// The New York midnight starting the day that holds `t` (UTC microseconds).
@@ -418,23 +424,26 @@ pub async fn write_materialized(
     Ok(true)
 }
 
-/// The roll-ups of a file of many symbols, each symbol's own.
-pub type ManyRollUps = std::collections::BTreeMap<String, RollUps>;
+/// The four levels of a day's roll-ups of many symbols as binary COPY tuples
+/// ([`encode_rollup`]), finest first, spooled to temporary files as each symbol's bars end.
+pub type DayLevels = [std::fs::File; 4];
 
-/// Writes the roll-ups of one New York day's bars of many symbols at one resolution, `[from,
-/// to)` in UTC microseconds, which had no bars at that resolution before the file: into the
-/// tables (tables tiers) or the continuous aggregates' storage (timescale tier), one COPY per
-/// level. Returns false (nothing written) when that storage is not in the form expected; the
-/// caller then leaves the day to a refresh.
+/// Writes the roll-ups of one New York day's bars at one resolution, `[from, to)` in UTC
+/// microseconds, which had no bars at that resolution before the file: the spooled `levels`,
+/// with COPY, into the tables (tables tiers) or the continuous aggregates' storage (timescale
+/// tier), inside the file's transaction. Returns false (nothing written) when that storage is
+/// not in the form expected; the caller then leaves the day to a refresh.
 ///
-/// Why: refreshing the roll-ups of a month of full-market minute files after the load took 66
-/// of its 132 s on TimescaleDB 2.28 (BENCHMARKS.md, issue 43).
+/// Why: the refresh after the load of a month of full-market minute files took 66 of its 132 s
+/// on TimescaleDB 2.28, and the same levels built in SQL in each file's transaction 9 s a file;
+/// these COPYs take 2.6 s (BENCHMARKS.md, issue 43). Spooled to disk, not held: a
+/// 10,000-symbol day has 350,000 5-minute buckets, ~100 MB a file in memory.
 pub async fn write_day(
     conn: &mut PgConnection,
     kind: Aggregates,
     resolution: i64,
     (from, to): (i64, i64),
-    rollups: &mut ManyRollUps,
+    levels: DayLevels,
 ) -> Result<bool> {
     let tables: [String; 4] = match kind {
         Aggregates::Tables => LEVELS.map(str::to_string),
@@ -457,7 +466,7 @@ pub async fn write_day(
             else {
                 return Ok(false);
             };
-            // As in write_materialized: a refresh must not run between the delete and the COPY.
+            // As in write_materialized: no refresh between the delete and the COPY.
             for lock in [super::REFRESH_LOCK, ROLLUP_WRITE_LOCK] {
                 sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
                     .bind(lock)
@@ -468,7 +477,7 @@ pub async fn write_day(
         }
     };
     let at = |t: i64| DateTime::<Utc>::from_timestamp_micros(t);
-    for table in &tables {
+    for (table, mut spool) in tables.iter().zip(levels) {
         // Rows of bars another writer deleted, not refreshed since. The names come from the
         // catalog (quoted by format('%I.%I')) or LEVELS.
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -480,27 +489,22 @@ pub async fn write_day(
         .execute(&mut *conn)
         .await
         .with_context(|| format!("clearing the day in {table}"))?;
-    }
-    let levels: Vec<(&String, [Vec<(i64, Bucket)>; 4])> =
-        rollups.iter_mut().map(|(s, r)| (s, r.levels())).collect();
-    for (i, table) in tables.iter().enumerate() {
         let sql = format!(
             "COPY {table} (symbol, source_resolution, bucket, open, high, low, close, volume, \
              price_volume, bars) FROM STDIN (FORMAT binary)"
         );
         let mut copy = conn.copy_in_raw(&sql).await?;
-        let mut buf = Vec::with_capacity(CHUNK + 256);
-        buf.extend_from_slice(crate::db::copy::HEADER);
-        for (symbol, level) in &levels {
-            for (bucket, b) in &level[i] {
-                encode_rollup(&mut buf, symbol, resolution, *bucket, b);
-                if buf.len() >= CHUNK {
-                    copy.send(std::mem::take(&mut buf)).await?;
-                }
+        copy.send(crate::db::copy::HEADER).await?;
+        loop {
+            let mut buf = vec![0u8; CHUNK];
+            let n = std::io::Read::read(&mut spool, &mut buf)?;
+            if n == 0 {
+                break;
             }
+            buf.truncate(n);
+            copy.send(buf).await?;
         }
-        buf.extend_from_slice(crate::db::copy::TRAILER);
-        copy.send(buf).await?;
+        copy.send(crate::db::copy::TRAILER).await?;
         copy.finish().await?;
     }
     Ok(true)

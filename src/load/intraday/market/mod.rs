@@ -6,10 +6,11 @@
 //! is staged with its line numbers, its repeats judged, and merged. Each path is checked.
 
 pub mod read;
+mod spool;
 
 use super::vendor;
 use crate::analytics::Aggregates;
-use crate::analytics::intraday::{self, Bar, ManyRollUps};
+use crate::analytics::intraday;
 use crate::db::copy;
 use crate::load::files::PriceFile;
 use crate::load::input::{
@@ -51,8 +52,8 @@ pub struct MarketParsed {
     pub columns: String,
     /// Bar width in microseconds.
     pub resolution: i64,
-    /// Each symbol's roll-ups, built as the bars stream in on the copy path.
-    pub rollups: ManyRollUps,
+    /// The roll-ups of the copy path, spooled ([`spool::Spool`]); None when not grouped by symbol.
+    pub levels: Option<intraday::DayLevels>,
 }
 
 /// What the parse thread sends.
@@ -142,6 +143,11 @@ fn parse_market(
         ..MarketParsed::default()
     };
     let mut chunks = tx.map(Chunks::new);
+    let io = |e: std::io::Error| Stop::File(e.into());
+    let mut spool = match pass {
+        Pass::Direct { .. } => Some(spool::Spool::new(resolution).map_err(io)?),
+        _ => None,
+    };
     let mut values = Vec::with_capacity(128);
     let mut last_symbol = String::new();
     while let Some(item) = reader.next_item().map_err(Stop::from)? {
@@ -160,23 +166,8 @@ fn parse_market(
                     put_tuple(&mut chunks.buf, pass, reader.line, symbol, resolution, &bar);
                     chunks.flush_full()?;
                 }
-                if let Pass::Direct { .. } = pass {
-                    let bar = Bar {
-                        ts: bar.ts,
-                        open: bar.open,
-                        high: bar.high,
-                        low: bar.low,
-                        close: bar.close,
-                        volume: bar.volume,
-                    };
-                    match parsed.rollups.get_mut(symbol) {
-                        Some(r) => r.push(&bar),
-                        None => parsed
-                            .rollups
-                            .entry(symbol.to_string())
-                            .or_default()
-                            .push(&bar),
-                    }
+                if let Some(spool) = spool.as_mut() {
+                    spool.push(symbol, &bar).map_err(io)?;
                 }
                 if symbol != last_symbol {
                     last_symbol.clear();
@@ -203,6 +194,9 @@ fn parse_market(
     }
     if let Some(chunks) = chunks {
         chunks.finish()?;
+    }
+    if let Some(spool) = spool {
+        parsed.levels = spool.finish().map_err(io)?;
     }
     parsed.rows = reader.rows;
     drop(reader);
@@ -426,15 +420,12 @@ async fn direct(
     };
     check(file, &parsed, 0, parsed.accepted, table)?;
     // The day had no bars at this resolution: its roll-ups as the bars streamed in, with COPY.
-    let written = intraday::write_day(
-        &mut *tx,
-        context.aggregates,
-        res,
-        (from, to),
-        &mut parsed.rollups,
-    )
-    .await
-    .map_err(|e| Failure::any(file, e))?;
+    let written = match parsed.levels.take() {
+        Some(levels) => intraday::write_day(&mut *tx, context.aggregates, res, (from, to), levels)
+            .await
+            .map_err(|e| Failure::any(file, e))?,
+        None => false,
+    };
     let changed = parsed.first.zip(parsed.last).filter(|_| !written);
     finish(tx, file, context, &parsed, changed).await?;
     report.inserted = parsed.accepted;

@@ -234,6 +234,8 @@ pub(super) struct Grouped {
     pub(super) file: Parsed,
     /// Trade counts a vendor's day file gives: (symbol, day, count).
     pub(super) transactions: Vec<(String, NaiveDate, i64)>,
+    /// A vendor's day file: the wrapping sum of its rows' digests (`vendor::unchanged`).
+    pub(super) digests: Option<u64>,
 }
 
 /// Runs on a blocking thread: reads a file naming a symbol on each row and groups its rows
@@ -270,6 +272,7 @@ pub(super) fn read_grouped(path: &Path, settings: &Settings) -> Result<Grouped, 
         actions,
         file: parsed,
         transactions: Vec::new(),
+        digests: None,
     })
 }
 

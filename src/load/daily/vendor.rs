@@ -4,6 +4,7 @@
 
 use super::parse::Row;
 use super::read::{Grouped, Parsed};
+use crate::db::copy;
 use crate::load::input::{Stop, Watch, open_hashed};
 use crate::load::intraday::market::read::{MarketItem, MarketReader};
 use crate::load::intraday::vendor;
@@ -55,6 +56,7 @@ pub(super) fn read(path: &Path, settings: &Settings) -> Result<Grouped, Stop> {
     let mut symbols: BTreeMap<String, Vec<(Row, u8)>> = BTreeMap::new();
     let mut seen: HashMap<(String, NaiveDate), (u64, Row, Option<i64>)> = HashMap::new();
     let mut transactions = Vec::new();
+    let (mut values, mut digests) = (Vec::with_capacity(128), 0u64);
     while let Some(item) = reader.next_item().map_err(Stop::from)? {
         let (bar, suspicious) = match item {
             MarketItem::Bar(bar, suspicious) => (bar, suspicious),
@@ -101,6 +103,9 @@ pub(super) fn read(path: &Path, settings: &Settings) -> Result<Grouped, Stop> {
             parsed.reject(bad, settings)?;
             continue;
         }
+        values.clear();
+        put_values(&mut values, &symbol, &row, bar.transactions);
+        digests = digests.wrapping_add(copy::digest(&values));
         seen.insert(key, (reader.line, row, bar.transactions));
         let warnings = row.warnings() | u8::from(suspicious && row.warnings() == 0);
         parsed.count(&row, warnings);
@@ -118,5 +123,56 @@ pub(super) fn read(path: &Path, settings: &Settings) -> Result<Grouped, Stop> {
         actions: BTreeMap::new(),
         file: parsed,
         transactions,
+        digests: Some(digests),
     })
+}
+
+/// A day row's symbol and values as binary COPY writes (and reads back) them: the columns of
+/// `sql/vendor_read_back.sql`.
+fn put_values(buf: &mut Vec<u8>, symbol: &str, row: &Row, transactions: Option<i64>) {
+    copy::put_text(buf, symbol);
+    copy::put_date(buf, row.day);
+    for v in [row.open, row.high, row.low, row.close] {
+        copy::put_f64(buf, v);
+    }
+    copy::put_i64(buf, row.volume);
+    copy::put_opt_i64(buf, transactions);
+}
+
+/// True when every row of a vendor day file (`symbols`, their digests' wrapping sum) is
+/// stored as the file gives it: a re-load then writes nothing.
+pub(super) async fn unchanged(
+    conn: &mut sqlx::PgConnection,
+    symbols: &BTreeMap<String, Vec<(Row, u8)>>,
+    (first, last): (NaiveDate, NaiveDate),
+    digests: u64,
+) -> anyhow::Result<bool> {
+    use futures_util::TryStreamExt;
+    sqlx::query("SELECT set_config('stockdb.from', $1, true), set_config('stockdb.to', $2, true)")
+        .bind(first.to_string())
+        .bind(last.to_string())
+        .execute(&mut *conn)
+        .await?;
+    let rows: usize = symbols.values().map(Vec::len).sum();
+    let (mut count, mut sum) = (0usize, 0u64);
+    let mut tuples = copy::TupleReader::default();
+    let mut stream = conn
+        .copy_out_raw(include_str!("sql/vendor_read_back.sql"))
+        .await?;
+    while let Some(chunk) = stream.try_next().await? {
+        tuples
+            .feed(&chunk, |values| {
+                // Only the file's symbols: other sources' rows of these days are not compared.
+                let Some(end) = copy::fields_end(values, 1) else {
+                    return;
+                };
+                let symbol = std::str::from_utf8(&values[4..end]).unwrap_or_default();
+                if symbols.contains_key(symbol) {
+                    count += 1;
+                    sum = sum.wrapping_add(copy::digest(values));
+                }
+            })
+            .map_err(anyhow::Error::msg)?;
+    }
+    Ok(count == rows && sum == digests)
 }

@@ -383,6 +383,9 @@ async fn direct(
         from,
         to,
     };
+    // One large COPY per CPU at once (`RunState::bulk_copy_slot`): the day's check (a lock-free
+    // read) was made; held to the end of the file, roll-ups included.
+    let _slot = context.run.bulk_copy_slot().await;
     sqlx::raw_sql("SAVEPOINT stockdb_market")
         .execute(&mut *tx)
         .await
@@ -506,6 +509,7 @@ async fn staged(
     let pass = Pass::Staged {
         run_id: context.run_id,
     };
+    let _slot = context.run.bulk_copy_slot().await;
     let sql = "COPY pg_temp.stockdb_market_staging (line, symbol, resolution, ts, open, high, low, close, volume, transactions, load_run_id) FROM STDIN (FORMAT binary)";
     let (parsed, copied) = copy_rows(tx, file, context, pass, sql).await?;
     let mut parsed = parsed.map_err(|stop| refused(file, &stop))?;

@@ -282,7 +282,6 @@ pub async fn write(
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
     let settings = context.settings;
-    let db = |e| Failure::db(file, e);
     let (path, owned) = (file.path.clone(), settings.clone());
     let (day, resolution) = tokio::task::spawn_blocking(move || peek(&path, &owned))
         .await
@@ -292,30 +291,28 @@ pub async fn write(
         return Err(Failure {
             outcome: Outcome::Refused,
             message: format!(
-                "{}: day bars in a file of many symbols (Polygon day_aggs, Databento ohlcv-1d) are not loaded yet (file refused, nothing loaded)",
+                "{}: day bars are daily prices, not intraday bars (file refused, nothing loaded)",
                 file.path.display()
             ),
             kind: ErrorKind::Other,
         });
     }
-    let interval = copy::interval_of(resolution);
     if let Some(day) = day {
         let (from, to) = (
             stamps::new_york_start(day),
             stamps::new_york_start(day.succ_opt().unwrap_or(day)),
         );
-        let stored: bool = sqlx::query_scalar(include_str!("sql/stored.sql"))
-            .bind(interval)
-            .bind(at(from))
-            .bind(at(to))
-            .fetch_one(&mut *tx)
+        // The day's stored bars at this resolution, read once: none, and the file's bars COPY
+        // straight into the table; else they may be the file's already. (An EXISTS here read
+        // the whole table on the plain tier, whose BRIN index only a bitmap scan uses.)
+        let stored = read_back(tx, resolution, Some(from), Some(to - 1))
             .await
-            .map_err(db)?;
-        if !stored {
+            .map_err(|e| Failure::any(file, e))?;
+        if stored.0 == 0 {
             if let Some(parsed) = direct(tx, file, context, (from, to), report).await? {
                 return Ok(parsed);
             }
-        } else if let Some(rejected) = unchanged(tx, file, settings, report).await? {
+        } else if let Some(rejected) = unchanged(file, settings, stored, report).await? {
             return Ok(rejected);
         }
     }
@@ -438,20 +435,18 @@ async fn direct(
     Ok(Some(parsed.rejected))
 }
 
-/// A re-load: when the file's bars sum to the digests of the stored bars over the same span,
-/// every bar is stored as the file has it, and nothing is written. None when they differ.
+/// A re-load: when the file's bars sum to the digests of the day's stored bars (`stored`: how
+/// many, their digests' sum), every bar is stored as the file has it and there are no others,
+/// and nothing is written. None when they differ.
 async fn unchanged(
-    tx: &mut PgConnection,
     file: &PriceFile,
     settings: &Settings,
+    (count, digests): (u64, u64),
     report: &mut FileReport,
 ) -> Result<Option<Vec<BadRow>>, Failure> {
     let parsed = join(spawn(file, settings, Pass::Read, None))
         .await
         .map_err(|stop| refused(file, &stop))?;
-    let (count, digests) = read_back(tx, parsed.resolution, parsed.first, parsed.last)
-        .await
-        .map_err(|e| Failure::any(file, e))?;
     if count != parsed.accepted || digests != parsed.digests {
         return Ok(None);
     }

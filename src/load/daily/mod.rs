@@ -66,7 +66,7 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
     let mut report = FileReport::new(file);
     if file.symbol_per_row {
         let (path, owned) = (file.path.clone(), settings.clone());
-        let read = tokio::task::spawn_blocking(move || read_grouped(&path, &owned)).await;
+        let read = tokio::task::spawn_blocking(move || read_whole(&path, &owned)).await;
         return match read {
             Ok(read) => dry_run_report(report, &file.path, read, |report, grouped| {
                 report.take_parsed(&grouped.file);
@@ -89,6 +89,14 @@ async fn validate(file: &PriceFile, settings: &Settings) -> (FileReport, Vec<Bad
     })
 }
 
+/// A file naming a symbol on each row, read whole: a vendor's day bars, or any other layout.
+fn read_whole(path: &std::path::Path, settings: &Settings) -> Result<Grouped, Stop> {
+    if vendor::is_vendor_days(path) {
+        return vendor::read(path, settings);
+    }
+    read_grouped(path, settings)
+}
+
 /// A grouped file: read whole, then each symbol written in turn (sorted, so that two files
 /// sharing symbols lock them in the same order), each with its own sanity check.
 async fn write_grouped(
@@ -98,7 +106,7 @@ async fn write_grouped(
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
     let (path, owned) = (file.path.clone(), context.settings.clone());
-    let grouped = tokio::task::spawn_blocking(move || read_grouped(&path, &owned))
+    let grouped = tokio::task::spawn_blocking(move || read_whole(&path, &owned))
         .await
         .map_err(|e| Failure::any(file, e.into()))?
         .map_err(|stop| Failure {

@@ -241,9 +241,6 @@ pub(super) struct Grouped {
 /// Runs on a blocking thread: reads a file naming a symbol on each row and groups its rows
 /// by symbol (held in memory: about 70 bytes a row).
 pub(super) fn read_grouped(path: &Path, settings: &Settings) -> Result<Grouped, Stop> {
-    if super::vendor::is_vendor_days(path) {
-        return super::vendor::read(path, settings);
-    }
     let mut file = Opened::open(path, settings)?;
     let mut parsed = file.parsed(settings);
     let mut symbols: BTreeMap<String, Vec<(Row, u8)>> = BTreeMap::new();

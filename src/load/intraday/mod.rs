@@ -514,16 +514,35 @@ async fn write(
             .await
             .map_err(db)?;
     }
-    report.inserted = inserted as u64;
-    report.updated = updated as u64;
-    report.kept = kept;
-    report.overwritten = overwritten as u64;
-    report.unchanged = parsed
-        .accepted
-        .saturating_sub((inserted + updated) as u64 + kept);
-    report.in_table = table.in_table;
-    report.check_passed = true;
+    report.take_merged(
+        parsed.accepted,
+        (inserted, updated),
+        kept,
+        overwritten,
+        table.in_table,
+    );
     Ok(parsed.rejected)
+}
+
+impl FileReport {
+    /// What a checked merge of `accepted` bars did: new and changed bars, bars kept as stored
+    /// (`--on-conflict keep`), changed bars another file had written, and the bars in the table.
+    fn take_merged(
+        &mut self,
+        accepted: u64,
+        (inserted, updated): (i64, i64),
+        kept: u64,
+        overwritten: i64,
+        in_table: u64,
+    ) {
+        self.inserted = inserted as u64;
+        self.updated = updated as u64;
+        self.kept = kept;
+        self.overwritten = overwritten as u64;
+        self.unchanged = accepted.saturating_sub((inserted + updated) as u64 + kept);
+        self.in_table = in_table;
+        self.check_passed = true;
+    }
 }
 
 /// Count, volume sum (text), first and last bar of a symbol at one resolution.

@@ -360,6 +360,42 @@ pub async fn write_tables(
     copy_levels(conn, &LEVELS, symbol, resolution, rollups).await
 }
 
+/// The continuous aggregates' storage of the four levels, finest first, with the locks a
+/// loader takes before writing it; None when it is not in the form expected.
+async fn writable_storage(conn: &mut PgConnection) -> Result<Option<[String; 4]>> {
+    // The columns encode_rollup writes: the aggregates of migrations/V12.
+    let columns = [
+        "symbol",
+        "source_resolution",
+        "bucket",
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "price_volume",
+        "bars",
+    ];
+    let views = LEVELS.map(|level| level.trim_start_matches("market."));
+    let Some(tables) = super::materialization_tables(&mut *conn, "market", views, &columns).await?
+    else {
+        return Ok(None);
+    };
+    // A refresh deletes a window's buckets for every symbol, then inserts them again from the
+    // bars: a file committing in between would leave its rows beside the refresh's. So stockdb's
+    // refreshes of these levels hold ROLLUP_WRITE_LOCK exclusively and the scheduled job holds
+    // REFRESH_LOCK exclusively; loaders share both to the end of the file's transaction (one
+    // order everywhere: REFRESH_LOCK first), so files still write side by side. A refresh that
+    // is not stockdb's fails on the storage's unique index (migrations/V23) instead.
+    for lock in [super::REFRESH_LOCK, ROLLUP_WRITE_LOCK] {
+        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+            .bind(lock)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(Some(tables))
+}
+
 /// Writes a new (symbol, resolution)'s roll-ups straight into the continuous aggregates'
 /// storage, inside the file's transaction (timescale tier), as [`write_tables`] does for the
 /// tables. Returns false (nothing written) when that storage is not in the form expected; the
@@ -377,36 +413,9 @@ pub async fn write_materialized(
     resolution: i64,
     rollups: &mut RollUps,
 ) -> Result<bool> {
-    // The columns encode_rollup writes: the aggregates of migrations/V12.
-    let columns = [
-        "symbol",
-        "source_resolution",
-        "bucket",
-        "open",
-        "high",
-        "low",
-        "close",
-        "volume",
-        "price_volume",
-        "bars",
-    ];
-    let views = LEVELS.map(|level| level.trim_start_matches("market."));
-    let Some(tables) = super::materialization_tables(&mut *conn, "market", views, &columns).await?
-    else {
+    let Some(tables) = writable_storage(&mut *conn).await? else {
         return Ok(false);
     };
-    // A refresh deletes a window's buckets for every symbol, then inserts them again from the
-    // bars: a file committing in between would leave its rows beside the refresh's. So stockdb's
-    // refreshes of these levels hold ROLLUP_WRITE_LOCK exclusively and the scheduled job holds
-    // REFRESH_LOCK exclusively; loaders share both to the end of the file's transaction (one
-    // order everywhere: REFRESH_LOCK first), so files still write side by side. A refresh that
-    // is not stockdb's fails on the storage's unique index (migrations/V23) instead.
-    for lock in [super::REFRESH_LOCK, ROLLUP_WRITE_LOCK] {
-        sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
-            .bind(lock)
-            .execute(&mut *conn)
-            .await?;
-    }
     for table in &tables {
         // Rows left by bars another writer deleted, not refreshed since, would sit beside the
         // new ones. The table names come from the catalog, quoted by format('%I.%I').
@@ -447,34 +456,10 @@ pub async fn write_day(
 ) -> Result<bool> {
     let tables: [String; 4] = match kind {
         Aggregates::Tables => LEVELS.map(str::to_string),
-        Aggregates::Continuous => {
-            let columns = [
-                "symbol",
-                "source_resolution",
-                "bucket",
-                "open",
-                "high",
-                "low",
-                "close",
-                "volume",
-                "price_volume",
-                "bars",
-            ];
-            let views = LEVELS.map(|level| level.trim_start_matches("market."));
-            let Some(tables) =
-                super::materialization_tables(&mut *conn, "market", views, &columns).await?
-            else {
-                return Ok(false);
-            };
-            // As in write_materialized: no refresh between the delete and the COPY.
-            for lock in [super::REFRESH_LOCK, ROLLUP_WRITE_LOCK] {
-                sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
-                    .bind(lock)
-                    .execute(&mut *conn)
-                    .await?;
-            }
-            tables
-        }
+        Aggregates::Continuous => match writable_storage(&mut *conn).await? {
+            Some(tables) => tables,
+            None => return Ok(false),
+        },
     };
     let at = |t: i64| DateTime::<Utc>::from_timestamp_micros(t);
     for (table, mut spool) in tables.iter().zip(levels) {

@@ -472,6 +472,18 @@ pub enum VolumeError {
     OutOfRange,
 }
 
+impl VolumeError {
+    /// The bad row's problem: this error of `value` in `column`.
+    pub fn problem(self, column: String, value: String) -> Problem {
+        match self {
+            VolumeError::NotANumber => Problem::NotANumber { column, value },
+            VolumeError::Fractional => Problem::FractionalVolume { column, value },
+            VolumeError::Negative => Problem::NegativeVolume { column, value },
+            VolumeError::OutOfRange => Problem::VolumeOutOfRange { column, value },
+        }
+    }
+}
+
 /// An integer volume; `1225700.0` is accepted because Kaggle files write volumes as floats,
 /// `1,234,567` and `20.58M` / `870.5K` / `1.2B` (exactly, Investing.com) too, and `-` as 0
 /// where the format says so.

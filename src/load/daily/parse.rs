@@ -9,7 +9,7 @@ use super::format::{self, Layout};
 use super::header::{Field, Header, HeaderError};
 use crate::load::input::FileError;
 use crate::load::values::{
-    BadRow, ParseOptions, Problem, VolumeError, decimal_comma, parse_day, parse_price, parse_volume,
+    BadRow, ParseOptions, Problem, decimal_comma, parse_day, parse_price, parse_volume,
 };
 use chrono::{Datelike, NaiveDate, Weekday};
 use csv::ByteRecord;
@@ -169,13 +169,7 @@ pub fn parse_row(
     let volume = volume.map_err(|kind| {
         let column = header.name(Field::Volume).to_string();
         let value = volume_text.to_string();
-        let problem = match kind {
-            VolumeError::Fractional => Problem::FractionalVolume { column, value },
-            VolumeError::Negative => Problem::NegativeVolume { column, value },
-            VolumeError::OutOfRange => Problem::VolumeOutOfRange { column, value },
-            VolumeError::NotANumber => Problem::NotANumber { column, value },
-        };
-        (header.column(Field::Volume), problem)
+        (header.column(Field::Volume), kind.problem(column, value))
     })?;
     let row = Row {
         day,

@@ -4,7 +4,7 @@
 
 pub use super::sniff::{Layout, Source, sniff};
 use crate::load::stamps::{DEFAULT_ZONE, parse_date_time, parse_stamp, to_utc};
-use crate::load::values::{BadRow, Problem, VolumeError, parse_price, parse_volume};
+use crate::load::values::{BadRow, Problem, parse_price, parse_volume};
 use chrono::{NaiveDate, Timelike};
 use chrono_tz::Tz;
 use csv::ByteRecord;
@@ -478,15 +478,7 @@ impl<R: Read> BarReader<R> {
             }
             let volume = parse_volume(values[4], false).map_err(|e| {
                 let (column, value) = (vcol.clone(), values[4].to_string());
-                bad(
-                    Some(vi),
-                    match e {
-                        VolumeError::NotANumber => Problem::NotANumber { column, value },
-                        VolumeError::Fractional => Problem::FractionalVolume { column, value },
-                        VolumeError::Negative => Problem::NegativeVolume { column, value },
-                        VolumeError::OutOfRange => Problem::VolumeOutOfRange { column, value },
-                    },
-                )
+                bad(Some(vi), e.problem(column, value))
             })?;
             if let Some(sc) = layout.symbol_column {
                 let s = crate::load::files::canonical_symbol(field(sc)?);

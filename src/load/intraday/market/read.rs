@@ -9,7 +9,7 @@ use super::super::parse::{
 use super::super::vendor::{self, DAY_MICROS, Encoding, MarketLayout, Symbols, Vendor};
 use crate::load::files::check_symbol;
 use crate::load::stamps::{self, DEFAULT_ZONE, parse_stamp, to_utc};
-use crate::load::values::{BadRow, Problem, VolumeError, parse_price, parse_volume};
+use crate::load::values::{BadRow, Problem, parse_price, parse_volume};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use csv::ByteRecord;
@@ -369,15 +369,7 @@ impl<R: Read> MarketReader<R> {
         }
         parse_volume(text, false).map_err(|e| {
             let value = text.to_string();
-            self.bad(
-                Some(i),
-                match e {
-                    VolumeError::NotANumber => Problem::NotANumber { column, value },
-                    VolumeError::Fractional => Problem::FractionalVolume { column, value },
-                    VolumeError::Negative => Problem::NegativeVolume { column, value },
-                    VolumeError::OutOfRange => Problem::VolumeOutOfRange { column, value },
-                },
-            )
+            self.bad(Some(i), e.problem(column, value))
         })
     }
 

@@ -44,7 +44,7 @@ async fn loaded_with_reader(password: &str, extra: &[&str]) -> (TestDb, String) 
     (db, name)
 }
 
-const READABLE: [&str; 23] = [
+const READABLE: [&str; 28] = [
     "market.symbols",
     "market.daily_prices",
     "market.moving_averages",
@@ -68,6 +68,11 @@ const READABLE: [&str; 23] = [
     "market.quote_analytics",
     "market.corporate_actions",
     "market.adjusted_prices",
+    "market.exchanges",
+    "market.trade_bars_1min",
+    "market.trade_bars_5min",
+    "market.trade_bars_hourly",
+    "market.trade_bars_daily",
 ];
 
 async fn try_sql(conn: &mut PgConnection, sql: &str) -> Result<(), String> {
@@ -245,8 +250,13 @@ async fn every_relation_and_column_is_documented_with_bi_friendly_types() {
         assert!(!ty.starts_with("numeric"), "unbounded numeric in {r}");
         let column = r["column_name"].as_str().unwrap();
         let relation = r["relation"].as_str().unwrap();
-        // Intraday buckets are instants (the daily view's is the exchange's calendar day).
-        if column == "bucket" && relation.starts_with("intraday_") && relation != "intraday_daily" {
+        // Intraday and trade-bar buckets are instants (the daily views' are the exchange's
+        // calendar day).
+        let intraday = ["intraday_", "trade_bars_"]
+            .iter()
+            .any(|p| relation.starts_with(p))
+            && !["intraday_daily", "trade_bars_daily"].contains(&relation);
+        if column == "bucket" && intraday {
             assert_eq!(ty, "timestamp with time zone", "{r}");
         } else if [
             "day",

@@ -89,9 +89,11 @@ pub fn windows(
         .collect()
 }
 
-/// Refreshes every level over one window, finest first (each level reads the one below).
-async fn refresh_window(
+/// Refreshes every level of `levels` over one window, finest first (each level reads the one
+/// below): the intraday roll-ups, or the trade bars (`trade_bars.rs`).
+pub(super) async fn refresh_window(
     conn: &mut PgConnection,
+    levels: &[&str],
     (start, end): (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<()> {
     // Without it TimescaleDB aggregates each chunk apart and combines the partial first()
@@ -104,7 +106,7 @@ async fn refresh_window(
     sqlx::query("SET work_mem = '64MB'")
         .execute(&mut *conn)
         .await?;
-    for level in LEVELS {
+    for &level in levels {
         let mut delay = std::time::Duration::from_millis(100);
         let mut waited = std::time::Duration::ZERO;
         loop {
@@ -172,7 +174,7 @@ async fn refresh_levels(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -
     let refreshed = match locked {
         Ok(_) => {
             futures_util::stream::iter(conns.iter_mut().zip(windows))
-                .map(|(conn, window)| refresh_window(conn, window))
+                .map(|(conn, window)| refresh_window(conn, &LEVELS, window))
                 .buffer_unordered(2)
                 .try_collect::<()>()
                 .await

@@ -10,6 +10,7 @@ pub mod intraday;
 pub mod periods;
 pub mod returns;
 mod schedule;
+pub mod trade_bars;
 
 pub use freshness::{Freshness, estimated_rows, freshness, staleness_warning};
 pub use schedule::schedule;

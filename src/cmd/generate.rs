@@ -13,7 +13,8 @@ use std::path::PathBuf;
   stockdb generate --symbols 100 --shape uniform --years 5 --out /tmp/tree   # ~130k rows
   stockdb generate --intraday --symbols 500 --days 60 --out /tmp/minutes     # ~11M one-minute bars
   stockdb generate --events --symbols 200 --days 2 --quotes 1000000 --out /tmp/ev  # 1M quotes a day
-  stockdb generate --vendor polygon-minute --symbols 10000 --days 21 --out /tmp/poly  # ~11M minute bars, a month")]
+  stockdb generate --vendor polygon-minute --symbols 10000 --days 21 --out /tmp/poly  # ~11M minute bars, a month
+  stockdb generate --vendor polygon-trades --symbols 10000 --days 1 --trades 70400000 --out /tmp/ticks  # 2024-04-05's size")]
 pub struct Args {
     /// Number of symbols (files); every fifth is an ETF.
     #[arg(long, default_value_t = 100)]
@@ -43,9 +44,13 @@ pub struct Args {
     /// files with --events (from 2020-08-03).
     #[arg(long, default_value_t = 60)]
     pub days: usize,
-    /// Quotes per day, all symbols and exchanges, with --events.
+    /// Quotes per day, all symbols and exchanges, with --events and the vendor quote layouts.
     #[arg(long, default_value_t = 1_000_000)]
     pub quotes: u64,
+    /// Trades per day, all symbols, with the vendor trade layouts (70,400,000 is Polygon's
+    /// count for 2024-04-05).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub trades: u64,
     /// Seed: the same seed gives the same files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -55,7 +60,23 @@ pub struct Args {
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     let out = args.out.clone();
     let g = tokio::task::spawn_blocking(move || {
-        if let Some(layout) = args.vendor {
+        if let Some(ticks) = args.vendor.and_then(|l| l.ticks()) {
+            let quotes = matches!(
+                ticks,
+                crate::generate::ticks::Ticks::PolygonQuotes
+                    | crate::generate::ticks::Ticks::TaqNbbo
+                    | crate::generate::ticks::Ticks::DatabentoMbp1 { .. }
+            );
+            let per_day = if quotes { args.quotes } else { args.trades };
+            crate::generate::ticks::generate(
+                &out,
+                ticks,
+                args.symbols,
+                args.days,
+                per_day,
+                args.seed,
+            )
+        } else if let Some(layout) = args.vendor {
             crate::generate::vendor::generate(&out, layout, args.symbols, args.days, args.seed)
         } else if args.events {
             crate::generate::generate_events(&out, args.symbols, args.days, args.quotes, args.seed)

@@ -76,6 +76,7 @@ pub async fn run(global: &GlobalArgs, mut args: Args) -> Result<()> {
     // The intraday roll-ups are few beside the bars: always recomputed whole.
     let intraday = Instant::now();
     analytics::intraday::refresh_all(&pool, database.aggregates).await?;
+    analytics::trade_bars::refresh_all(&pool, database.aggregates).await?;
     if !global.quiet {
         crate::outln!(
             "refreshed the {} intraday roll-ups in {:.2} s",

@@ -22,10 +22,41 @@ pub enum Layout {
     DatabentoRaw,
     /// Databento `ohlcv-1m`, pretty encoding with a symbol column.
     DatabentoPretty,
+    /// Polygon/Massive `trades_v1`, gzip, one file a day (--trades a day).
+    PolygonTrades,
+    /// Polygon/Massive `quotes_v1`, gzip, one file a day (--quotes a day).
+    PolygonQuotes,
+    /// Databento `trades`, raw encoding, `symbology.json` beside the files.
+    DatabentoTrades,
+    /// Databento `trades`, pretty encoding with a symbol column.
+    DatabentoTradesPretty,
+    /// Databento `mbp-1` (book updates and trades), raw encoding.
+    DatabentoMbp1,
+    /// NYSE Daily TAQ trades (`EQY_US_ALL_TRADE_YYYYMMDD.gz`, END trailer).
+    TaqTrades,
+    /// NYSE Daily TAQ NBBO (`EQY_US_ALL_NBBO_YYYYMMDD.gz`, END trailer).
+    TaqNbbo,
+}
+
+impl Layout {
+    /// The trade/quote layout, for the tick generator; None for bars.
+    pub fn ticks(self) -> Option<super::ticks::Ticks> {
+        use super::ticks::Ticks;
+        Some(match self {
+            Layout::PolygonTrades => Ticks::PolygonTrades,
+            Layout::PolygonQuotes => Ticks::PolygonQuotes,
+            Layout::DatabentoTrades => Ticks::DatabentoTrades { pretty: false },
+            Layout::DatabentoTradesPretty => Ticks::DatabentoTrades { pretty: true },
+            Layout::DatabentoMbp1 => Ticks::DatabentoMbp1 { pretty: false },
+            Layout::TaqTrades => Ticks::TaqTrades,
+            Layout::TaqNbbo => Ticks::TaqNbbo,
+            _ => return None,
+        })
+    }
 }
 
 /// The tickers: four letters, and a few share classes written as the vendors do (`ABCD.A`).
-fn ticker(i: usize) -> String {
+pub(super) fn ticker(i: usize) -> String {
     match i % 1000 {
         7 => format!("{}.A", symbol(i)),
         8 => format!("{}.B", symbol(i)),
@@ -92,7 +123,7 @@ fn round4(v: f64) -> f64 {
 }
 
 /// Nanoseconds since 1970 of `minute` (since midnight New York) on `day`.
-fn nanos(day: NaiveDate, minute: u32) -> i64 {
+pub(super) fn nanos(day: NaiveDate, minute: u32) -> i64 {
     let local = day
         .and_hms_opt(minute / 60, minute % 60, 0)
         .expect("a minute of the day");
@@ -105,7 +136,7 @@ fn nanos(day: NaiveDate, minute: u32) -> i64 {
 }
 
 /// `days` weekdays from 2024-01-02.
-fn weekdays(days: usize) -> Vec<NaiveDate> {
+pub(super) fn weekdays(days: usize) -> Vec<NaiveDate> {
     let mut out = Vec::with_capacity(days);
     let mut day = NaiveDate::from_ymd_opt(2024, 1, 2).expect("valid date");
     while out.len() < days {
@@ -117,7 +148,7 @@ fn weekdays(days: usize) -> Vec<NaiveDate> {
     out
 }
 
-fn create(path: &Path) -> Result<Box<dyn Write>> {
+pub(super) fn create(path: &Path) -> Result<Box<dyn Write>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -162,7 +193,7 @@ pub fn generate(
         let mut w = match layout {
             Layout::PolygonMinute => create(&polygon_path(out, "minute_aggs_v1", day))?,
             Layout::PolygonDay => create(&polygon_path(out, "day_aggs_v1", day))?,
-            Layout::DatabentoRaw | Layout::DatabentoPretty => create(
+            _ => create(
                 &out.join("databento")
                     .join(format!("xnas-itch-{}.ohlcv-1m.csv", day.format("%Y%m%d"))),
             )?,
@@ -171,7 +202,7 @@ pub fn generate(
             Layout::PolygonMinute => polygon_minutes(&mut w, day, &bars)?,
             Layout::PolygonDay => polygon_days(&mut w, day, &bars)?,
             Layout::DatabentoRaw => databento(&mut w, day, bars, false)?,
-            Layout::DatabentoPretty => databento(&mut w, day, bars, true)?,
+            _ => databento(&mut w, day, bars, true)?,
         };
         w.flush()?;
     }
@@ -271,12 +302,12 @@ fn databento(w: &mut dyn Write, day: NaiveDate, mut bars: Vec<Bar>, pretty: bool
     Ok(bars.len() as u64)
 }
 
-fn instrument(ticker: usize) -> u32 {
+pub(super) fn instrument(ticker: usize) -> u32 {
     1000 + ticker as u32 * 3
 }
 
 /// `symbology.json` as a batch download has it: each symbol's instrument id over the span.
-fn write_symbology(out: &Path, tickers: usize, days: &[NaiveDate]) -> Result<()> {
+pub(super) fn write_symbology(out: &Path, tickers: usize, days: &[NaiveDate]) -> Result<()> {
     let (Some(first), Some(last)) = (days.first(), days.last()) else {
         return Ok(());
     };

@@ -126,7 +126,9 @@ fn is_price_file(path: &Path) -> bool {
         .any(|e| name.ends_with(e))
         || (name.ends_with(".txt")
             && !name.ends_with(".us.txt")
-            && (name.starts_with("part-") || super::events::sniff_file(path).is_some()));
+            && (name.starts_with("part-") || super::events::sniff_file(path).is_some()))
+        // NYSE Daily TAQ names its files without an extension (`EQY_US_ALL_TRADE_20240308`).
+        || name.starts_with("eqy_us_all_");
     // The files beside Databento's batch downloads are not prices.
     let vendor_meta = matches!(
         name.as_str(),

@@ -222,7 +222,8 @@ pub async fn run(location: &Location, req: Request) -> Result<Summary> {
         } else if database.aggregates == crate::analytics::Aggregates::Continuous {
             let refreshed = async {
                 crate::analytics::refresh_pending(&records, database.aggregates).await?;
-                crate::analytics::intraday::refresh_pending(&records, database.aggregates).await
+                crate::analytics::intraday::refresh_pending(&records, database.aggregates).await?;
+                crate::analytics::trade_bars::refresh_pending(&records, database.aggregates).await
             }
             .await;
             if let Err(e) = refreshed {

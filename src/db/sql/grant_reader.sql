@@ -12,7 +12,9 @@ GRANT SELECT ON market.symbols, market.daily_prices, market.moving_averages,
                 market.intraday_bars, market.intraday_5min, market.intraday_15min,
                 market.intraday_hourly, market.intraday_daily, market.intraday_stale_ranges,
                 market.trades, market.quotes, market.event_daily, market.trade_analytics,
-                market.quote_analytics, market.corporate_actions, market.adjusted_prices
+                market.quote_analytics, market.corporate_actions, market.adjusted_prices,
+                market.exchanges, market.trade_bars_1min, market.trade_bars_5min,
+                market.trade_bars_hourly, market.trade_bars_daily
     TO {role};
 -- Tables and views that later migrations create stay readable.
 ALTER DEFAULT PRIVILEGES IN SCHEMA market GRANT SELECT ON TABLES TO {role};

@@ -10,8 +10,13 @@
 //! merge, without a read-back that would be wasted. And only where the file holds most of its
 //! groups' events: a late correction file of a few events per symbol merges more cheaply than
 //! its groups read back.
+//!
+//! A vendor's day file has no arrival times, so the comparison needs no map of its events:
+//! per table, the count and the wrapping sum of its rows' digests (the copy path's check)
+//! against those of its groups' stored rows, which must be the file's only. Memory stays
+//! flat whatever the file's size.
 
-use super::digest::{self, Digests};
+use super::digest::{self, Digests, Tally};
 use super::encode::encode_row;
 use super::parse::{Event, Values};
 use super::read::{self, Hashed, Sink};
@@ -132,10 +137,12 @@ impl FileEvents {
     }
 }
 
-/// The comparison's sink: the file's trades and quotes by group and key.
+/// The comparison's sink: the file's trades and quotes by group and key, or only their sums
+/// (`sums`, a file without arrival times).
 #[derive(Default)]
 struct Entries {
     events: FileEvents,
+    sums: Option<[Tally; 2]>,
     /// Why the parse stopped early (the file merges instead).
     stopped: Option<&'static str>,
     scratch: Vec<u8>,
@@ -145,6 +152,18 @@ struct Entries {
 
 impl Sink for Entries {
     fn event(&mut self, e: &Event) -> Result<(), Stop> {
+        let (from, to) = self.event_tm.unwrap_or((e.event_tm, e.event_tm));
+        self.event_tm = Some((from.min(e.event_tm), to.max(e.event_tm)));
+        if let Some(sums) = &mut self.sums {
+            self.scratch.clear();
+            let start = encode_row(&mut self.scratch, e);
+            let (i, fields) = match e.values {
+                Values::Trade { .. } => (0, TRADES.row_fields),
+                Values::Quote { .. } => (1, QUOTES.row_fields),
+            };
+            sums[i].add(digest::of_sent(&self.scratch[start..], fields));
+            return Ok(());
+        }
         if self.events.len >= MAX_EVENTS {
             self.stopped = Some("too many events to compare in memory");
             return Err(Stop::Diverted);
@@ -165,8 +184,6 @@ impl Sink for Entries {
             self.stopped = Some("an event is more than once in the file");
             return Err(Stop::Diverted);
         }
-        let (from, to) = self.event_tm.unwrap_or((e.event_tm, e.event_tm));
-        self.event_tm = Some((from.min(e.event_tm), to.max(e.event_tm)));
         Ok(())
     }
 }
@@ -278,10 +295,17 @@ pub async fn unchanged(
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    let by_sums = matches!(
+        read::sniff_file(&file.path),
+        Some(super::parse::Shape::Vendor(_))
+    );
     let parse = {
         let (path, settings) = (file.path.clone(), settings.clone());
         tokio::task::spawn_blocking(move || {
-            let mut entries = Entries::default();
+            let mut entries = Entries {
+                sums: by_sums.then(Default::default),
+                ..Entries::default()
+            };
             let read = read::read_events(&path, &settings, Some(hashed), &mut entries);
             Ok((read, entries))
         })
@@ -294,12 +318,21 @@ pub async fn unchanged(
         }
         Ok((Err(stop), _)) | Err(stop) => return Err(refused(file, &stop)),
     };
-    let events = entries.events.len as i64;
+    let events = match &entries.sums {
+        Some([trades, quotes]) => (trades.rows + quotes.rows) as i64,
+        None => entries.events.len as i64,
+    };
     store_groups(&mut *tx, &parsed.groups).await.map_err(db)?;
     let stored: i64 = sqlx::query_scalar(include_str!("sql/stored_events.sql"))
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
+    if entries.sums.is_some() && stored != events {
+        // The sums compare whole groups: they must hold the file's events only.
+        return merge_instead(tx, file, "its groups hold other events than the file's")
+            .await
+            .map_err(db);
+    }
     if stored > MAX_READ_PER_EVENT * events {
         return merge_instead(tx, file, "its groups hold many more events than the file")
             .await
@@ -313,16 +346,41 @@ pub async fn unchanged(
     super::bound_event_times(tx, from, to).await.map_err(db)?;
     let any = |e| Failure::any(file, e);
     let numbered = digest::of_groups(&parsed.groups);
+    // Each stored row: into the sums (a file without arrival times) or looked up by key.
+    let mut sums = [Tally::default(); 2];
     let mut compared = Compared::default();
-    for (sql, table) in [
+    for (i, (sql, table)) in [
         (include_str!("sql/read_back_trades.sql"), TRADES),
         (include_str!("sql/read_back_quotes.sql"), QUOTES),
-    ] {
-        super::each_stored(tx, sql, |values| {
-            compared.add(&entries.events, values, table, &numbered)
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        super::each_stored(tx, sql, |values| match entries.sums {
+            Some(_) => {
+                let row = digest::of_stored(values, table.row_fields, &numbered);
+                sums[i].add(row.map(|(row, _)| row));
+            }
+            None => compared.add(&entries.events, values, table, &numbered),
         })
         .await
         .map_err(any)?;
+    }
+    if let Some(file_sums) = entries.sums {
+        if sums != file_sums {
+            return merge_instead(
+                tx,
+                file,
+                "some of its events are not stored as the file has them",
+            )
+            .await
+            .map_err(db);
+        }
+        tracing::info!(
+            "{}: every event is stored as the file has it (counts and digest sums); nothing written",
+            file.path.display()
+        );
+        return Ok(Some(Unchanged { parsed, from, to }));
     }
     let all = compared.differ == 0 && compared.as_in_file == entries.events.len as u64;
     if !all {
@@ -353,14 +411,16 @@ mod tests {
             symbol: "AAAA".into(),
             exchange: "NYSE".into(),
             event_tm: 1_596_461_400_123_000,
+            event_ns: 1_596_461_400_123_000_000,
             event_seq_nb: 3,
             arrival_tm: arrival,
             values: Values::Quote {
-                bid_pr,
+                bid_pr: Some(bid_pr),
                 bid_size: 100,
-                ask_pr: 10.51,
+                ask_pr: Some(10.51),
                 ask_size: 200,
             },
+            vendor: None,
         }
     }
 

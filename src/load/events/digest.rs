@@ -95,6 +95,23 @@ pub fn tally_value(d: &Digests) -> u64 {
     d.row ^ d.group.rotate_left(32)
 }
 
+/// Rows and the wrapping sum of their digests: one side of the sanity check.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    pub rows: u64,
+    pub sum: u64,
+}
+
+impl Tally {
+    /// Counts one row; a row that could not be digested (None) spoils the sum.
+    pub fn add(&mut self, row: Option<Digests>) {
+        self.rows += 1;
+        // A row that cannot be digested makes the sums differ, as it should.
+        let value = row.as_ref().map_or(u64::MAX, tally_value);
+        self.sum = self.sum.wrapping_add(value);
+    }
+}
+
 /// For tests: the values of a read-back tuple of the row `encode_row` wrote as `sent` (its
 /// values, after the field count): group number `n` in place of the group's three fields, the
 /// rest of the row, then `dropped`, the `dropped_arrivals` field as sent (length and bytes).
@@ -125,14 +142,16 @@ mod tests {
             symbol: symbol.into(),
             exchange: "NYSE".into(),
             event_tm: 1_596_461_400_123_000,
+            event_ns: 1_596_461_400_123_000_000,
             event_seq_nb: 3,
             arrival_tm: Some(1_596_470_000_000_000),
             values: Values::Quote {
-                bid_pr,
+                bid_pr: Some(bid_pr),
                 bid_size: 100,
-                ask_pr: 10.51,
+                ask_pr: Some(10.51),
                 ask_size: 200,
             },
+            vendor: None,
         }
     }
 

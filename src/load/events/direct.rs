@@ -17,7 +17,7 @@
 //! rows (`copy::digest`).
 
 use super::daily::DailyCounts;
-use super::digest::{self, Digests};
+use super::digest::{self, Tally};
 use super::encode::encode_row;
 use super::parse::{Event, EventReader, Item, Values};
 use super::read::{self, Sink, io_stop};
@@ -81,7 +81,7 @@ pub fn choose_copy_files(files: &mut [PriceFile], settings: &Settings) {
 /// What the file's first 64 KiB hold; None when no record is read.
 pub fn head_groups(path: &Path, settings: &Settings) -> Option<HeadGroups> {
     let mut head = read::head(path)?;
-    let shape = super::parse::sniff(&head)?;
+    let shape = super::parse::sniff(&head, Some(path))?;
     if head.len() == 64 * 1024 {
         // A record cut at 64 KiB could read as another one: whole lines only.
         let end = head.iter().rposition(|&b| b == b'\n')? + 1;
@@ -91,6 +91,12 @@ pub fn head_groups(path: &Path, settings: &Settings) -> Option<HeadGroups> {
         .parse
         .timezone
         .unwrap_or(crate::load::stamps::DEFAULT_ZONE);
+    // A vendor's day file holds every exchange of the day, most of them after its head: it
+    // locks the vendor's published list of codes for its head's days.
+    let listed = match &shape {
+        super::parse::Shape::Vendor(layout) => layout.listed_exchanges(),
+        _ => &[],
+    };
     let mut reader = EventReader::new(head.as_slice(), shape, zone);
     let mut groups = BTreeSet::new();
     let mut times: Option<(i64, i64)> = None;
@@ -100,6 +106,10 @@ pub fn head_groups(path: &Path, settings: &Settings) -> Option<HeadGroups> {
             times = Some((first.min(e.event_tm), last.max(e.event_tm)));
             groups.insert((e.trade_dt, e.exchange));
         }
+    }
+    let days: BTreeSet<NaiveDate> = groups.iter().map(|(d, _)| *d).collect();
+    for day in days {
+        groups.extend(listed.iter().map(|x| (day, x.to_string())));
     }
     let (first, last) = times?;
     let mut times = vec![first, last];
@@ -142,22 +152,6 @@ pub async fn create_chunks(pool: &sqlx::PgPool, heads: &HeadGroups) -> Result<()
     tx.commit().await
 }
 
-/// Rows and the wrapping sum of their digests: one side of the sanity check.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Tally {
-    rows: u64,
-    sum: u64,
-}
-
-impl Tally {
-    fn add(&mut self, row: Option<Digests>) {
-        self.rows += 1;
-        // A row that cannot be digested makes the sums differ, as it should.
-        let value = row.as_ref().map_or(u64::MAX, digest::tally_value);
-        self.sum = self.sum.wrapping_add(value);
-    }
-}
-
 /// What the parse thread sent, beside [`ParsedEvents`].
 #[derive(Debug, Default)]
 struct Written {
@@ -169,11 +163,12 @@ struct Written {
     event_tm: Option<(i64, i64)>,
 }
 
-/// The copy path's sink: quotes as COPY chunks of `market.quotes`, trades spooled as tuples
-/// of `market.trades` (sent once the quotes are in).
+/// The copy path's sink: the table streamed first as COPY chunks (the quotes; the trades of a
+/// file that holds only trades), the other's tuples spooled (sent once the first is in).
 struct TableSink {
-    quotes: Chunks,
-    trades: tempfile::SpooledTempFile,
+    first: Chunks,
+    trades_first: bool,
+    spool: tempfile::SpooledTempFile,
     scratch: Vec<u8>,
     heads: BTreeSet<(NaiveDate, String)>,
     /// The last (trade date, exchange) found among `heads`.
@@ -201,37 +196,37 @@ impl Sink for TableSink {
         self.written.daily.add(e);
         let (from, to) = self.written.event_tm.unwrap_or((e.event_tm, e.event_tm));
         self.written.event_tm = Some((from.min(e.event_tm), to.max(e.event_tm)));
-        match e.values {
-            Values::Quote { .. } => {
-                let start = encode_row(&mut self.quotes.buf, e);
-                let row = digest::of_sent(&self.quotes.buf[start..], super::QUOTE_FIELDS);
-                self.written.quotes.add(row);
-                self.quotes.flush_full()
-            }
-            Values::Trade { .. } => {
-                self.scratch.clear();
-                let start = encode_row(&mut self.scratch, e);
-                let row = digest::of_sent(&self.scratch[start..], super::TRADE_FIELDS);
-                self.written.trades.add(row);
-                self.trades.write_all(&self.scratch).map_err(io_stop)
-            }
+        let (tally, fields) = match e.values {
+            Values::Quote { .. } => (&mut self.written.quotes, super::QUOTE_FIELDS),
+            Values::Trade { .. } => (&mut self.written.trades, super::TRADE_FIELDS),
+        };
+        if matches!(e.values, Values::Trade { .. }) == self.trades_first {
+            let start = encode_row(&mut self.first.buf, e);
+            tally.add(digest::of_sent(&self.first.buf[start..], fields));
+            self.first.flush_full()
+        } else {
+            self.scratch.clear();
+            let start = encode_row(&mut self.scratch, e);
+            tally.add(digest::of_sent(&self.scratch[start..], fields));
+            self.spool.write_all(&self.scratch).map_err(io_stop)
         }
     }
 }
 
-/// The parse thread of the copy path: the quotes' COPY stream (`quotes_done` set just
-/// before its last chunk, so the receiver knows it is whole), then the trades'.
+/// The parse thread of the copy path: the first table's COPY stream (`first_done` set just
+/// before its last chunk, so the receiver knows it is whole), then the other's.
 fn parse_direct(
     path: &Path,
     settings: &Settings,
     heads: BTreeSet<(NaiveDate, String)>,
-    quotes: mpsc::Sender<Vec<u8>>,
-    trades: mpsc::Sender<Vec<u8>>,
-    quotes_done: &AtomicBool,
+    (first, trades_first): (mpsc::Sender<Vec<u8>>, bool),
+    second: mpsc::Sender<Vec<u8>>,
+    first_done: &AtomicBool,
 ) -> Result<(ParsedEvents, Written), Stop> {
     let mut sink = TableSink {
-        quotes: Chunks::new(quotes),
-        trades: tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY),
+        first: Chunks::new(first),
+        trades_first,
+        spool: tempfile::SpooledTempFile::new(SPOOL_IN_MEMORY),
         scratch: Vec::with_capacity(256),
         heads,
         checked: None,
@@ -239,14 +234,14 @@ fn parse_direct(
     };
     let parsed = read::read_events(path, settings, None, &mut sink)?;
     let TableSink {
-        quotes,
-        trades: mut spool,
+        first,
+        mut spool,
         written,
         ..
     } = sink;
-    quotes_done.store(true, Ordering::Release);
-    quotes.finish()?;
-    let mut trades = Chunks::new(trades);
+    first_done.store(true, Ordering::Release);
+    first.finish()?;
+    let mut trades = Chunks::new(second);
     spool.seek(SeekFrom::Start(0)).map_err(io_stop)?;
     let mut piece = vec![0u8; CHUNK];
     loop {
@@ -290,7 +285,11 @@ fn copy_failed(file: &PriceFile, e: sqlx::Error) -> Result<Copied, Failure> {
     }
 }
 
-/// Parses the file and streams its quotes, then its trades, into the tables.
+/// Parses the file and streams its quotes, then its trades, into the tables; a file that
+/// holds only trades (a vendor's trades file) streams them as it is read instead. The
+/// quotes come first otherwise: a statement that creates a chunk holds a lock on its
+/// hypertable to commit, and files taking the two tables in opposite orders would deadlock;
+/// a trades-only file writes no quote and so creates no quote chunk.
 async fn copy_file(
     tx: &mut PgConnection,
     file: &PriceFile,
@@ -298,39 +297,60 @@ async fn copy_file(
     run: &RunState,
     heads: BTreeSet<(NaiveDate, String)>,
 ) -> Result<Copied, Failure> {
-    let (quotes_tx, mut quotes_rx) = mpsc::channel::<Vec<u8>>(4);
-    let (trades_tx, mut trades_rx) = mpsc::channel::<Vec<u8>>(4);
-    let quotes_done = Arc::new(AtomicBool::new(false));
+    let trades_first = matches!(
+        read::sniff_file(&file.path),
+        Some(super::parse::Shape::Vendor(layout)) if layout.trades_only()
+    );
+    let (first_sql, second_sql) = match trades_first {
+        true => (
+            include_str!("sql/copy_trades.sql"),
+            include_str!("sql/copy_quotes.sql"),
+        ),
+        false => (
+            include_str!("sql/copy_quotes.sql"),
+            include_str!("sql/copy_trades.sql"),
+        ),
+    };
+    let (first_tx, mut first_rx) = mpsc::channel::<Vec<u8>>(4);
+    let (second_tx, mut second_rx) = mpsc::channel::<Vec<u8>>(4);
+    let first_done = Arc::new(AtomicBool::new(false));
     let parse = {
-        let (path, settings, done) = (file.path.clone(), settings.clone(), quotes_done.clone());
+        let (path, settings, done) = (file.path.clone(), settings.clone(), first_done.clone());
         tokio::task::spawn_blocking(move || {
-            parse_direct(&path, &settings, heads, quotes_tx, trades_tx, &done)
+            parse_direct(
+                &path,
+                &settings,
+                heads,
+                (first_tx, trades_first),
+                second_tx,
+                &done,
+            )
         })
     };
 
     let mut copy_in = tx
-        .copy_in_raw(include_str!("sql/copy_quotes.sql"))
+        .copy_in_raw(first_sql)
         .await
         .map_err(|e| Failure::db(file, e))?;
-    let sent = send_chunks(&mut copy_in, &mut quotes_rx, run).await;
-    let whole = quotes_done.load(Ordering::Acquire);
-    let quotes = match sent {
+    let sent = send_chunks(&mut copy_in, &mut first_rx, run).await;
+    let whole = first_done.load(Ordering::Acquire);
+    let first = match sent {
         Sent::All if whole => copy_in.finish().await,
         Sent::All => {
             // The parse stopped before the end of the quotes: say why.
             copy_in.abort("stockdb: file refused").await.ok();
-            drop(trades_rx);
+            drop(second_rx);
             return match join(parse).await {
                 Err(Stop::Diverted) => Ok(Copied::General(
                     "a record of a trade date or exchange that its first records do not hold",
                 )),
                 Err(stop) => Err(refused(file, &stop)),
-                Ok(_) => Ok(Copied::General("its quotes ended early")),
+                Ok(_) => Ok(Copied::General("its first table's rows ended early")),
             };
         }
         Sent::Cancelled => {
             copy_in.abort("stockdb: interrupted").await.ok();
-            drop(trades_rx);
+            drop(second_rx);
             join(parse).await.ok();
             return Err(interrupted(file));
         }
@@ -339,21 +359,21 @@ async fn copy_file(
             Err(e)
         }
     };
-    let quotes = match quotes {
+    let first = match first {
         Ok(n) => n,
         Err(e) => {
-            drop(trades_rx);
+            drop(second_rx);
             join(parse).await.ok();
             return copy_failed(file, e);
         }
     };
 
     let mut copy_in = tx
-        .copy_in_raw(include_str!("sql/copy_trades.sql"))
+        .copy_in_raw(second_sql)
         .await
         .map_err(|e| Failure::db(file, e))?;
-    let sent = send_chunks(&mut copy_in, &mut trades_rx, run).await;
-    drop(trades_rx);
+    let sent = send_chunks(&mut copy_in, &mut second_rx, run).await;
+    drop(second_rx);
     match (join(parse).await, sent) {
         (_, Sent::Cancelled) => {
             copy_in.abort("stockdb: interrupted").await.ok();
@@ -368,11 +388,11 @@ async fn copy_file(
             Err(refused(file, &stop))
         }
         (Ok((parsed, written)), Sent::All) => match copy_in.finish().await {
-            Ok(trades) => Ok(Copied::Done {
+            Ok(second) => Ok(Copied::Done {
                 parsed: Box::new(parsed),
                 written: Box::new(written),
-                trades,
-                quotes,
+                trades: if trades_first { first } else { second },
+                quotes: if trades_first { second } else { first },
             }),
             Err(e) => copy_failed(file, e),
         },
@@ -538,9 +558,11 @@ mod tests {
             symbol: "AAAA".into(),
             exchange: "NYSE".into(),
             event_tm: 1_596_461_400_123_000,
+            event_ns: 1_596_461_400_123_000_000,
             event_seq_nb: 3,
             arrival_tm: None,
             values,
+            vendor: None,
         }
     }
 
@@ -550,9 +572,9 @@ mod tests {
     fn the_digest_of_a_sent_tuple_equals_that_of_the_tuple_read_back() {
         let rows = [
             event(Values::Quote {
-                bid_pr: 10.5,
+                bid_pr: Some(10.5),
                 bid_size: 100,
-                ask_pr: 10.51,
+                ask_pr: Some(10.51),
                 ask_size: 200,
             }),
             event(Values::Trade {

@@ -46,6 +46,12 @@ pub struct ParsedEvents {
     pub warned: u64,
     pub trades: u64,
     pub quotes: u64,
+    /// Quotes whose ask is below their bid: real in consolidated data, loaded, and counted
+    /// among the warnings.
+    pub crossed: u64,
+    /// Event times (UTC microseconds) of the file's first and last trade: the range of the
+    /// trade bars a load of it makes stale.
+    pub trade_times: Option<(i64, i64)>,
     pub rejected: Vec<BadRow>,
     pub first_day: Option<NaiveDate>,
     pub last_day: Option<NaiveDate>,
@@ -97,19 +103,24 @@ impl FileReport {
         self.rows_in_file = parsed.rows;
         self.accepted = parsed.accepted;
         self.rejected = parsed.rejected.len() as u64;
-        self.warnings = parsed.warned;
+        self.warnings = parsed.warned + parsed.crossed;
+
         self.first_day = parsed.first_day;
         self.last_day = parsed.last_day;
         self.sha256 = Some(parsed.sha256.clone());
         self.symbol = symbols_label(parsed.symbols.iter());
-        if let Some(shape) = parsed.shape {
+        if let Some(shape) = &parsed.shape {
+            let crossed = match parsed.crossed {
+                0 => String::new(),
+                n => format!(", {n} crossed (ask below bid), loaded"),
+            };
             self.format = Some(format!(
-                "{} ({} trades, {} quotes)",
+                "{} ({} trades, {} quotes{crossed})",
                 shape.label(),
                 parsed.trades,
                 parsed.quotes
             ));
-            self.columns = Some(shape.columns().into());
+            self.columns = Some(shape.columns());
         }
         self.dates = Some("exchange time".into());
     }
@@ -251,8 +262,8 @@ fn records_add_up(file: &PriceFile, parsed: &ParsedEvents) -> Result<(), Failure
 
 /// Fields of a row of `market.trades` and of `market.quotes` as `encode::encode_row` writes
 /// them and the read-backs read them (before the read-back's `dropped_arrivals`).
-const TRADE_FIELDS: usize = 9;
-const QUOTE_FIELDS: usize = 10;
+const TRADE_FIELDS: usize = 17;
+const QUOTE_FIELDS: usize = 17;
 
 /// Streams the tuples of a read-back (`read_back_trades.sql`, `read_back_quotes.sql`: the
 /// file's groups within the times [`bound_event_times`] set), each tuple's values to `each`.
@@ -340,6 +351,19 @@ async fn merge(
         updated,
         found_as_in_file: false,
     })
+}
+
+/// Records the file's trade times for the refresh of the trade bars after the load.
+async fn mark_trades_stale(
+    tx: &mut PgConnection,
+    aggregates: crate::analytics::Aggregates,
+    parsed: &ParsedEvents,
+) -> Result<(), sqlx::Error> {
+    let Some((first, last)) = parsed.trade_times else {
+        return Ok(());
+    };
+    let at = DateTime::<Utc>::from_timestamp_micros;
+    crate::analytics::trade_bars::mark_stale(tx, aggregates, at(first), at(last)).await
 }
 
 /// What [`merge`] wrote.
@@ -447,7 +471,7 @@ async fn write(
         && let Some(heads) = direct::head_groups(&file.path, settings)
         && let Some(done) = direct::write(tx, file, context, heads).await?
     {
-        return finish_direct(tx, file, done, report).await;
+        return finish_direct(tx, file, context.aggregates, done, report).await;
     }
     if let Some(same) = compare::unchanged(tx, file, settings).await? {
         return finish_unchanged(tx, file, same, report).await;
@@ -527,6 +551,11 @@ async fn write(
         .await
         .map_err(db)?;
     let (inserted, updated) = (merged.inserted, merged.updated);
+    if inserted + updated > 0 {
+        mark_trades_stale(&mut *tx, context.aggregates, &parsed)
+            .await
+            .map_err(db)?;
+    }
     let counted = match inserted + updated {
         0 => unchanged_daily(&mut *tx).await.map_err(db)?,
         _ => None,
@@ -573,10 +602,12 @@ async fn write(
 async fn finish_direct(
     tx: &mut PgConnection,
     file: &PriceFile,
+    aggregates: crate::analytics::Aggregates,
     done: direct::DirectDone,
     report: &mut FileReport,
 ) -> Result<Vec<BadRow>, Failure> {
     let in_table = async {
+        mark_trades_stale(&mut *tx, aggregates, &done.parsed).await?;
         lock_in_key_order(&mut *tx, EXCHANGE_LOCK_CLASS, "exchange").await?;
         let in_table = done.daily.write(&mut *tx).await?;
         sqlx::query(include_str!("sql/prior_close.sql"))

@@ -15,18 +15,25 @@
 
 use crate::load::files::canonical_symbol;
 use crate::load::stamps::{Stamp, parse_stamp, to_utc};
-use crate::load::values::{BadRow, Problem, VolumeError, parse_date, parse_price, parse_volume};
+use crate::load::values::{BadRow, Problem, parse_date};
 use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 
+mod fields;
 mod json;
+pub mod vendor;
+use fields::{
+    Field, FieldError, date, missing, names, price, shares, text_value, trim_field, whole,
+};
 use json::{JsonRecord, need, scalar};
+use std::path::Path;
+use std::sync::Arc;
 
 /// The shape of an event file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Shape {
     /// Positional CSV with the arrival time second and the record type third.
     SparkCsv,
@@ -34,12 +41,24 @@ pub enum Shape {
     JsonLines,
     /// The record type second, no arrival time (the sectioned course sample).
     Sectioned,
+    /// A vendor's full-market day file (Polygon, Databento, TAQ), with a header line.
+    Vendor(Arc<vendor::Layout>),
+}
+
+impl PartialEq for Shape {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Shape::Vendor(a), Shape::Vendor(b)) => a.feed == b.feed,
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
+    }
 }
 
 impl Shape {
     /// How `--dry-run` and the summary name the shape.
-    pub fn label(self) -> &'static str {
+    pub fn label(&self) -> &'static str {
         match self {
+            Shape::Vendor(layout) => layout.label(),
             Shape::SparkCsv => "exchange events, CSV (T/Q records)",
             Shape::JsonLines => "exchange events, JSON lines",
             Shape::Sectioned => "exchange events, sectioned sample (#Trade:/#Quote:)",
@@ -47,8 +66,9 @@ impl Shape {
     }
 
     /// The columns of each record type, for `--dry-run`.
-    pub fn columns(self) -> &'static str {
+    pub fn columns(&self) -> String {
         match self {
+            Shape::Vendor(layout) => return layout.columns(),
             Shape::SparkCsv => {
                 "T: trade_dt,arrival_tm,rec_type,symbol,event_tm,event_seq_nb,exchange,trade_pr,trade_size; Q: …,exchange,bid_pr,bid_size,ask_pr,ask_size"
             }
@@ -59,6 +79,7 @@ impl Shape {
                 "T: trade_dt,rec_type,symbol,execution_id,event_tm,event_seq_nb,exchange,trade_pr,trade_size; Q: trade_dt,rec_type,symbol,event_tm,event_seq_nb,exchange,bid_pr,bid_size,ask_pr,ask_size"
             }
         }
+        .into()
     }
 }
 
@@ -71,11 +92,30 @@ pub enum Values {
         size: i64,
     },
     Quote {
-        bid_pr: f64,
+        /// None: a quote without a bid (Databento's null price).
+        bid_pr: Option<f64>,
         bid_size: i64,
-        ask_pr: f64,
+        ask_pr: Option<f64>,
         ask_size: i64,
     },
+}
+
+/// The fields of a vendor's file beyond the course's columns (migration V29); None where the
+/// layout has no such field (unknown).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VendorFields {
+    /// `polygon`, `databento` or `taq`.
+    pub source: &'static str,
+    /// The vendor's condition codes, comma-separated; empty for none.
+    pub conditions: Option<String>,
+    pub correction: Option<i16>,
+    pub tape: Option<String>,
+    /// Empty: not reported through a TRF.
+    pub trf_id: Option<String>,
+    pub trf_ns: Option<i64>,
+    pub participant_ns: Option<i64>,
+    pub bid_exchange: Option<String>,
+    pub ask_exchange: Option<String>,
 }
 
 /// One trade or quote record.
@@ -86,12 +126,16 @@ pub struct Event {
     pub trade_dt: NaiveDate,
     pub symbol: String,
     pub exchange: String,
-    /// UTC microseconds.
+    /// UTC microseconds: `event_ns` cut to the microsecond.
     pub event_tm: i64,
+    /// Nanoseconds since the epoch, as the file gives the time.
+    pub event_ns: i64,
     pub event_seq_nb: i64,
     /// UTC microseconds; None when the file gives no arrival time.
     pub arrival_tm: Option<i64>,
     pub values: Values,
+    /// A vendor file's own fields; None for the course's layouts.
+    pub vendor: Option<VendorFields>,
 }
 
 /// One item read from an event file.
@@ -101,8 +145,12 @@ pub enum Item {
     Bad(BadRow),
 }
 
-/// The shape of a file from its first lines; None when they are not an event file's.
-pub fn sniff(head: &[u8]) -> Option<Shape> {
+/// The shape of a file from its first lines (and its name, for TAQ's date); None when they
+/// are not an event file's.
+pub fn sniff(head: &[u8], path: Option<&Path>) -> Option<Shape> {
+    if let Some(layout) = vendor::sniff(head, path) {
+        return Some(Shape::Vendor(Arc::new(layout)));
+    }
     let text = String::from_utf8_lossy(head);
     let mut sectioned = false;
     for line in text.lines().take(64) {
@@ -168,6 +216,11 @@ pub struct EventReader<R: Read> {
     pub rows: u64,
     /// Fields that repeat from record to record, parsed once a run.
     repeats: Repeats,
+    /// A vendor record's fields (byte ranges), reused from record to record.
+    fields: Vec<(usize, usize)>,
+    new_york: vendor::NewYork,
+    /// A TAQ file's trailer: its line and the record count it gives.
+    trailer: Option<(u64, u64)>,
 }
 
 /// The last trade date, arrival time, symbol and exchange read, with their text: a file's
@@ -239,6 +292,9 @@ impl<R: Read> EventReader<R> {
             buf: Vec::with_capacity(256),
             rows: 0,
             repeats: Repeats::default(),
+            fields: Vec::with_capacity(32),
+            new_york: vendor::NewYork::new(zone),
+            trailer: None,
         }
     }
 
@@ -247,6 +303,7 @@ impl<R: Read> EventReader<R> {
         loop {
             self.buf.clear();
             if self.input.read_until(b'\n', &mut self.buf)? == 0 {
+                self.check_trailer()?;
                 return Ok(None);
             }
             self.line += 1;
@@ -261,6 +318,28 @@ impl<R: Read> EventReader<R> {
         }
     }
 
+    /// At the end of a TAQ file: its `END` trailer must be there and count its records (a cut
+    /// download has none; a file cut and re-joined counts otherwise).
+    fn check_trailer(&self) -> std::io::Result<()> {
+        let Shape::Vendor(layout) = &self.shape else {
+            return Ok(());
+        };
+        if !layout.has_trailer() {
+            return Ok(());
+        }
+        match self.trailer {
+            None => Err(std::io::Error::other(format!(
+                "line {}: the file ends without TAQ's END trailer: a cut download?",
+                self.line
+            ))),
+            Some((line, count)) if count != self.rows => Err(std::io::Error::other(format!(
+                "line {line}: the END trailer counts {count} records but the file has {}",
+                self.rows
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// The record on one line, None for a blank or comment line.
     fn record(&mut self, line: u64, raw: &[u8]) -> Option<Item> {
         {
@@ -269,7 +348,34 @@ impl<R: Read> EventReader<R> {
                 bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
             }
             let bytes = bytes.trim_ascii();
-            if bytes.is_empty() || bytes[0] == b'#' || is_column_line(bytes) {
+            if let Shape::Vendor(layout) = &self.shape {
+                // The header line, and TAQ's trailer: not records.
+                if line == 1 || bytes.is_empty() {
+                    return None;
+                }
+                if layout.has_trailer()
+                    && let Some(count) = std::str::from_utf8(bytes)
+                        .ok()
+                        .and_then(|t| layout.trailer(t))
+                {
+                    return match count {
+                        Ok(count) => {
+                            self.trailer = Some((line, count));
+                            None
+                        }
+                        Err(message) => Some(Item::Bad(BadRow {
+                            line,
+                            column: None,
+                            problem: Problem::Invalid {
+                                column: "END".into(),
+                                value: String::from_utf8_lossy(bytes).into_owned(),
+                                reason: message,
+                            },
+                            text: String::from_utf8_lossy(bytes).into_owned(),
+                        })),
+                    };
+                }
+            } else if bytes.is_empty() || bytes[0] == b'#' || is_column_line(bytes) {
                 return None;
             }
             self.rows += 1;
@@ -283,9 +389,10 @@ impl<R: Read> EventReader<R> {
                     text: String::from_utf8_lossy(bytes).into_owned(),
                 }));
             };
-            let parsed = match self.shape {
+            let parsed = match &self.shape {
                 Shape::JsonLines => self.json(text),
                 Shape::SparkCsv | Shape::Sectioned => self.csv(text),
+                Shape::Vendor(layout) => layout.record(text, &mut self.fields, &mut self.new_york),
             };
             Some(match parsed {
                 Ok(mut event) => {
@@ -319,7 +426,7 @@ impl<R: Read> EventReader<R> {
             }
         }
         let f = &fields[..n.min(fields.len())];
-        let spark = self.shape == Shape::SparkCsv;
+        let spark = matches!(self.shape, Shape::SparkCsv);
         let type_at = if spark { 2 } else { 1 };
         let rec_type = f.get(type_at).copied().unwrap_or("");
         // Where each field is, by shape and record type (None: the shape has no such field).
@@ -367,9 +474,9 @@ impl<R: Read> EventReader<R> {
             }
         } else {
             Values::Quote {
-                bid_pr: price(field(values_at))?,
+                bid_pr: Some(price(field(values_at))?),
                 bid_size: shares(field(values_at + 1))?,
-                ask_pr: price(field(values_at + 2))?,
+                ask_pr: Some(price(field(values_at + 2))?),
                 ask_size: shares(field(values_at + 3))?,
             }
         };
@@ -379,9 +486,11 @@ impl<R: Read> EventReader<R> {
             symbol,
             exchange,
             event_tm,
+            event_ns: event_tm * 1000,
             event_seq_nb,
             arrival_tm,
             values,
+            vendor: None,
         })
     }
 
@@ -438,9 +547,9 @@ impl<R: Read> EventReader<R> {
             }
         } else {
             Values::Quote {
-                bid_pr: price((None, "bid_pr", &need("bid_pr", record.bid_pr)?))?,
+                bid_pr: Some(price((None, "bid_pr", &need("bid_pr", record.bid_pr)?))?),
                 bid_size: shares((None, "bid_size", &need("bid_size", record.bid_size)?))?,
-                ask_pr: price((None, "ask_pr", &need("ask_pr", record.ask_pr)?))?,
+                ask_pr: Some(price((None, "ask_pr", &need("ask_pr", record.ask_pr)?))?),
                 ask_size: shares((None, "ask_size", &need("ask_size", record.ask_size)?))?,
             }
         };
@@ -450,9 +559,11 @@ impl<R: Read> EventReader<R> {
             symbol,
             exchange,
             event_tm,
+            event_ns: event_tm * 1000,
             event_seq_nb,
             arrival_tm: arrival,
             values,
+            vendor: None,
         })
     }
 
@@ -498,403 +609,5 @@ impl<R: Read> EventReader<R> {
     }
 }
 
-/// A field: its 1-based column (None in JSON), its name and its text.
-type Field<'a> = (Option<usize>, &'a str, &'a str);
-
-/// Why a field is not a value: its 1-based column (None in JSON) and the problem.
-type FieldError = (Option<usize>, Problem);
-
-/// A CSV field without the whitespace around it (`str::trim`, with ASCII's checked first).
-fn trim_field(field: &str) -> &str {
-    let trimmed = field.trim_ascii();
-    let ascii_ends = trimmed.as_bytes().first().is_none_or(u8::is_ascii)
-        && trimmed.as_bytes().last().is_none_or(u8::is_ascii);
-    if ascii_ends { trimmed } else { trimmed.trim() }
-}
-
-/// The field names of a CSV record, by shape and record type.
-fn names(spark: bool, rec_type: &str) -> &'static [&'static str] {
-    match (spark, rec_type) {
-        (true, "T") => &[
-            "trade_dt",
-            "arrival_tm",
-            "rec_type",
-            "symbol",
-            "event_tm",
-            "event_seq_nb",
-            "exchange",
-            "trade_pr",
-            "trade_size",
-        ],
-        (true, _) => &[
-            "trade_dt",
-            "arrival_tm",
-            "rec_type",
-            "symbol",
-            "event_tm",
-            "event_seq_nb",
-            "exchange",
-            "bid_pr",
-            "bid_size",
-            "ask_pr",
-            "ask_size",
-        ],
-        (false, "T") => &[
-            "trade_dt",
-            "rec_type",
-            "symbol",
-            "execution_id",
-            "event_tm",
-            "event_seq_nb",
-            "exchange",
-            "trade_pr",
-            "trade_size",
-        ],
-        (false, _) => &[
-            "trade_dt",
-            "rec_type",
-            "symbol",
-            "event_tm",
-            "event_seq_nb",
-            "exchange",
-            "bid_pr",
-            "bid_size",
-            "ask_pr",
-            "ask_size",
-        ],
-    }
-}
-
-fn missing(column: Option<usize>, name: &str) -> (Option<usize>, Problem) {
-    (
-        column,
-        Problem::Missing {
-            column: name.into(),
-        },
-    )
-}
-
-fn date((column, name, value): Field) -> Result<NaiveDate, (Option<usize>, Problem)> {
-    if value.is_empty() {
-        return Err(missing(column, name));
-    }
-    parse_date(value, None).ok_or_else(|| {
-        (
-            column,
-            Problem::NotADate {
-                column: name.into(),
-                value: value.into(),
-                expected: "YYYY-MM-DD".into(),
-            },
-        )
-    })
-}
-
-/// A symbol or exchange: not empty, stored as written (upper case).
-fn text_value((column, name, value): Field) -> Result<String, (Option<usize>, Problem)> {
-    if value.is_empty() {
-        return Err(missing(column, name));
-    }
-    // `to_uppercase` maps each char through Unicode's tables; symbols are mostly ASCII.
-    Ok(match value.is_ascii() {
-        true => value.to_ascii_uppercase(),
-        false => value.to_uppercase(),
-    })
-}
-
-fn price((column, name, value): Field) -> Result<f64, (Option<usize>, Problem)> {
-    if value.is_empty() {
-        return Err(missing(column, name));
-    }
-    parse_price(value).ok_or_else(|| {
-        (
-            column,
-            Problem::NotANumber {
-                column: name.into(),
-                value: value.into(),
-            },
-        )
-    })
-}
-
-/// A sequence number: a whole number of 0 or more.
-fn whole((column, name, value): Field) -> Result<i64, (Option<usize>, Problem)> {
-    if value.is_empty() {
-        return Err(missing(column, name));
-    }
-    value
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n >= 0)
-        .ok_or_else(|| {
-            (
-                column,
-                Problem::NotShares {
-                    column: name.into(),
-                    value: value.into(),
-                },
-            )
-        })
-}
-
-/// A size in shares: a whole number of 0 or more (`100.0` is accepted).
-fn shares((column, name, value): Field) -> Result<i64, (Option<usize>, Problem)> {
-    if value.is_empty() {
-        return Err(missing(column, name));
-    }
-    match parse_volume(value, false) {
-        Ok(v) => Ok(v),
-        Err(VolumeError::NotANumber) => Err((
-            column,
-            Problem::NotANumber {
-                column: name.into(),
-                value: value.into(),
-            },
-        )),
-        Err(_) => Err((
-            column,
-            Problem::NotShares {
-                column: name.into(),
-                value: value.into(),
-            },
-        )),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::load::stamps::DEFAULT_ZONE;
-
-    fn read(text: &str) -> (Shape, Vec<Item>, u64) {
-        let shape = sniff(text.as_bytes()).expect("an event file");
-        let mut r = EventReader::new(text.as_bytes(), shape, DEFAULT_ZONE);
-        let mut items = Vec::new();
-        while let Some(item) = r.next_item().unwrap() {
-            items.push(item);
-        }
-        (shape, items, r.rows)
-    }
-
-    fn event(item: &Item) -> &Event {
-        match item {
-            Item::Event(e) => e,
-            Item::Bad(b) => panic!("bad row: {b}"),
-        }
-    }
-
-    fn bad(item: &Item) -> String {
-        match item {
-            Item::Bad(b) => b.to_string(),
-            Item::Event(e) => panic!("accepted: {e:?}"),
-        }
-    }
-
-    #[test]
-    fn spark_csv_records() {
-        let (shape, items, rows) = read(
-            "2020-08-05,2020-08-05 09:30:00.0,Q,SYMA,2020-08-05 09:34:51.505,1,NYSE,75.30254839137037,100,75.35916738004924,100\n\
-             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19488165597565,912\n",
-        );
-        assert_eq!(shape, Shape::SparkCsv);
-        assert_eq!(rows, 2);
-        let q = event(&items[0]);
-        assert_eq!(q.symbol, "SYMA");
-        assert_eq!(q.exchange, "NYSE");
-        assert_eq!(q.event_seq_nb, 1);
-        // 09:34:51.505 EDT is 13:34:51.505 UTC.
-        let expected = chrono::NaiveDate::from_ymd_opt(2020, 8, 5)
-            .unwrap()
-            .and_hms_milli_opt(13, 34, 51, 505)
-            .unwrap()
-            .and_utc()
-            .timestamp_micros();
-        assert_eq!(q.event_tm, expected);
-        assert_eq!(
-            q.values,
-            Values::Quote {
-                bid_pr: 75.30254839137037,
-                bid_size: 100,
-                ask_pr: 75.35916738004924,
-                ask_size: 100
-            }
-        );
-        let t = event(&items[1]);
-        assert_eq!(t.line, 2);
-        assert!(matches!(t.values, Values::Trade { size: 912, .. }));
-        assert!(t.arrival_tm.is_some());
-    }
-
-    #[test]
-    fn a_repeated_field_reads_as_the_last_one_and_a_changed_one_again() {
-        let (_, items, _) = read(
-            "2020-08-05,2020-08-05 09:30:00.0,Q,syma,2020-08-05 09:34:51.505,1,NYSE,75.3,100,75.4,100\n\
-             2020-08-05,2020-08-05 09:30:00.0,Q,syma,2020-08-05 09:34:52.000,2,NYSE,75.3,100,75.4,100\n\
-             2020-08-06,2020-08-06 09:30:00.0,Q,SYMB,2020-08-06 09:34:51.505,1,ARCA,75.3,100,75.4,100\n\
-             2020-08-06,2020-08-06 25:30:00.0,Q,SYMB,2020-08-06 09:34:52.505,2,ARCA,75.3,100,75.4,100\n\
-             2020-08-06,2020-08-06 25:30:00.0,Q,SYMB,2020-08-06 09:34:53.505,3,ARCA,75.3,100,75.4,100\n\
-             2020-08-32,2020-08-06 09:30:00.0,Q,SYMB,2020-08-06 09:34:54.505,4,ARCA,75.3,100,75.4,100\n\
-             2020-08-06, 2020-08-06 09:30:00.0 ,Q,\u{a0}SYMB ,2020-08-06 09:34:55.505,5,ARCA,75.3,100,75.4,100\n",
-        );
-        let micros = |d: u32, h: u32| {
-            chrono::NaiveDate::from_ymd_opt(2020, 8, d)
-                .unwrap()
-                .and_hms_opt(h, 30, 0)
-                .unwrap()
-                .and_utc()
-                .timestamp_micros()
-        };
-        let (first, second, other) = (event(&items[0]), event(&items[1]), event(&items[2]));
-        assert_eq!(second.symbol, "SYMA");
-        assert_eq!(second.trade_dt, first.trade_dt);
-        assert_eq!(second.arrival_tm, Some(micros(5, 13)));
-        assert_eq!(other.symbol, "SYMB");
-        assert_eq!(other.exchange, "ARCA");
-        assert_eq!(other.trade_dt.to_string(), "2020-08-06");
-        assert_eq!(other.arrival_tm, Some(micros(6, 13)));
-        // A bad value is refused every time it comes, not only the first.
-        assert!(
-            bad(&items[3]).starts_with("4:2: arrival_tm"),
-            "{}",
-            bad(&items[3])
-        );
-        assert!(
-            bad(&items[4]).starts_with("5:2: arrival_tm"),
-            "{}",
-            bad(&items[4])
-        );
-        assert!(
-            bad(&items[5]).starts_with("6:1: trade_dt"),
-            "{}",
-            bad(&items[5])
-        );
-        // Whitespace around a field is not part of it, Unicode's too.
-        let spaced = event(&items[6]);
-        assert_eq!(spaced.symbol, "SYMB");
-        assert_eq!(spaced.arrival_tm, Some(micros(6, 13)));
-    }
-
-    #[test]
-    fn json_records() {
-        let (shape, items, _) = read(
-            r#"{"trade_dt":"2020-08-05","file_tm":"2020-08-05 09:30:00.000","event_type":"T","symbol":"SYMA","execution_id":"EX-10","event_tm":"2020-08-05 10:38:50.046","event_seq_nb":10,"exchange":"NASDAQ","price":77.77570455205036,"size":509}"#,
-        );
-        assert_eq!(shape, Shape::JsonLines);
-        let t = event(&items[0]);
-        assert_eq!(
-            t.values,
-            Values::Trade {
-                execution_id: Some("EX-10".into()),
-                price: 77.77570455205036,
-                size: 509
-            }
-        );
-    }
-
-    #[test]
-    fn sectioned_sample() {
-        let (shape, items, rows) = read(
-            "#Trade:\n#TradeDate,RecordType,Symbol,ExecutionID,EventTime,EventSeqNum,Exchange,TradePrice,TradeSize\n\
-             2020-01-01,T,Symbol1,1,2020-01-01 10:15,1,Exchange1, 59.970001,12\n\n\n\
-             #Quote:\n#TradeDate,RecordType,Symbol,EventTime,EventSeqNum,Exchange,BidPrice,BidSize,AskPrice,AskSize\n\
-             2020-01-01,Q,Symbol1,2020-01-01 10:16,4,Exchange1, 61,1301, 62, 17\n",
-        );
-        assert_eq!(shape, Shape::Sectioned);
-        assert_eq!(rows, 2);
-        let t = event(&items[0]);
-        assert_eq!(t.line, 3);
-        assert_eq!(t.symbol, "SYMBOL1");
-        assert_eq!(t.arrival_tm, None);
-        assert!(matches!(&t.values, Values::Trade { execution_id: Some(id), .. } if id == "1"));
-        assert_eq!(event(&items[1]).line, 8);
-        // Column lines without the `#` are not records either.
-        let (_, items, rows) = read(
-            "TradeDate,RecordType,Symbol,ExecutionID,EventTime,EventSeqNum,Exchange,TradePrice,TradeSize\n\
-             2020-01-01,T,Symbol1,1,2020-01-01 10:15,1,Exchange1,59.97,12\n",
-        );
-        assert_eq!((rows, items.len()), (1, 1));
-        assert_eq!(event(&items[0]).line, 2);
-    }
-
-    #[test]
-    fn bad_records_say_where_and_why() {
-        let (_, items, rows) = read(
-            "2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19,912\n\
-             2020-08-05,2020-08-05 09:30:00.0,X,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19,912\n\
-             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19\n\
-             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,abc,912\n\
-             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 25:37,10,NYSE,79.19,912\n\
-             2020-08-05,2020-08-05 09:30:00.0,T,SYMA,2020-08-05 10:37:21.581,10,NYSE,79.19,9.5\n\
-             2020-08-05,2020-08-05 09:30:00.0,T,,2020-08-05 10:37:21.581,10,NYSE,79.19,9\n",
-        );
-        assert_eq!(rows, 7);
-        assert_eq!(
-            bad(&items[1]),
-            "2:3: unknown record type \"X\" (expected T or Q)"
-        );
-        assert_eq!(
-            bad(&items[2]),
-            "3: a T record has 9 fields in this file's layout, found 8"
-        );
-        assert_eq!(
-            bad(&items[3]),
-            "4:8: trade_pr: \"abc\" is not a finite number"
-        );
-        assert!(bad(&items[4]).starts_with("5:5: event_tm: \"2020-08-05 25:37\""));
-        assert_eq!(
-            bad(&items[5]),
-            "6:9: trade_size: \"9.5\" is not a whole number of 0 or more"
-        );
-        assert_eq!(bad(&items[6]), "7:4: symbol: missing value");
-    }
-
-    /// The JSON reader takes each field's raw text: strings with escapes, numbers written as
-    /// strings, null, other keys and nested values read as the map-based reader read them.
-    #[test]
-    fn json_values_in_every_spelling() {
-        let (_, items, _) = read(
-            "{\"trade_dt\":\"2020-08-05\",\"arrival_tm\":null,\"event_type\":\"Q\",\"symbol\":\" S\\u0059MA \",\"event_tm\":\"2020-08-05 09:36:55.5\",\"event_seq_nb\":\"7\",\"exchange\":\"NASDAQ\",\"venue\":{\"id\":[1,2]},\"bid_pr\":\"76.1\",\"bid_size\":100,\"ask_pr\":77.9,\"ask_size\":1e2}\n\
-             {\"trade_dt\":\"2020-08-05\",\"event_type\":\"T\",\"symbol\":\"SYMA\",\"event_tm\":\"2020-08-05 09:36:55.284\",\"event_seq_nb\":1,\"exchange\":\"NASDAQ\",\"price\":true,\"size\":100}\n\
-             {\"trade_dt\":\"2020-08-05\",\"event_type\":\"T\",\"symbol\":\"SYMA\",\"execution_id\":null,\"event_tm\":\"2020-08-05 09:36:55.284\",\"event_seq_nb\":1,\"exchange\":\"NASDAQ\",\"price\":null,\"size\":100}\n",
-        );
-        let q = event(&items[0]);
-        assert_eq!(q.symbol, "SYMA");
-        assert_eq!(q.event_seq_nb, 7);
-        assert_eq!(q.arrival_tm, None);
-        assert_eq!(q.event_tm % 1_000_000, 500_000);
-        assert_eq!(
-            q.values,
-            Values::Quote {
-                bid_pr: 76.1,
-                bid_size: 100,
-                ask_pr: 77.9,
-                ask_size: 100
-            }
-        );
-        assert_eq!(bad(&items[1]), "2: price: \"true\" is not a finite number");
-        assert_eq!(bad(&items[2]), "3: price: missing value");
-    }
-
-    #[test]
-    fn bad_json_lines() {
-        let (_, items, _) = read(
-            "{\"trade_dt\":\"2020-08-05\",\"file_tm\":\"2020-08-05 09:30:00.000\",\"event_type\":\"Q\",\"symbol\":\"SYMA\",\"event_tm\":\"2020-08-05 09:36:55.284\",\"event_seq_nb\":1,\"exchange\":\"NASDAQ\",\"bid_pr\":76.1,\"bid_size\":100,\"ask_pr\":77.9,\"ask_size\":100}\n\
-             {\"trade_dt\":\"2020-08-05\",\"event_type\":\"Q\"\n\
-             {\"trade_dt\":\"2020-08-05\",\"file_tm\":\"2020-08-05 09:30:00.000\",\"event_type\":\"Q\",\"symbol\":\"SYMA\",\"event_tm\":\"2020-08-05 09:36:55.284\",\"event_seq_nb\":1,\"exchange\":\"NASDAQ\",\"bid_pr\":76.1,\"bid_size\":100,\"ask_pr\":77.9}\n\
-             {\"event_type\":\"B\"}\n",
-        );
-        assert!(bad(&items[1]).starts_with("2: not a JSON object:"));
-        assert_eq!(bad(&items[2]), "3: ask_size: missing value");
-        assert_eq!(
-            bad(&items[3]),
-            "4: unknown record type \"B\" (expected T or Q)"
-        );
-    }
-
-    #[test]
-    fn other_files_are_not_events() {
-        assert_eq!(sniff(b"Date,Open,High,Low,Close,Volume\n"), None);
-        assert_eq!(sniff(b"2020-01-02,1,2,0.5,1.5,100\n"), None);
-        assert_eq!(sniff(b"{\"a\":1}\n"), None);
-    }
-}
+mod tests;

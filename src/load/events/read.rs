@@ -29,7 +29,7 @@ pub fn head(path: &Path) -> Option<Vec<u8>> {
 
 /// The shape of an event file from its first 64 KiB (gzip too); None when it is not one.
 pub fn sniff_file(path: &Path) -> Option<Shape> {
-    super::parse::sniff(&head(path)?)
+    super::parse::sniff(&head(path)?, Some(path))
 }
 
 pub fn io_stop(e: std::io::Error) -> Stop {
@@ -86,7 +86,15 @@ pub fn read_events(
         .parse
         .timezone
         .unwrap_or(crate::load::stamps::DEFAULT_ZONE);
-    let mut reader = EventReader::new(input, shape, zone);
+    if let Shape::Vendor(layout) = &shape
+        && let Some(why) = layout.refusal()
+    {
+        return Err(Stop::File(FileError::AtLine {
+            line: 1,
+            message: why.to_string(),
+        }));
+    }
+    let mut reader = EventReader::new(input, shape.clone(), zone);
     let mut parsed = ParsedEvents {
         shape: Some(shape),
         ..ParsedEvents::default()
@@ -98,7 +106,21 @@ pub fn read_events(
                 sink.event(&event)?;
                 parsed.accepted += 1;
                 match event.values {
-                    Values::Trade { .. } => parsed.trades += 1,
+                    Values::Trade { .. } => {
+                        parsed.trades += 1;
+                        let t = event.event_tm;
+                        let (a, b) = parsed.trade_times.unwrap_or((t, t));
+                        parsed.trade_times = Some((a.min(t), b.max(t)));
+                    }
+                    Values::Quote {
+                        bid_pr: Some(bid),
+                        ask_pr: Some(ask),
+                        ..
+                    } if ask < bid && ask > 0.0 => {
+                        // Real in consolidated data (quotes of different exchanges): it loads.
+                        parsed.quotes += 1;
+                        parsed.crossed += 1;
+                    }
                     Values::Quote { .. } => parsed.quotes += 1,
                 }
                 let day = event.trade_dt;

@@ -41,7 +41,18 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_event_staging (
     bid_pr       double precision,
     bid_size     bigint,
     ask_pr       double precision,
-    ask_size     bigint
+    ask_size     bigint,
+    -- The vendor fields (migration V29), NULL where the file has none.
+    event_ns     bigint           NOT NULL,
+    source       text COLLATE "C",
+    conditions   text[] COLLATE "C",
+    correction   smallint,
+    tape         text COLLATE "C",
+    trf_id       text COLLATE "C",
+    trf_ns       bigint,
+    participant_ns bigint,
+    bid_exchange text COLLATE "C",
+    ask_exchange text COLLATE "C"
 ) ON COMMIT DELETE ROWS;
 
 -- The file's events, each once: its latest arrival, with the arrival times that lost
@@ -61,6 +72,16 @@ CREATE TEMP TABLE IF NOT EXISTS stockdb_event_winners (
     bid_size         bigint,
     ask_pr           double precision,
     ask_size         bigint,
+    event_ns         bigint           NOT NULL,
+    source           text COLLATE "C",
+    conditions       text[] COLLATE "C",
+    correction       smallint,
+    tape             text COLLATE "C",
+    trf_id           text COLLATE "C",
+    trf_ns           bigint,
+    participant_ns   bigint,
+    bid_exchange     text COLLATE "C",
+    ask_exchange     text COLLATE "C",
     dropped_arrivals timestamptz[]
 ) ON COMMIT DELETE ROWS;
 

@@ -1,1 +1,1 @@
-COPY market.quotes (trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, bid_pr, bid_size, ask_pr, ask_size) FROM STDIN (FORMAT binary)
+COPY market.quotes (trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, bid_pr, bid_size, ask_pr, ask_size, event_ns, source, conditions, tape, participant_ns, bid_exchange, ask_exchange) FROM STDIN (FORMAT binary)

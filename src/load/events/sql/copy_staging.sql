@@ -1,1 +1,1 @@
-COPY pg_temp.stockdb_event_staging (line, rec_type, trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size, bid_pr, bid_size, ask_pr, ask_size) FROM STDIN (FORMAT binary)
+COPY pg_temp.stockdb_event_staging (line, rec_type, trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size, bid_pr, bid_size, ask_pr, ask_size, event_ns, source, conditions, correction, tape, trf_id, trf_ns, participant_ns, bid_exchange, ask_exchange) FROM STDIN (FORMAT binary)

@@ -1,1 +1,1 @@
-COPY market.trades (trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size) FROM STDIN (FORMAT binary)
+COPY market.trades (trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size, event_ns, source, conditions, correction, tape, trf_id, trf_ns, participant_ns) FROM STDIN (FORMAT binary)

@@ -6,8 +6,10 @@
 -- inserted only when another tool stored an event meanwhile.
 WITH merged AS (
     INSERT INTO market.trades AS t (trade_dt, symbol, exchange, event_tm, event_seq_nb,
-                                    arrival_tm, execution_id, price, size, dropped_arrivals)
-    SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size, dropped_arrivals
+                                    arrival_tm, execution_id, price, size, event_ns, source,
+                                    conditions, correction, tape, trf_id, trf_ns,
+                                    participant_ns, dropped_arrivals)
+    SELECT trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm, execution_id, price, size, event_ns, source, conditions, correction, tape, trf_id, trf_ns, participant_ns, dropped_arrivals
     FROM pg_temp.stockdb_event_writes w
     -- The new ones are INSERTed plainly after this (insert_missing_trades.sql).
     WHERE rec_type = 'T' AND stored
@@ -22,6 +24,22 @@ WITH merged AS (
                      THEN EXCLUDED.price ELSE t.price END,
         size = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
                     THEN EXCLUDED.size ELSE t.size END,
+        event_ns = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
+                        THEN EXCLUDED.event_ns ELSE t.event_ns END,
+        source = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
+                      THEN EXCLUDED.source ELSE t.source END,
+        conditions = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
+                          THEN EXCLUDED.conditions ELSE t.conditions END,
+        correction = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
+                          THEN EXCLUDED.correction ELSE t.correction END,
+        tape = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
+                    THEN EXCLUDED.tape ELSE t.tape END,
+        trf_id = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
+                      THEN EXCLUDED.trf_id ELSE t.trf_id END,
+        trf_ns = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
+                      THEN EXCLUDED.trf_ns ELSE t.trf_ns END,
+        participant_ns = CASE WHEN EXCLUDED.arrival_tm >= t.arrival_tm
+                              THEN EXCLUDED.participant_ns ELSE t.participant_ns END,
         dropped_arrivals = CASE WHEN EXCLUDED.arrival_tm = t.arrival_tm
                                      AND EXCLUDED.dropped_arrivals IS NULL
                                 THEN t.dropped_arrivals
@@ -30,8 +48,8 @@ WITH merged AS (
                                                           greatest(t.arrival_tm, EXCLUDED.arrival_tm)) END
     WHERE EXCLUDED.arrival_tm > t.arrival_tm
        OR (EXCLUDED.arrival_tm = t.arrival_tm
-           AND (EXCLUDED.execution_id, EXCLUDED.price, EXCLUDED.size)
-               IS DISTINCT FROM (t.execution_id, t.price, t.size))
+           AND (EXCLUDED.execution_id, EXCLUDED.price, EXCLUDED.size, EXCLUDED.event_ns, EXCLUDED.source, EXCLUDED.conditions, EXCLUDED.correction, EXCLUDED.tape, EXCLUDED.trf_id, EXCLUDED.trf_ns, EXCLUDED.participant_ns)
+               IS DISTINCT FROM (t.execution_id, t.price, t.size, t.event_ns, t.source, t.conditions, t.correction, t.tape, t.trf_id, t.trf_ns, t.participant_ns))
        OR (EXCLUDED.arrival_tm <> t.arrival_tm OR EXCLUDED.dropped_arrivals IS NOT NULL)
           AND market.merge_arrivals(t.dropped_arrivals || t.arrival_tm,
                                     EXCLUDED.dropped_arrivals || EXCLUDED.arrival_tm,

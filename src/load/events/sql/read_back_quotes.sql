@@ -6,7 +6,8 @@
 -- the number spares the server writing three columns of every row.
 COPY (
     SELECT g.n, x.event_tm, x.event_seq_nb, x.arrival_tm,
-           x.bid_pr, x.bid_size, x.ask_pr, x.ask_size, x.dropped_arrivals
+           x.bid_pr, x.bid_size, x.ask_pr, x.ask_size,
+           x.event_ns, x.source, x.conditions, x.tape, x.participant_ns, x.bid_exchange, x.ask_exchange, x.dropped_arrivals
     FROM market.quotes x
     JOIN pg_temp.stockdb_event_groups g USING (trade_dt, symbol, exchange)
     WHERE x.event_tm BETWEEN current_setting('stockdb.event_from')::timestamptz

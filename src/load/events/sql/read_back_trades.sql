@@ -6,7 +6,8 @@
 -- the number spares the server writing three columns of every row.
 COPY (
     SELECT g.n, x.event_tm, x.event_seq_nb, x.arrival_tm,
-           x.execution_id, x.price, x.size, x.dropped_arrivals
+           x.execution_id, x.price, x.size,
+           x.event_ns, x.source, x.conditions, x.correction, x.tape, x.trf_id, x.trf_ns, x.participant_ns, x.dropped_arrivals
     FROM market.trades x
     JOIN pg_temp.stockdb_event_groups g USING (trade_dt, symbol, exchange)
     WHERE x.event_tm BETWEEN current_setting('stockdb.event_from')::timestamptz

@@ -13,6 +13,7 @@ WITH ranked AS (
     INSERT INTO pg_temp.stockdb_event_winners
     SELECT rec_type, trade_dt, symbol, exchange, event_tm, event_seq_nb, arrival_tm,
            execution_id, price, size, bid_pr, bid_size, ask_pr, ask_size,
+           event_ns, source, conditions, correction, tape, trf_id, trf_ns, participant_ns, bid_exchange, ask_exchange,
            CASE WHEN cardinality(arrivals) > 1
                 THEN market.merge_arrivals(arrivals, '{}', arrival_tm) END
     FROM ranked

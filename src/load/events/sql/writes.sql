@@ -11,6 +11,7 @@
 INSERT INTO pg_temp.stockdb_event_writes
 SELECT w.rec_type, w.trade_dt, w.symbol, w.exchange, w.event_tm, w.event_seq_nb, w.arrival_tm,
        w.execution_id, w.price, w.size, w.bid_pr, w.bid_size, w.ask_pr, w.ask_size,
+       w.event_ns, w.source, w.conditions, w.correction, w.tape, w.trf_id, w.trf_ns, w.participant_ns, w.bid_exchange, w.ask_exchange,
        w.dropped_arrivals, t.symbol IS NOT NULL
 FROM pg_temp.stockdb_event_winners w
 LEFT JOIN market.trades t
@@ -22,7 +23,8 @@ WHERE w.rec_type = 'T'
   AND (t.symbol IS NULL
      OR w.arrival_tm > t.arrival_tm
      OR (w.arrival_tm = t.arrival_tm
-         AND (w.execution_id, w.price, w.size) IS DISTINCT FROM (t.execution_id, t.price, t.size))
+         AND (w.execution_id, w.price, w.size, w.event_ns, w.source, w.conditions, w.correction, w.tape, w.trf_id, w.trf_ns, w.participant_ns)
+             IS DISTINCT FROM (t.execution_id, t.price, t.size, t.event_ns, t.source, t.conditions, t.correction, t.tape, t.trf_id, t.trf_ns, t.participant_ns))
      OR (w.arrival_tm <> t.arrival_tm OR w.dropped_arrivals IS NOT NULL)
         AND market.merge_arrivals(t.dropped_arrivals || t.arrival_tm,
                                   w.dropped_arrivals || w.arrival_tm,
@@ -31,6 +33,7 @@ WHERE w.rec_type = 'T'
 UNION ALL
 SELECT w.rec_type, w.trade_dt, w.symbol, w.exchange, w.event_tm, w.event_seq_nb, w.arrival_tm,
        w.execution_id, w.price, w.size, w.bid_pr, w.bid_size, w.ask_pr, w.ask_size,
+       w.event_ns, w.source, w.conditions, w.correction, w.tape, w.trf_id, w.trf_ns, w.participant_ns, w.bid_exchange, w.ask_exchange,
        w.dropped_arrivals, t.symbol IS NOT NULL
 FROM pg_temp.stockdb_event_winners w
 LEFT JOIN market.quotes t
@@ -42,7 +45,8 @@ WHERE w.rec_type = 'Q'
   AND (t.symbol IS NULL
      OR w.arrival_tm > t.arrival_tm
      OR (w.arrival_tm = t.arrival_tm
-         AND (w.bid_pr, w.bid_size, w.ask_pr, w.ask_size) IS DISTINCT FROM (t.bid_pr, t.bid_size, t.ask_pr, t.ask_size))
+         AND (w.bid_pr, w.bid_size, w.ask_pr, w.ask_size, w.event_ns, w.source, w.conditions, w.tape, w.participant_ns, w.bid_exchange, w.ask_exchange)
+             IS DISTINCT FROM (t.bid_pr, t.bid_size, t.ask_pr, t.ask_size, t.event_ns, t.source, t.conditions, t.tape, t.participant_ns, t.bid_exchange, t.ask_exchange))
      OR (w.arrival_tm <> t.arrival_tm OR w.dropped_arrivals IS NOT NULL)
         AND market.merge_arrivals(t.dropped_arrivals || t.arrival_tm,
                                   w.dropped_arrivals || w.arrival_tm,

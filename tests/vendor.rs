@@ -47,25 +47,7 @@ type Values = (u64, u64, u64, u64, i64, Option<i64>);
 /// The bars of Polygon minute files, read here: (symbol, start µs) → values as bit patterns.
 fn polygon_bars(dir: &Path) -> BTreeMap<Key, Values> {
     let mut bars = BTreeMap::new();
-    let mut paths = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                paths.push(p);
-            }
-        }
-    }
-    for p in paths {
-        let mut text = String::new();
-        std::io::Read::read_to_string(
-            &mut flate2::read::GzDecoder::new(std::fs::File::open(&p).unwrap()),
-            &mut text,
-        )
-        .unwrap();
+    for (_, text) in common::texts_under(dir) {
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split(',').collect();
             let num = |i: usize| f[i].parse::<f64>().unwrap().to_bits();

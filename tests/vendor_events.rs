@@ -10,7 +10,7 @@ mod common;
 use common::{TestDb, files, fresh_db, totals};
 use sqlx::Row;
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn generate(dir: &Path, layout: &str, symbols: &str, per_day: &str) -> PathBuf {
@@ -47,27 +47,12 @@ fn load(db: &TestDb, args: &[&str], code: i32) -> serde_json::Value {
     run.json()
 }
 
-/// Every file under `dir`, decompressed.
+/// Every file under `dir`, decompressed, but Databento's symbology.
 fn texts(dir: &Path) -> Vec<(PathBuf, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "gz") {
-                let mut text = String::new();
-                flate2::read::GzDecoder::new(std::fs::File::open(&p).unwrap())
-                    .read_to_string(&mut text)
-                    .unwrap();
-                out.push((p, text));
-            } else if p.file_name().unwrap() != "symbology.json" {
-                out.push((p.clone(), std::fs::read_to_string(&p).unwrap()));
-            }
-        }
-    }
-    out
+    common::texts_under(dir)
+        .into_iter()
+        .filter(|(p, _)| p.file_name().is_some_and(|n| n != "symbology.json"))
+        .collect()
 }
 
 /// A trade as the test reads it: (symbol, event_ns) → price bits, size, exchange, sequence,

@@ -373,3 +373,28 @@ pub fn path_tail(file: &serde_json::Value) -> String {
     let tail: PathBuf = tail.into_iter().rev().collect();
     tail.display().to_string()
 }
+
+/// Every file under `dir` (its whole tree), each with its text, gzip decompressed.
+pub fn texts_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let mut text = String::new();
+            let file = std::fs::File::open(&p).unwrap();
+            if p.extension().is_some_and(|x| x == "gz") {
+                std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(file), &mut text)
+            } else {
+                std::io::Read::read_to_string(&mut std::io::BufReader::new(file), &mut text)
+            }
+            .unwrap();
+            out.push((p, text));
+        }
+    }
+    out
+}

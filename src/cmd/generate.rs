@@ -37,7 +37,8 @@ pub struct Args {
     #[arg(long, conflicts_with = "intraday")]
     pub events: bool,
     /// Full-market day files in a vendor's layout (Polygon/Massive flat files, Databento
-    /// CSV), --symbols tickers (10,000 is the whole US market) over --days weekdays.
+    /// CSV, NYSE Daily TAQ): bars, trades (--trades a day) or quotes (--quotes a day),
+    /// --symbols tickers (10,000 is the whole US market) over --days weekdays.
     #[arg(long, value_enum, conflicts_with_all = ["intraday", "events"])]
     pub vendor: Option<crate::generate::vendor::Layout>,
     /// Weekdays of minute bars per symbol with --intraday (from 2024-01-02), or of event

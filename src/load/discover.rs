@@ -116,7 +116,8 @@ fn is_meta(path: &Path) -> bool {
     file_name(path).eq_ignore_ascii_case(META_FILE)
 }
 
-fn is_price_file(path: &Path) -> bool {
+/// True for a name discovery takes as a price file (a folder walk, `load --follow DIR`).
+pub fn is_price_file(path: &Path) -> bool {
     let name = file_name(path).to_ascii_lowercase();
     // `*.us.txt`: Stooq's bulk downloads (the Kaggle "Huge Stock Market Dataset");
     // `part-*.txt`: Spark's output files (exchange event trees); JSON lines.
@@ -161,6 +162,7 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
             symbol_per_row: true,
             kind: Kind::Events,
             copy_first: false,
+            piece: None,
         });
     }
     if let Some(daily) = market_layout(path) {
@@ -173,6 +175,7 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
             symbol_per_row: true,
             kind: if daily { Kind::Daily } else { Kind::Intraday },
             copy_first: false,
+            piece: None,
         });
     }
     // An intraday file names at most one symbol; a daily one may name one on each row.
@@ -201,6 +204,7 @@ fn price_file(path: &Path, class: Option<AssetClass>, symbol_given: bool) -> Res
         symbol_per_row,
         kind,
         copy_first: false,
+        piece: None,
     })
 }
 

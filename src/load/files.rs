@@ -41,6 +41,33 @@ pub struct PriceFile {
     /// Event files: the largest of the run whose first records hold its (trade date,
     /// exchange), which tries the copy path (`events::choose_copy_files`).
     pub copy_first: bool,
+    /// A piece of a followed file (`load --follow`): the real file the piece was cut from,
+    /// while `path` names the spooled piece the kind reads.
+    pub piece: Option<Piece>,
+}
+
+/// Where a spooled piece of a followed file (its header line, then whole lines) came from,
+/// and the mark to store with its rows (`market.follow_offsets`).
+#[derive(Debug, Clone)]
+pub struct Piece {
+    /// The followed file (`-` for standard input) as reports and records name it.
+    pub source: PathBuf,
+    /// The source's line of the piece's first line after the header.
+    pub first_line: u64,
+    /// The follow's row in `market.follow_offsets`; None for standard input, which cannot
+    /// be read again from a stored offset.
+    pub key: Option<String>,
+    /// The source's byte offset and line after the piece, and its inode (0 for a pipe).
+    pub end_offset: u64,
+    pub end_line: u64,
+    pub inode: u64,
+}
+
+impl PriceFile {
+    /// The path reports and records name: the followed file for a piece of one.
+    pub fn shown_path(&self) -> &std::path::Path {
+        self.piece.as_ref().map_or(&self.path, |p| &p.source)
+    }
 }
 
 /// What a price file holds.

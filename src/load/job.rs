@@ -56,6 +56,8 @@ pub struct Settings {
     pub rejects_dir: PathBuf,
     /// What to do with stored rows the file gives other values for (`--on-conflict`).
     pub on_conflict: OnConflict,
+    /// Rejected rows add to the rejects file instead of replacing it (a followed file's pieces).
+    pub append_rejects: bool,
 }
 
 /// What a file does to a day (or bar) already stored with other values (`--on-conflict`).
@@ -156,7 +158,7 @@ pub struct FileReport {
 impl FileReport {
     pub fn new(file: &PriceFile) -> Self {
         FileReport {
-            path: file.path.clone(),
+            path: file.shown_path().to_path_buf(),
             symbol: file.symbol.clone(),
             outcome: Outcome::Failed,
             first_day: None,
@@ -351,7 +353,7 @@ async fn attempt_load<K: FileKind>(
     };
     let result = write(kind, &mut conn, file, context, &mut report).await;
     let mut retry = false;
-    match result {
+    match result.map(|rows| piece_lines(file, rows)) {
         Ok(rejected) => {
             report.outcome = Outcome::Loaded;
             keep_rejects(settings, &mut report, &rejected);
@@ -366,7 +368,7 @@ async fn attempt_load<K: FileKind>(
             }
             retry = failure.kind == ErrorKind::Retry;
             report.outcome = failure.outcome;
-            report.error = Some(failure.message);
+            report.error = Some(piece_message(file, failure.message));
             report.check_passed = false;
             report.inserted = 0;
             report.updated = 0;
@@ -494,6 +496,13 @@ async fn write<K: FileKind>(
     finish_record(&mut tx, run_id, report)
         .await
         .map_err(|e| Failure::db(file, e))?;
+    if let Some(piece) = file.piece.as_ref().filter(|p| p.key.is_some()) {
+        // With the rows, in their transaction: a kill at any moment leaves the mark and the
+        // rows agreeing, so a restart reads on from exactly the first line not stored.
+        store_mark(&mut tx, piece)
+            .await
+            .map_err(|e| Failure::db(file, e))?;
+    }
     tx.commit().await.map_err(|e| Failure::db(file, e))?;
     Ok(rejected)
 }
@@ -528,10 +537,60 @@ pub fn interrupted(file: &PriceFile) -> Failure {
 
 async fn start_record(records: &PgPool, file: &PriceFile) -> sqlx::Result<i64> {
     sqlx::query_scalar(include_str!("sql/run_start.sql"))
-        .bind(file.path.display().to_string())
+        .bind(file.shown_path().display().to_string())
         .bind(&file.symbol)
         .fetch_one(records)
         .await
+}
+
+/// Stores how far a followed source's rows are committed (`market.follow_offsets`).
+async fn store_mark(conn: &mut PgConnection, piece: &super::files::Piece) -> sqlx::Result<()> {
+    sqlx::query(include_str!("sql/follow_mark.sql"))
+        .bind(&piece.key)
+        .bind(piece.inode as i64)
+        .bind(piece.end_offset as i64)
+        .bind(piece.end_line as i64)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The lines of a piece's rejected rows as lines of the followed file (the piece's line 1 is
+/// the header, its line 2 the source's `first_line`).
+fn piece_lines(file: &PriceFile, mut rows: Vec<BadRow>) -> Vec<BadRow> {
+    if let Some(piece) = &file.piece {
+        for row in &mut rows {
+            row.line = source_line(piece, row.line);
+        }
+    }
+    rows
+}
+
+fn source_line(piece: &super::files::Piece, line: u64) -> u64 {
+    match line {
+        0 | 1 => line,
+        n => n - 2 + piece.first_line,
+    }
+}
+
+/// A kind's message about a spooled piece, as a message about the followed file: the piece's
+/// path becomes the source's, and the `path:line` that starts a refusal the source's line.
+pub fn piece_message(file: &PriceFile, message: String) -> String {
+    let Some(piece) = &file.piece else {
+        return message;
+    };
+    let spool = file.path.display().to_string();
+    let source = piece.source.display().to_string();
+    let Some(rest) = message.strip_prefix(&format!("{spool}:")) else {
+        return message.replace(&spool, &source);
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let line = rest[..digits].parse::<u64>().ok();
+    let rest = rest[digits..].replace(&spool, &source);
+    match line {
+        Some(line) => format!("{source}:{}{rest}", source_line(piece, line)),
+        None => format!("{source}:{rest}"),
+    }
 }
 
 async fn finish_record(conn: &mut PgConnection, run_id: i64, r: &FileReport) -> sqlx::Result<()> {
@@ -581,6 +640,8 @@ pub fn keep_rejects(settings: &Settings, report: &mut FileReport, rejected: &[Ba
     if rejected.is_empty() {
         return;
     }
+    // A followed file's pieces add to one rejects file, whose header the first one wrote.
+    let append = settings.append_rejects;
     let folder = report
         .path
         .parent()
@@ -597,8 +658,17 @@ pub fn keep_rejects(settings: &Settings, report: &mut FileReport, rejected: &[Ba
         .join(format!("{folder}{name}.rejects.csv"));
     let written = (|| -> anyhow::Result<()> {
         std::fs::create_dir_all(&settings.rejects_dir)?;
-        let mut w = csv::Writer::from_path(&out)?;
-        w.write_record(["line", "column", "reason", "original"])?;
+        let fresh = !append || !out.exists();
+        let sink = std::fs::OpenOptions::new()
+            .create(true)
+            .append(append)
+            .write(true)
+            .truncate(!append)
+            .open(&out)?;
+        let mut w = csv::Writer::from_writer(sink);
+        if fresh {
+            w.write_record(["line", "column", "reason", "original"])?;
+        }
         for row in rejected {
             let column = row.column.map(|c| c.to_string()).unwrap_or_default();
             w.write_record([

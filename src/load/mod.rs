@@ -6,6 +6,7 @@ pub mod daily;
 pub mod discover;
 pub mod events;
 pub mod files;
+pub mod follow;
 pub mod input;
 pub mod intraday;
 pub mod job;
@@ -108,8 +109,18 @@ impl Totals {
     }
 }
 
-/// Runs a load (or a dry run, which connects to nothing).
+/// Runs a load (or a dry run, which connects to nothing); the first Ctrl-C rolls back the
+/// files in flight.
 pub async fn run(location: &Location, req: Request) -> Result<Summary> {
+    run_with(location, req, interrupt_watch()).await
+}
+
+/// [`run`], stopping to start files once `cancel` turns true.
+pub async fn run_with(
+    location: &Location,
+    req: Request,
+    cancel: tokio::sync::watch::Receiver<bool>,
+) -> Result<Summary> {
     // Restarted once the database is ready: rows/s measures loading, not starting a cluster.
     let mut started = Instant::now();
     let mut plan = discover::discover(&req.paths, req.symbol.as_deref(), req.days)?;
@@ -124,7 +135,7 @@ pub async fn run(location: &Location, req: Request) -> Result<Summary> {
         .collect::<Result<Vec<_>>>()?;
 
     let progress = progress_bar(req.progress, plan.files.len());
-    let run_state = job::RunState::new(interrupt_watch(), req.bulk_copies.min(req.jobs));
+    let run_state = job::RunState::new(cancel, req.bulk_copies.min(req.jobs));
     let run_state = &run_state;
     let mut server = None;
     let loaded_at;
@@ -339,6 +350,7 @@ mod tests {
             symbol_per_row: false,
             kind,
             copy_first: false,
+            piece: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! `stockdb load PATH...`: load price CSVs, one verified transaction per file. The summary
 //! printed afterwards is in `summary.rs`.
 
+mod follow;
 mod summary;
 
 use super::Format;
@@ -30,6 +31,9 @@ pub use summary::View;
   stockdb load intraday_1min_MSFT.csv SPY_15min.csv     # intraday bars, New York time
   stockdb load minutes/ --timezone Europe/London        # naive times in another exchange's zone
   stockdb load data/                          # <trade_dt>/<EXCHANGE>/part-*.txt event trees (csv/, json/)
+  stockdb load --follow landing/              # load each day file once it is complete, until Ctrl-C
+  stockdb load --follow trades.csv            # tail a growing file, committing every second
+  kcat -C -b host -t trades -e | stockdb load - --name trades.csv   # a stream on standard input
 
 With more than 20 files the summary lists only the files that need a look (refused, rejected
 rows, warnings, updated days, …) and counts the rest; -v or --format json list every file.
@@ -38,9 +42,11 @@ Exit codes: 0 all files loaded; 1 some file refused or failed (the others are lo
 3 a sanity check failed (that file was rolled back); 130 interrupted by Ctrl-C (files in
 flight rolled back, files done stay loaded).")]
 pub struct Args {
-    /// Files (.csv, .csv.gz, .us.txt; events: part-*.txt, .json, .jsonl) or directories to load; directories are searched recursively.
+    /// Files (.csv, .csv.gz, .us.txt; events: part-*.txt, .json, .jsonl) or directories to load; directories are searched recursively. `-` reads standard input, committing every --commit-interval.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub follow: follow::FollowArgs,
     /// Symbol for a single file (default: the one the file names in a ticker line or column, else the file name, e.g. msft.csv → MSFT).
     #[arg(long)]
     pub symbol: Option<String>,
@@ -117,33 +123,10 @@ fn cpus() -> usize {
 
 /// Runs the load and prints its summary; fails (exit 1 or 3) when some file was not loaded.
 pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
-    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
-    let request = Request {
-        paths: args.paths,
-        symbol: args.symbol,
-        jobs,
-        bulk_copies: args.jobs.unwrap_or_else(default_bulk_copies).max(1),
-        settings: Settings {
-            parse: ParseOptions {
-                date_format: args.date_format,
-                strict: args.strict,
-                timezone: args.timezone,
-            },
-            max_bad_rows: args.max_bad_rows,
-            rejects_dir: args.rejects,
-            on_conflict: match args.on_conflict {
-                ConflictArg::Update => OnConflict::Update,
-                ConflictArg::Keep => OnConflict::Keep,
-                ConflictArg::Error => OnConflict::Error,
-            },
-        },
-        dry_run: args.dry_run,
-        progress: !global.no_progress && !global.quiet,
-        days: crate::load::files::DayRange {
-            from: args.from,
-            to: args.to,
-        },
-    };
+    if args.follow.follow || args.paths.iter().any(|p| p.as_os_str() == "-") {
+        return follow::run(global, args).await;
+    }
+    let request = request(global, &args);
     let view = View {
         roots: request.paths.clone(),
         every_file: global.verbose > 0,
@@ -151,6 +134,38 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
     };
     let summary = load::run(&global.db.location(), request).await?;
     report(&summary, args.format, global.quiet, &view)
+}
+
+/// The library's request for these arguments.
+fn request(global: &GlobalArgs, args: &Args) -> Request {
+    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    Request {
+        paths: args.paths.clone(),
+        symbol: args.symbol.clone(),
+        jobs,
+        bulk_copies: args.jobs.unwrap_or_else(default_bulk_copies).max(1),
+        settings: Settings {
+            parse: ParseOptions {
+                date_format: args.date_format.clone(),
+                strict: args.strict,
+                timezone: args.timezone,
+            },
+            max_bad_rows: args.max_bad_rows,
+            rejects_dir: args.rejects.clone(),
+            on_conflict: match args.on_conflict {
+                ConflictArg::Update => OnConflict::Update,
+                ConflictArg::Keep => OnConflict::Keep,
+                ConflictArg::Error => OnConflict::Error,
+            },
+            append_rejects: false,
+        },
+        dry_run: args.dry_run,
+        progress: !global.no_progress && !global.quiet,
+        days: crate::load::files::DayRange {
+            from: args.from,
+            to: args.to,
+        },
+    }
 }
 
 /// Full errors printed under a summary that lists only the files needing a look.

@@ -581,6 +581,10 @@ pub fn piece_message(file: &PriceFile, message: String) -> String {
     };
     let spool = file.path.display().to_string();
     let source = piece.source.display().to_string();
+    let message = message.replace(
+        "file refused, nothing loaded",
+        "these lines refused, nothing of them loaded; the lines committed before stay",
+    );
     let Some(rest) = message.strip_prefix(&format!("{spool}:")) else {
         return message.replace(&spool, &source);
     };

@@ -13,6 +13,10 @@ server's COPY of the whole file into a bare table: the same trades, each once.
 
 Usage: bench_follow.py --url URL --bin PATH [--rate 50000] [--seconds 600] [--kills 3]
                        [--symbols 10000] [--workdir DIR] [--commit-interval 1s]
+       bench_follow.py --url URL --bin PATH --folder-files DIR [--interval 60]
+The second form measures `stockdb load --follow DIR`: each file of DIR (in name order) is
+copied into a landing folder under a hidden name and renamed into place every --interval
+seconds; the time from the rename to its `market.load_runs` record succeeding is printed.
 """
 
 import argparse
@@ -70,10 +74,11 @@ class Psql:
 
 
 def psql_run(url, sql):
-    return subprocess.run(
-        ["psql", url, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()
+    done = subprocess.run(["psql", url, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"psql failed: {done.stderr.strip()}")
+    return done.stdout.strip()
 
 
 def appender(path, rate, seconds, symbols, probes, stop):
@@ -132,6 +137,41 @@ def pct(values, q):
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
+def folder(a):
+    """Day files renamed into a followed landing folder, one every `a.interval` seconds."""
+    files = sorted(os.path.join(r, f) for r, _, fs in os.walk(a.folder_files) for f in fs
+                   if not f.startswith("."))
+    landing = os.path.join(a.workdir, "landing")
+    os.makedirs(landing, exist_ok=True)
+    env = dict(os.environ, DATABASE_URL=a.url)
+    log = open(os.path.join(a.workdir, "folder.log"), "a")
+    loader = subprocess.Popen([a.bin, "load", "--follow", landing, "--no-progress", "-q"],
+                              env=env, stdout=log, stderr=log)
+    db = Psql(a.url)
+    waits = []
+    for f in files:
+        name = os.path.basename(f)
+        hidden = os.path.join(landing, "." + name)
+        with open(f, "rb") as src, open(hidden, "wb") as dst:
+            dst.write(src.read())
+        renamed = time.time()
+        os.rename(hidden, os.path.join(landing, name))
+        while True:
+            done = db.value(f"SELECT count(*) FROM market.load_runs WHERE path LIKE '%/{name}' AND status <> 'running'")
+            if int(done or 0) > 0:
+                break
+            time.sleep(0.05)
+        status = db.value(f"SELECT status || ' ' || coalesce(rows_accepted, 0) FROM market.load_runs WHERE path LIKE '%/{name}' ORDER BY id DESC LIMIT 1")
+        waits.append(time.time() - renamed)
+        print(f"  {name}: {status}, {waits[-1]:.2f} s from its rename to its record", flush=True)
+        time.sleep(max(0.0, a.interval - (time.time() - renamed)))
+    loader.send_signal(signal.SIGTERM)
+    code = loader.wait()
+    db.close()
+    print(f"folder: {len(files)} files, from rename to loaded: max {max(waits):.2f} s, median {pct(waits, 0.5):.2f} s; exit code {code}")
+    sys.exit(0 if code == 0 else 1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
@@ -143,7 +183,12 @@ def main():
     ap.add_argument("--workdir", default="/tmp/stockdb-bench-follow")
     ap.add_argument("--commit-interval", default="1s")
     ap.add_argument("--label", default="")
+    ap.add_argument("--folder-files")
+    ap.add_argument("--interval", type=float, default=60)
     a = ap.parse_args()
+    if a.folder_files:
+        os.makedirs(a.workdir, exist_ok=True)
+        return folder(a)
 
     os.makedirs(a.workdir, exist_ok=True)
     path = os.path.join(a.workdir, "trades.csv")
@@ -195,7 +240,7 @@ def main():
         while seen_bar < min(n, in_bars):
             lat_bar.append(polled - probes[seen_bar][1])
             seen_bar += 1
-        if not writer.is_alive() and polled - begun > a.seconds + 300:
+        if not writer.is_alive() and polled - begun > 3 * a.seconds + 300:
             print("  gave up waiting for the loader to catch up", flush=True)
             break
         time.sleep(max(0.0, 0.1 - (time.time() - polled)))
@@ -204,36 +249,39 @@ def main():
     while True:
         off = db.value(f"SELECT coalesce(max(byte_offset), 0) FROM market.follow_offsets WHERE source = '{os.path.realpath(path)}'")
         if int(off or 0) >= size:
+            caught_up = time.time()
             break
         time.sleep(0.2)
     loader.send_signal(signal.SIGTERM)
     loader.wait()
     db.close()
     lines = result.get("last_seq", 0)
+    late = [kb for t, kb in rss if t >= a.seconds / 2]
+    early = [kb for t, kb in rss if t < a.seconds / 2]
+    label = f" {a.label}" if a.label else ""
+    print(f"follow{label}: {lines} trades at {a.rate}/s for {a.seconds} s, {a.kills} kill -9s; all committed {caught_up - begun:.0f} s after the first write")
+    print(f"  visible in market.trades: p50 {pct(lat_table, 0.5):.2f} s, p99 {pct(lat_table, 0.99):.2f} s, max {max(lat_table, default=float('nan')):.2f} s ({len(lat_table)} probes)")
+    print(f"  visible in trade_bars_1min: p50 {pct(lat_bar, 0.5):.2f} s, p99 {pct(lat_bar, 0.99):.2f} s, max {max(lat_bar, default=float('nan')):.2f} s ({len(lat_bar)} probes)")
+    print(f"  loader RSS: max {max([kb for _, kb in rss], default=0) / 1024:.0f} MB; first half max {max(early, default=0) / 1024:.0f} MB, second half max {max(late, default=0) / 1024:.0f} MB", flush=True)
     # The same file through the server's COPY into a bare table: the trades, each once.
     psql_run(a.url, "DROP TABLE IF EXISTS bench_follow_copy; CREATE UNLOGGED TABLE bench_follow_copy "
              "(ticker text, conditions text, correction int, exchange int, id text, participant_timestamp bigint, "
              "price double precision, sequence_number bigint, sip_timestamp bigint, size bigint, tape int, "
              "trf_id text, trf_timestamp bigint)")
     subprocess.run(["psql", a.url, "-q", "-c", f"\\copy bench_follow_copy FROM '{path}' CSV HEADER"], check=True)
+    # Each trade's sequence number is unique: a full join on it finds the missing, the extra
+    # and the changed.
     diff = psql_run(a.url, """
-        WITH f AS (SELECT ticker, sequence_number, sip_timestamp, price, size FROM bench_follow_copy),
-             t AS (SELECT symbol, event_seq_nb, event_ns, price, size FROM market.trades
-                   WHERE event_tm > now() - interval '2 days')
-        SELECT (SELECT count(*) FROM f) || ' ' || (SELECT count(*) FROM t) || ' ' ||
-               (SELECT count(*) FROM (SELECT * FROM f EXCEPT ALL SELECT * FROM t) x) || ' ' ||
-               (SELECT count(*) FROM (SELECT * FROM t EXCEPT ALL SELECT * FROM f) y)""")
+        SELECT (SELECT count(*) FROM bench_follow_copy) || ' ' || (SELECT count(*) FROM market.trades) || ' '
+               || count(*) FILTER (WHERE t.symbol IS NULL) || ' ' || count(*) FILTER (WHERE f.ticker IS NULL) || ' '
+               || count(*) FILTER (WHERE f.ticker IS NOT NULL AND t.symbol IS NOT NULL
+                                   AND (t.event_ns, t.price, t.size) IS DISTINCT FROM (f.sip_timestamp, f.price, f.size))
+        FROM bench_follow_copy f
+        FULL JOIN market.trades t ON t.event_seq_nb = f.sequence_number AND t.symbol = f.ticker""")
     psql_run(a.url, "DROP TABLE bench_follow_copy")
-    in_file, in_table, missing, extra = (int(x) for x in diff.split())
-    late = [kb for t, kb in rss if t >= a.seconds / 2]
-    early = [kb for t, kb in rss if t < a.seconds / 2]
-    label = f" {a.label}" if a.label else ""
-    print(f"follow{label}: {lines} trades at {a.rate}/s for {a.seconds} s, {a.kills} kill -9s")
-    print(f"  visible in market.trades: p50 {pct(lat_table, 0.5):.2f} s, p99 {pct(lat_table, 0.99):.2f} s, max {max(lat_table, default=float('nan')):.2f} s ({len(lat_table)} probes)")
-    print(f"  visible in trade_bars_1min: p50 {pct(lat_bar, 0.5):.2f} s, p99 {pct(lat_bar, 0.99):.2f} s, max {max(lat_bar, default=float('nan')):.2f} s ({len(lat_bar)} probes)")
-    print(f"  loader RSS: max {max([kb for _, kb in rss], default=0) / 1024:.0f} MB; first half max {max(early, default=0) / 1024:.0f} MB, second half max {max(late, default=0) / 1024:.0f} MB")
-    print(f"  exactly once: {in_file} lines in the file, {in_table} in market.trades, {missing} missing, {extra} extra")
-    ok = missing == 0 and extra == 0 and in_file == in_table
+    in_file, in_table, missing, extra, changed = (int(x) for x in diff.split())
+    print(f"  exactly once: {in_file} lines in the file, {in_table} in market.trades, {missing} missing, {extra} extra, {changed} with other values")
+    ok = missing == 0 and extra == 0 and changed == 0 and in_file == in_table
     sys.exit(0 if ok else 1)
 
 

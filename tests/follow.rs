@@ -360,3 +360,57 @@ async fn a_folder_loads_each_file_renamed_into_place_once() {
         read(dir.path(), "stderr")
     );
 }
+
+/// `count` Yahoo-style daily rows from 2024-01-02 on (weekdays), close = 100 + i.
+fn daily_rows(from: usize, count: usize) -> String {
+    let mut day = chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < from + count {
+        if chrono::Datelike::weekday(&day).number_from_monday() <= 5 {
+            if i >= from {
+                let c = 100.0 + i as f64;
+                out.push_str(&format!(
+                    "{day},{:.2},{:.2},{:.2},{c:.2},{c:.2},{}\n",
+                    c - 0.5,
+                    c + 1.0,
+                    c - 1.0,
+                    1000 + i
+                ));
+            }
+            i += 1;
+        }
+        day = day.succ_opt().unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_growing_daily_file_keeps_latest_and_the_moving_averages_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ACME.csv");
+    append(
+        &file,
+        &format!(
+            "Date,Open,High,Low,Close,Adj Close,Volume\n{}",
+            daily_rows(0, 30)
+        ),
+    );
+    let db = migrated_db().await;
+    let child = follower(&db, &file, &[], dir.path());
+    let days = "SELECT count(*) FROM market.daily_prices WHERE symbol = 'ACME'";
+    wait_for(&db, days, 30, dir.path()).await;
+    append(&file, &daily_rows(30, 1));
+    wait_for(&db, days, 31, dir.path()).await;
+    // Committed with the day: the report and the stored averages include it.
+    let latest = db.run(&["report", "latest", "--symbol", "ACME", "--format", "csv"]);
+    latest.expect_code(0);
+    assert!(latest.stdout().contains("130"), "{}", latest.stdout());
+    // The 20-day average of closes 111..130.
+    assert_eq!(
+        db.count("SELECT round(sma_20 * 100)::bigint FROM market.moving_averages WHERE symbol = 'ACME' ORDER BY day DESC LIMIT 1")
+            .await,
+        12050
+    );
+    assert_eq!(terminate(child), Some(0));
+}

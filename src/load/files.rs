@@ -68,6 +68,52 @@ impl PriceFile {
     pub fn shown_path(&self) -> &std::path::Path {
         self.piece.as_ref().map_or(&self.path, |p| &p.source)
     }
+
+    /// The lines of a piece's rejected rows as lines of the followed file.
+    pub fn source_lines(&self, mut rows: Vec<super::values::BadRow>) -> Vec<super::values::BadRow> {
+        if let Some(piece) = &self.piece {
+            for row in &mut rows {
+                row.line = piece.source_line(row.line);
+            }
+        }
+        rows
+    }
+
+    /// A kind's message about a spooled piece, as a message about the followed file: the
+    /// piece's path becomes the source's, and the `path:line` that starts a refusal the
+    /// source's line.
+    pub fn about_source(&self, message: String) -> String {
+        let Some(piece) = &self.piece else {
+            return message;
+        };
+        let spool = self.path.display().to_string();
+        let source = piece.source.display().to_string();
+        let message = message.replace(
+            "file refused, nothing loaded",
+            "these lines refused, nothing of them loaded; the lines committed before stay",
+        );
+        let Some(rest) = message.strip_prefix(&format!("{spool}:")) else {
+            return message.replace(&spool, &source);
+        };
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let line = rest[..digits].parse::<u64>().ok();
+        let rest = rest[digits..].replace(&spool, &source);
+        match line {
+            Some(line) => format!("{source}:{}{rest}", piece.source_line(line)),
+            None => format!("{source}:{rest}"),
+        }
+    }
+}
+
+impl Piece {
+    /// The followed file's line of the piece's `line` (the piece's line 1 is the header, its
+    /// line 2 the source's `first_line`).
+    pub fn source_line(&self, line: u64) -> u64 {
+        match line {
+            0 | 1 => line,
+            n => n - 2 + self.first_line,
+        }
+    }
 }
 
 /// What a price file holds.
@@ -190,5 +236,39 @@ mod tests {
         assert_eq!(d("EQY_US_ALL_TRADE_20240308"), day);
         assert_eq!(d("MSFT.csv"), None);
         assert_eq!(d("x-202403081.csv"), None);
+    }
+
+    #[test]
+    fn a_pieces_messages_name_the_followed_file_and_its_lines() {
+        let file = PriceFile {
+            path: "/tmp/spool/trades.csv".into(),
+            symbol: String::new(),
+            asset_class: None,
+            symbol_in_file: true,
+            symbol_per_row: true,
+            kind: Kind::Events,
+            copy_first: false,
+            piece: Some(Piece {
+                source: "feed/trades.csv".into(),
+                first_line: 1001,
+                key: None,
+                end_offset: 0,
+                end_line: 0,
+                inode: 0,
+            }),
+        };
+        // The piece's line 3 is its second line after the header: the source's 1002.
+        assert_eq!(
+            file.about_source(
+                "/tmp/spool/trades.csv:3:7: price (file refused, nothing loaded)".into()
+            ),
+            "feed/trades.csv:1002:7: price (these lines refused, nothing of them loaded; the lines committed before stay)"
+        );
+        assert_eq!(
+            file.about_source("/tmp/spool/trades.csv: database error".into()),
+            "feed/trades.csv: database error"
+        );
+        assert_eq!(file.piece.as_ref().unwrap().source_line(1), 1);
+        assert_eq!(file.piece.as_ref().unwrap().source_line(2), 1001);
     }
 }

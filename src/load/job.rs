@@ -353,7 +353,7 @@ async fn attempt_load<K: FileKind>(
     };
     let result = write(kind, &mut conn, file, context, &mut report).await;
     let mut retry = false;
-    match result.map(|rows| piece_lines(file, rows)) {
+    match result.map(|rows| file.source_lines(rows)) {
         Ok(rejected) => {
             report.outcome = Outcome::Loaded;
             keep_rejects(settings, &mut report, &rejected);
@@ -368,7 +368,7 @@ async fn attempt_load<K: FileKind>(
             }
             retry = failure.kind == ErrorKind::Retry;
             report.outcome = failure.outcome;
-            report.error = Some(piece_message(file, failure.message));
+            report.error = Some(file.about_source(failure.message));
             report.check_passed = false;
             report.inserted = 0;
             report.updated = 0;
@@ -553,48 +553,6 @@ async fn store_mark(conn: &mut PgConnection, piece: &super::files::Piece) -> sql
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// The lines of a piece's rejected rows as lines of the followed file (the piece's line 1 is
-/// the header, its line 2 the source's `first_line`).
-fn piece_lines(file: &PriceFile, mut rows: Vec<BadRow>) -> Vec<BadRow> {
-    if let Some(piece) = &file.piece {
-        for row in &mut rows {
-            row.line = source_line(piece, row.line);
-        }
-    }
-    rows
-}
-
-fn source_line(piece: &super::files::Piece, line: u64) -> u64 {
-    match line {
-        0 | 1 => line,
-        n => n - 2 + piece.first_line,
-    }
-}
-
-/// A kind's message about a spooled piece, as a message about the followed file: the piece's
-/// path becomes the source's, and the `path:line` that starts a refusal the source's line.
-pub fn piece_message(file: &PriceFile, message: String) -> String {
-    let Some(piece) = &file.piece else {
-        return message;
-    };
-    let spool = file.path.display().to_string();
-    let source = piece.source.display().to_string();
-    let message = message.replace(
-        "file refused, nothing loaded",
-        "these lines refused, nothing of them loaded; the lines committed before stay",
-    );
-    let Some(rest) = message.strip_prefix(&format!("{spool}:")) else {
-        return message.replace(&spool, &source);
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let line = rest[..digits].parse::<u64>().ok();
-    let rest = rest[digits..].replace(&spool, &source);
-    match line {
-        Some(line) => format!("{source}:{}{rest}", source_line(piece, line)),
-        None => format!("{source}:{rest}"),
-    }
 }
 
 async fn finish_record(conn: &mut PgConnection, run_id: i64, r: &FileReport) -> sqlx::Result<()> {

@@ -1,9 +1,12 @@
-//! `market.event_daily` of a file the copy path wrote, counted from its records as they are
-//! read, instead of from the tables afterwards (`sql/daily.sql` reads every event of the
-//! groups again). Exact because the copy path's check found the groups' rows in the tables to
-//! be exactly the file's.
+//! `market.event_daily`, the summary of each (trade date, symbol, exchange): rewritten from the
+//! tables for a merged file (`rewrite_daily`), added to for a followed file's piece
+//! (`add_daily`), left as it is for a file that wrote nothing (`unchanged_daily`), and, for a
+//! file the copy path wrote, counted from its records as they are read (`DailyCounts`) instead
+//! of from the tables afterwards (`sql/daily.sql` reads every event of the groups again); exact
+//! because the copy path's check found the groups' rows in the tables to be exactly the file's.
 
 use super::parse::{Event, Values};
+use super::{EXCHANGE_LOCK_CLASS, lock_in_key_order};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use std::collections::BTreeMap;
@@ -142,4 +145,69 @@ struct Columns {
     last_tm: Vec<Option<DateTime<Utc>>>,
     first_tm: Vec<Option<DateTime<Utc>>>,
     last_event_tm: Vec<Option<DateTime<Utc>>>,
+}
+
+/// For a file that wrote no event: the events that `market.event_daily` counts for the
+/// groups it touched, when every group has its row (None when one has not: another tool
+/// stored those events, and the rows are written). Those rows and the prior closes after them
+/// depend only on the events, so they stand as they are: an unchanged re-load then takes no
+/// exchange lock and rewrites nothing (issue 25).
+pub(super) async fn unchanged_daily(tx: &mut PgConnection) -> Result<Option<i64>, sqlx::Error> {
+    let (missing, in_table): (i64, i64) = sqlx::query_as(include_str!("sql/daily_unchanged.sql"))
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok((missing == 0).then_some(in_table))
+}
+
+/// For a piece of a followed file that only inserted events: adds them to their groups'
+/// `market.event_daily` rows under the exchanges' locks (daily.sql would count the whole day
+/// again at every commit), with the prior closes after; returns the events in the table for
+/// those groups. None, writing nothing, when the events to add are not exactly the `inserted`
+/// ones (another writer's rows sent the merge through the upserts).
+pub(super) async fn add_daily(
+    tx: &mut PgConnection,
+    stored: bool,
+    inserted: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let adding: i64 = sqlx::query_scalar(include_str!("sql/daily_add_count.sql"))
+        .bind(stored)
+        .fetch_one(&mut *tx)
+        .await?;
+    if adding != inserted {
+        return Ok(None);
+    }
+    lock_in_key_order(&mut *tx, EXCHANGE_LOCK_CLASS, "exchange").await?;
+    let in_table: i64 = sqlx::query_scalar(include_str!("sql/daily_add.sql"))
+        .bind(stored)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(include_str!("sql/prior_close.sql"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(Some(in_table))
+}
+
+/// Rewrites `market.event_daily` for the groups the file touched and the prior closes after
+/// them, under the file's exchanges' locks; returns the events in the table for those groups.
+pub(super) async fn rewrite_daily(
+    tx: &mut PgConnection,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<i64, sqlx::Error> {
+    lock_in_key_order(&mut *tx, EXCHANGE_LOCK_CLASS, "exchange").await?;
+    let (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
+        sqlx::query_as(include_str!("sql/daily_bounds.sql"))
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut *tx)
+            .await?;
+    let in_table: i64 = sqlx::query_scalar(include_str!("sql/daily.sql"))
+        .bind(first)
+        .bind(last)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query(include_str!("sql/prior_close.sql"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(in_table)
 }

@@ -1,6 +1,7 @@
 //! `stockdb load --follow DIR`: a landing folder's files load once complete, in name order,
 //! each as a batch load of that one file (the same transaction, check, record and summary),
-//! until SIGINT or SIGTERM. A file is complete when it was renamed into place (its
+//! until SIGINT or SIGTERM. A file is complete when it was renamed into place (its inode
+//! changed after its last write: a rename sets the change time, a write both times; or its
 //! modification time is older than the settle time when it is first seen) or its size and
 //! modification time stayed the same for the settle time. `market.load_runs` says which files
 //! a run before this one loaded.
@@ -66,7 +67,7 @@ pub async fn follow_folder(
     while !stop.stopped() {
         let now = Instant::now();
         let mut ready = BTreeMap::new();
-        for (path, stamp) in candidates(&req.dir)? {
+        for (path, stamp, renamed) in candidates(&req.dir)? {
             if done_files.get(&path) == Some(&stamp) {
                 continue;
             }
@@ -78,7 +79,7 @@ pub async fn follow_folder(
                 .1
                 .and_then(|m| m.elapsed().ok())
                 .is_some_and(|age| age >= req.settle);
-            if old || now.duration_since(first.1) >= req.settle {
+            if renamed || old || now.duration_since(first.1) >= req.settle {
                 ready.insert(path, stamp);
             }
         }
@@ -121,7 +122,9 @@ pub async fn follow_folder(
 
 /// The folder's price files (its subfolders' too), with their stamps; names being written
 /// under a temporary name (`.x.csv`, `x.csv.part`) are not price files yet.
-fn candidates(dir: &Path) -> Result<Vec<(PathBuf, Stamp)>> {
+/// The flag: the file's inode changed after its last write (renamed into place; where the file
+/// system does not set the change time on a rename, the settle time decides).
+fn candidates(dir: &Path) -> Result<Vec<(PathBuf, Stamp, bool)>> {
     let mut out = Vec::new();
     let mut folders = vec![dir.to_path_buf()];
     while let Some(folder) = folders.pop() {
@@ -136,7 +139,12 @@ fn candidates(dir: &Path) -> Result<Vec<(PathBuf, Stamp)>> {
             if meta.is_dir() {
                 folders.push(path);
             } else if crate::load::discover::is_price_file(&path) {
-                out.push((path, (meta.len(), meta.modified().ok(), meta.ino())));
+                let renamed = (meta.ctime(), meta.ctime_nsec()) > (meta.mtime(), meta.mtime_nsec());
+                out.push((
+                    path,
+                    (meta.len(), meta.modified().ok(), meta.ino()),
+                    renamed,
+                ));
             }
         }
     }

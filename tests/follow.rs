@@ -243,9 +243,10 @@ async fn standard_input_stores_a_line_sent_twice_once() {
         String::from_utf8_lossy(&out.stderr)
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["accepted"], 11, "{json}");
-    assert_eq!(json["inserted"], 5, "{json}");
-    assert_eq!(json["unchanged"], 6, "{json}");
+    let totals = &json["totals"];
+    assert_eq!(totals["accepted"], 11, "{json}");
+    assert_eq!(totals["inserted"], 5, "{json}");
+    assert_eq!(totals["unchanged"], 6, "{json}");
     assert_eq!(db.count(TRADES).await, 45);
     assert_eq!(
         db.count("SELECT count(*) FROM market.follow_offsets").await,

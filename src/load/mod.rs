@@ -85,7 +85,8 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, r: &FileReport) {
+    /// Counts one file's report.
+    pub fn add(&mut self, r: &FileReport) {
         self.files += 1;
         match r.outcome {
             Outcome::Loaded | Outcome::Validated => self.loaded += 1,

@@ -123,6 +123,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
 /// The lines printed when a follow stops.
 fn closing(d: &Followed) -> String {
     let g = output::group;
+    let t = &d.totals;
     let resumed = match d.resumed_after_line {
         Some(line) => format!(", resumed after line {}", g(line)),
         None => String::new(),
@@ -139,17 +140,17 @@ fn closing(d: &Followed) -> String {
         "{}: {} commits in {:.1} s{resumed}{restarts}, up to line {}; stopped by {}\n\
          rows {}, accepted {}, rejected {}, warnings {}, inserted {}, updated {}, unchanged {}{rejects}",
         d.source.display(),
-        g(d.commits),
+        g(t.loaded as u64),
         d.elapsed_seconds,
         g(d.last_line),
         d.stopped_by,
-        g(d.rows),
-        g(d.accepted),
-        g(d.rejected),
-        g(d.warnings),
-        g(d.inserted),
-        g(d.updated),
-        g(d.unchanged),
+        g(t.rows_in_file),
+        g(t.accepted),
+        g(t.rejected),
+        g(t.warnings),
+        g(t.inserted),
+        g(t.updated),
+        g(t.unchanged),
     )
 }
 

@@ -56,15 +56,9 @@ pub struct Request {
 #[derive(Debug, Default, Serialize)]
 pub struct Followed {
     pub source: PathBuf,
-    /// Committed pieces.
-    pub commits: u64,
-    pub rows: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub warnings: u64,
-    pub inserted: u64,
-    pub updated: u64,
-    pub unchanged: u64,
+    /// The committed pieces summed as a batch load sums its files (`files`, `loaded`: the
+    /// pieces).
+    pub totals: super::Totals,
     /// Times the file was found truncated or replaced and read again from its start.
     pub restarts: u64,
     /// The line the follow started after (resumed from `market.follow_offsets`), and the last
@@ -271,6 +265,7 @@ pub async fn follow(location: &Location, req: Request) -> Result<Followed> {
     let (mut done, refresh_error) = tokio::join!(following, refreshing);
     done.refresh_error = refresh_error;
     done.elapsed_seconds = started.elapsed().as_secs_f64();
+    done.totals.rows_per_second = done.totals.accepted as f64 / done.elapsed_seconds.max(1e-3);
     drop(rx);
     data.close().await;
     records.close().await;
@@ -441,7 +436,9 @@ impl Follower<'_> {
             ..template
         };
         let mut settings = self.req.settings.clone();
-        settings.max_bad_rows = settings.max_bad_rows.saturating_sub(self.done.rejected);
+        settings.max_bad_rows = settings
+            .max_bad_rows
+            .saturating_sub(self.done.totals.rejected);
         settings.append_rejects = true;
         let report = super::kinds::load(&file, &settings, Some(self.target), self.run).await;
         if report.outcome != Outcome::Loaded {
@@ -474,14 +471,7 @@ impl Follower<'_> {
 
     fn add(&mut self, r: &FileReport, last_line: u64) {
         let d = &mut self.done;
-        d.commits += 1;
-        d.rows += r.rows_in_file;
-        d.accepted += r.accepted;
-        d.rejected += r.rejected;
-        d.warnings += r.warnings;
-        d.inserted += r.inserted;
-        d.updated += r.updated;
-        d.unchanged += r.unchanged;
+        d.totals.add(r);
         d.last_line = last_line;
         if r.rejects_file.is_some() {
             d.rejects_file = r.rejects_file.clone();

@@ -25,7 +25,7 @@ pub struct FollowArgs {
     #[arg(long, default_value_t = 250_000, value_name = "N")]
     pub commit_rows: u64,
     /// A followed folder's file is complete once its size and modification time stayed the
-    /// same this long (a file renamed into place is older than that already).
+    /// same this long (a file renamed into place loads at once).
     #[arg(long, default_value = "2s", value_name = "TIME", value_parser = parse_duration)]
     pub settle: Duration,
     /// The header line of a headerless stream on standard input, which tells its kind and

@@ -253,6 +253,21 @@ async fn standard_input_stores_a_line_sent_twice_once() {
         0,
         "standard input is never resumed from an offset"
     );
+    // Daily rows without a symbol: refused, not stored under the stand-in name.
+    let out = run(
+        "Date,Open,High,Low,Close,Volume\n2024-01-02,1,2,0.5,1.5,100\n".into(),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("give --symbol"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM market.daily_prices").await,
+        0
+    );
 }
 
 #[tokio::test]

@@ -487,6 +487,17 @@ impl Follower<'_> {
         )
         .map_err(|e| anyhow::anyhow!(relabel(&self.spool_path, &self.done.source, e)))?;
         match plan.files.into_iter().next() {
+            // A pipe's stand-in name is no symbol: `stdin.csv` would load as STDIN.
+            Some(file)
+                if matches!(self.req.source, Source::Stdin)
+                    && self.req.stdin_name.is_none()
+                    && self.req.symbol.is_none()
+                    && !file.symbol_in_file =>
+            {
+                bail!(
+                    "standard input: its rows name no symbol; give --symbol MSFT, or --name MSFT.csv as a file's name would"
+                )
+            }
             Some(file) => Ok(file),
             None => bail!(
                 "{}: not a price, bar or event file stockdb loads",

@@ -111,10 +111,7 @@ fn tail(
             let n = file.read_at(&mut buf, at)?;
             if n > 0 {
                 partial.extend_from_slice(&buf[..n]);
-                if let Some(end) = partial.iter().rposition(|&b| b == b'\n') {
-                    let rest = partial.split_off(end + 1);
-                    let bytes = std::mem::replace(&mut partial, rest);
-                    let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+                if let Some((bytes, lines)) = complete_lines(&mut partial) {
                     offset += bytes.len() as u64;
                     let size = file.metadata()?.len();
                     let message = Message::Lines {
@@ -147,6 +144,16 @@ fn tail(
             std::thread::sleep(POLL);
         }
     }
+}
+
+/// Takes the complete lines off the front of `partial` (up to its last newline), with their
+/// count; the half line after them stays.
+fn complete_lines(partial: &mut Vec<u8>) -> Option<(Vec<u8>, u64)> {
+    let end = partial.iter().rposition(|&b| b == b'\n')?;
+    let rest = partial.split_off(end + 1);
+    let bytes = std::mem::replace(partial, rest);
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    Some((bytes, lines))
 }
 
 /// Opens the file, waiting while it is missing (being replaced); None once `stop` is set.
@@ -243,10 +250,7 @@ pub fn read_stdin(
                 let n = buffered.len();
                 partial.extend_from_slice(buffered);
                 input.consume(n);
-                if let Some(end) = partial.iter().rposition(|&b| b == b'\n') {
-                    let rest = partial.split_off(end + 1);
-                    let bytes = std::mem::replace(&mut partial, rest);
-                    let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+                if let Some((bytes, lines)) = complete_lines(&mut partial) {
                     offset += bytes.len() as u64;
                     let message = Message::Lines {
                         bytes,
@@ -264,4 +268,20 @@ pub fn read_stdin(
             let _ = tx.blocking_send(Message::Failed(format!("standard input: {e}")));
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::complete_lines;
+
+    #[test]
+    fn a_half_written_line_waits_for_its_newline() {
+        let mut partial = b"a,1\nb,2\nc,".to_vec();
+        assert_eq!(
+            complete_lines(&mut partial),
+            Some((b"a,1\nb,2\n".to_vec(), 2))
+        );
+        assert_eq!(partial, b"c,");
+        assert_eq!(complete_lines(&mut partial), None);
+    }
 }

@@ -21,12 +21,14 @@ async fn tier_is_detected_and_reported() {
             .fetch_one(&mut conn)
             .await
             .unwrap();
+    let citus = db.has_citus().await;
     let expected = match (has_ext, license.as_deref()) {
+        _ if citus => "citus",
         (false, _) => "postgres",
         (true, Some("timescale")) => "timescale",
         (true, _) => "apache",
     };
-    if available && stockdb::db::tier::timescaledb_wanted() {
+    if available && stockdb::db::tier::timescaledb_wanted() && !citus {
         assert!(has_ext, "the extension is available, so migrate creates it");
     }
     if !stockdb::db::tier::timescaledb_wanted() {
@@ -389,6 +391,8 @@ async fn status_shows_the_storage_of_each_table() {
         .unwrap_or_else(|| panic!("{}", run.describe()));
     if db.has_timescaledb().await {
         assert!(line.contains("columnstore"), "{line}");
+    } else if db.has_citus().await {
+        assert!(line.contains("on the workers' shards"), "{line}");
     } else {
         assert!(
             line.contains("no columnstore on the postgres tier"),

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fresh_db, root, totals};
+use common::{ALLOW_TRIGGERS, execute_script, fresh_db, root, totals};
 use sqlx::Row;
 use std::collections::BTreeMap;
 
@@ -473,13 +473,14 @@ async fn a_failed_sanity_check_rolls_the_file_back_and_exits_3() {
     // A trigger that alters values on the way in: the rows are in the table, but not with
     // the file's values, which is exactly what the check exists to catch.
     let mut conn = db.conn().await;
-    sqlx::raw_sql(
-        "CREATE FUNCTION public.tamper() RETURNS trigger LANGUAGE plpgsql AS
+    execute_script(
+        &mut conn,
+        &(ALLOW_TRIGGERS.to_string()
+            + "CREATE FUNCTION public.tamper() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN NEW.close := NEW.close + 0.01; RETURN NEW; END $$;
          CREATE TRIGGER tamper BEFORE INSERT ON market.daily_prices
-           FOR EACH ROW WHEN (NEW.symbol = 'ALFA') EXECUTE FUNCTION public.tamper();",
+           FOR EACH ROW WHEN (NEW.symbol = 'ALFA') EXECUTE FUNCTION public.tamper();"),
     )
-    .execute(&mut conn)
     .await
     .unwrap();
     let run = db.run(&["load", "fixtures/kaggle", "--format", "json"]);
@@ -521,13 +522,14 @@ async fn a_failed_sanity_check_of_a_reload_rolls_it_back() {
     let path = dir.path().join("ACME.csv");
     std::fs::write(&path, corrected).unwrap();
     let mut conn = db.conn().await;
-    sqlx::raw_sql(
-        "CREATE FUNCTION public.tamper() RETURNS trigger LANGUAGE plpgsql AS
+    execute_script(
+        &mut conn,
+        &(ALLOW_TRIGGERS.to_string()
+            + "CREATE FUNCTION public.tamper() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN NEW.volume := NEW.volume + 1; RETURN NEW; END $$;
          CREATE TRIGGER tamper BEFORE INSERT ON market.daily_prices
-           FOR EACH ROW EXECUTE FUNCTION public.tamper();",
+           FOR EACH ROW EXECUTE FUNCTION public.tamper();"),
     )
-    .execute(&mut conn)
     .await
     .unwrap();
     let run = db.run(&["load", path.to_str().unwrap()]);

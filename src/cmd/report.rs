@@ -81,7 +81,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         };
         given.insert(k.trim().to_string(), v.to_string());
     }
-    let (_, mut conn) = db::open_connected(&global.db.location()).await?;
+    let (database, mut conn) = db::open_connected(&global.db.location()).await?;
+    let report = catalog::for_tier(report, database.server.tier)?;
     if let Some(warning) = analytics::staleness_warning(&mut conn).await? {
         output::warning(warning);
     }

@@ -123,6 +123,8 @@ struct Status {
     events: Events,
     /// Each time-series table's size and columnstore figures (issue 24).
     storage: Vec<db::columnstore::Storage>,
+    /// The worker nodes and each table's shards (citus tier).
+    citus: Option<db::citus::Layout>,
 }
 
 /// Trade and quote events in total.
@@ -168,6 +170,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         .fetch_one(&mut conn)
         .await?;
     let storage = db::columnstore::storage(&mut conn, database.server.tier).await?;
+    let citus = match database.server.tier {
+        db::Tier::Citus => Some(db::citus::layout(&mut conn).await?),
+        _ => None,
+    };
     let status = Status {
         database: db::redact(&database.url),
         server: database.server,
@@ -184,6 +190,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> Result<()> {
         intraday_stale_ranges,
         events,
         storage,
+        citus,
     };
     match args.format {
         Format::Json => output::print(serde_json::to_string_pretty(&status)?)?,
@@ -221,6 +228,10 @@ fn storage_lines(s: &Status) -> String {
             match s.server.tier {
                 db::Tier::Timescale => {
                     "columnstore off: migration V17 ran without TimescaleDB's community license"
+                        .to_string()
+                }
+                db::Tier::Citus => {
+                    "no columnstore on the citus tier: row storage on the workers' shards"
                         .to_string()
                 }
                 tier => format!(
@@ -262,17 +273,55 @@ fn storage_lines(s: &Status) -> String {
     text
 }
 
+/// The nodes that hold shards, then each distributed or reference table's shards.
+fn citus_lines(layout: &db::citus::Layout) -> String {
+    let mut text = String::new();
+    for n in &layout.nodes {
+        text.push_str(&format!(
+            "{}  {}:{}, {} shards, {:.1} MB\n",
+            if n.coordinator {
+                "coordinator:"
+            } else {
+                "worker:     "
+            },
+            n.host,
+            n.port,
+            n.shards,
+            n.bytes as f64 / 1_048_576.0
+        ));
+    }
+    if layout.nodes.iter().all(|n| n.coordinator) {
+        text.push_str("worker:      none registered: every shard is on the coordinator\n");
+    }
+    for t in &layout.tables {
+        let how = match t.kind.as_str() {
+            "distributed" => format!(
+                "distributed by {}, {} shards, co-location group {}",
+                t.column_name, t.shards, t.colocation
+            ),
+            "reference" => "reference table, a copy on every node".to_string(),
+            other => format!("{other} table on the coordinator"),
+        };
+        let columnar = match t.access_method.as_deref() {
+            Some("columnar") => ", columnar",
+            _ => "",
+        };
+        text.push_str(&format!("table:    {:<30} {how}{columnar}\n", t.name));
+    }
+    text
+}
+
 fn render(s: &Status, width: Option<u16>) -> String {
     let mut text = format!(
         "database: {}\nserver:   PostgreSQL {}\ntier:     {}{}\n",
         s.database,
         s.server.server_version,
         s.server.tier,
-        s.server
-            .timescaledb_version
-            .as_ref()
-            .map(|v| format!(" (timescaledb {v})"))
-            .unwrap_or_else(|| " (no timescaledb extension)".into())
+        match (&s.server.citus_version, &s.server.timescaledb_version) {
+            (Some(v), _) => format!(" (citus {v})"),
+            (None, Some(v)) => format!(" (timescaledb {v})"),
+            (None, None) => " (no timescaledb extension)".into(),
+        }
     );
     if let Some(note) = &s.server.note {
         text.push_str(&format!("note:     {note}\n"));
@@ -318,6 +367,9 @@ fn render(s: &Status, width: Option<u16>) -> String {
         output::group(e.dropped as u64),
     ));
     text.push_str(&storage_lines(s));
+    if let Some(layout) = &s.citus {
+        text.push_str(&citus_lines(layout));
+    }
     let kind = match s.aggregates {
         crate::analytics::Aggregates::Continuous => {
             "continuous aggregates, refreshed after each load"

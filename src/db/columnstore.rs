@@ -38,10 +38,10 @@ impl Storage {
 
 /// The size of each time-series table, with its columnstore figures where it has them.
 pub async fn storage(conn: &mut PgConnection, tier: Tier) -> Result<Vec<Storage>> {
-    let sql = if tier.has_hypertables() {
-        include_str!("sql/storage.sql")
-    } else {
-        include_str!("sql/storage_plain.sql")
+    let sql = match tier {
+        Tier::Timescale | Tier::Apache => include_str!("sql/storage.sql"),
+        Tier::Citus => include_str!("sql/storage_citus.sql"),
+        Tier::Postgres => include_str!("sql/storage_plain.sql"),
     };
     let mut tables: Vec<Storage> = sqlx::query_as(sql).fetch_all(&mut *conn).await?;
     if tier == Tier::Timescale {

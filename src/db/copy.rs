@@ -172,3 +172,33 @@ pub fn put_f64(buf: &mut Vec<u8>, v: f64) {
     buf.extend_from_slice(&8i32.to_be_bytes());
     buf.extend_from_slice(&v.to_bits().to_be_bytes());
 }
+
+/// `sql` with each `:'name'` (psql's spelling of a quoted variable) replaced by its value as a
+/// string literal. A `COPY (query) TO STDOUT` takes no parameters; a literal, unlike a
+/// session setting read by `current_setting`, also reaches the shards of a Citus cluster and
+/// lets its planner send the query to the one shard of a symbol.
+pub fn with_literals(sql: &str, values: &[(&str, &str)]) -> String {
+    let mut sql = sql.to_string();
+    for (name, value) in values {
+        // The E'' form reads the same whatever standard_conforming_strings says.
+        let literal = format!("E'{}'", value.replace('\\', "\\\\").replace('\'', "''"));
+        sql = sql.replace(&format!(":'{name}'"), &literal);
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_literals;
+
+    #[test]
+    fn literals_are_quoted_and_escaped() {
+        assert_eq!(
+            with_literals(
+                "WHERE symbol = :'symbol' AND r = :'symbol'::x AND t = :'t'",
+                &[("symbol", r"O'B\X"), ("t", "1")]
+            ),
+            r"WHERE symbol = E'O''B\\X' AND r = E'O''B\\X'::x AND t = E'1'"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use std::fmt;
 
-/// The three server tiers, best first.
+/// The server tiers: TimescaleDB's two, plain PostgreSQL, and Citus past one machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Tier {
@@ -16,6 +16,8 @@ pub enum Tier {
     Apache,
     /// Plain PostgreSQL: plain tables and materialized views.
     Postgres,
+    /// Citus (DESIGN.md §10): the postgres tier's tables, distributed by symbol over workers.
+    Citus,
 }
 
 impl fmt::Display for Tier {
@@ -24,6 +26,7 @@ impl fmt::Display for Tier {
             Tier::Timescale => "timescale",
             Tier::Apache => "apache",
             Tier::Postgres => "postgres",
+            Tier::Citus => "citus",
         })
     }
 }
@@ -43,6 +46,8 @@ pub struct ServerInfo {
     pub tier: Tier,
     /// Version of the created timescaledb extension, if any.
     pub timescaledb_version: Option<String>,
+    /// Version of the created citus extension, if any.
+    pub citus_version: Option<String>,
     /// Why a better tier was not used, when the extension exists but could not be created.
     pub note: Option<String>,
 }
@@ -56,7 +61,13 @@ pub async fn detect(conn: &mut PgConnection) -> Result<ServerInfo> {
         sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
             .fetch_optional(&mut *conn)
             .await?;
-    let tier = if timescaledb_version.is_some() {
+    let citus_version: Option<String> =
+        sqlx::query_scalar("SELECT extversion FROM pg_extension WHERE extname = 'citus'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let tier = if citus_version.is_some() {
+        Tier::Citus
+    } else if timescaledb_version.is_some() {
         let license: Option<String> =
             sqlx::query_scalar("SELECT current_setting('timescaledb.license', true)")
                 .fetch_one(&mut *conn)
@@ -72,6 +83,7 @@ pub async fn detect(conn: &mut PgConnection) -> Result<ServerInfo> {
         server_version,
         tier,
         timescaledb_version,
+        citus_version,
         note: None,
     })
 }
@@ -83,8 +95,8 @@ pub fn timescaledb_wanted() -> bool {
     !std::env::var("STOCKDB_TIMESCALEDB").is_ok_and(|v| v.eq_ignore_ascii_case("off"))
 }
 
-/// Creates the timescaledb extension when the server has it but the database does not,
-/// then detects the tier. Failing to create it is not an error: the postgres tier works.
+/// Creates the timescaledb extension when the server has it but the database does not (and
+/// the server is no Citus node), then detects the tier. Failing to create it is not an error: the postgres tier works.
 pub async fn ensure_extension(conn: &mut PgConnection) -> Result<ServerInfo> {
     let created: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')",
@@ -100,11 +112,31 @@ pub async fn ensure_extension(conn: &mut PgConnection) -> Result<ServerInfo> {
     let preloads: String = sqlx::query_scalar("SELECT current_setting('shared_preload_libraries')")
         .fetch_one(&mut *conn)
         .await?;
-    let preloaded = preloads.split(',').any(|l| l.trim() == "timescaledb");
+    let preloaded = |name: &str| preloads.split(',').any(|l| l.trim() == name);
+    let citus: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')")
+            .fetch_one(&mut *conn)
+            .await?;
     let mut note = None;
-    if let (false, Some(version), true, false) =
-        (created, &available, timescaledb_wanted(), preloaded)
-    {
+    if citus || preloaded("citus") {
+        // A Citus server never has TimescaleDB beside it. Citus is not created here: without
+        // workers registered (citus_add_node) a database would be "distributed" over the
+        // coordinator alone, which only the cluster's administrator can set up right.
+        if !citus {
+            let msg = "citus is preloaded on this server but not created in this database; \
+                       using plain PostgreSQL. To use the citus tier, CREATE EXTENSION citus \
+                       in the database on every node and register the workers (citus_add_node) \
+                       before the first `stockdb migrate` (docs/scale-out.md)."
+                .to_string();
+            tracing::warn!("{msg}");
+            note = Some(msg);
+        }
+    } else if let (false, Some(version), true, false) = (
+        created,
+        &available,
+        timescaledb_wanted(),
+        preloaded("timescaledb"),
+    ) {
         let msg = format!(
             "timescaledb {version} is installed on the server but not preloaded; using plain \
              PostgreSQL. Add it to shared_preload_libraries and restart the server to use it."

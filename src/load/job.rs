@@ -44,6 +44,8 @@ pub struct WriteContext<'a> {
     pub run_id: i64,
     /// Connections outside the file's transaction, for what must commit on its own.
     pub records: &'a sqlx::PgPool,
+    /// The tables are distributed over Citus workers (the citus tier).
+    pub distributed: bool,
 }
 
 /// How files are read and judged.
@@ -197,6 +199,8 @@ pub struct Target<'a> {
     pub records: &'a PgPool,
     /// How the period aggregates are kept fresh.
     pub aggregates: Aggregates,
+    /// The tables are distributed over Citus workers (the citus tier).
+    pub distributed: bool,
 }
 
 /// What every file of one run shares: Ctrl-C, whether the database went away, and the slots
@@ -350,6 +354,7 @@ async fn attempt_load<K: FileKind>(
         run,
         run_id,
         records: target.records,
+        distributed: target.distributed,
     };
     let result = write(kind, &mut conn, file, context, &mut report).await;
     let mut retry = false;

@@ -13,6 +13,7 @@ pub mod job;
 mod kinds;
 pub mod meta;
 pub mod stamps;
+mod symbol_lock;
 pub mod values;
 pub mod verify;
 
@@ -175,11 +176,18 @@ pub async fn run_with(
                     .with_context(|| format!("{}: storing the symbol listing", path.display()))?;
             }
         }
+        let distributed = database.server.tier == crate::db::Tier::Citus;
+        if distributed {
+            symbol_lock::list_beforehand(&records, &plan.files)
+                .await
+                .context("listing the files' symbols in market.symbols")?;
+        }
         let data = db::pool(&url, req.jobs as u32, Some(include_str!("sql/staging.sql"))).await?;
         let target = Target {
             data: &data,
             records: &records,
             aggregates: database.aggregates,
+            distributed,
         };
         // Files of one symbol load one after the other, in the order given, so that a later
         // download wins over an earlier one; different symbols load in parallel.

@@ -120,8 +120,8 @@ async fn each_row(conn: &mut PgConnection, symbol: &str, each: impl FnMut(&[u8])
     each_tuple(conn, include_str!("sql/read_back.sql"), symbol, None, each).await
 }
 
-/// Streams the tuples of a `COPY ... TO STDOUT (FORMAT binary)` that reads the settings
-/// `stockdb.symbol` (and `stockdb.resolution`), each tuple's values to `each`.
+/// Streams the tuples of a `COPY ... TO STDOUT (FORMAT binary)` of one symbol's rows (`:'symbol'`
+/// and `:'resolution'` in `sql`: [`copy::with_literals`]), each tuple's values to `each`.
 pub async fn each_tuple(
     conn: &mut PgConnection,
     sql: &str,
@@ -129,16 +129,12 @@ pub async fn each_tuple(
     resolution: Option<&str>,
     mut each: impl FnMut(&[u8]),
 ) -> Result<()> {
-    // COPY takes no parameters: they reach it as transaction-local settings.
-    sqlx::query(
-        "SELECT set_config('stockdb.symbol', $1, true), set_config('stockdb.resolution', $2, true)",
-    )
-    .bind(symbol)
-    .bind(resolution.unwrap_or(""))
-    .execute(&mut *conn)
-    .await?;
+    let sql = copy::with_literals(
+        sql,
+        &[("symbol", symbol), ("resolution", resolution.unwrap_or(""))],
+    );
     let mut tuples = copy::TupleReader::default();
-    let mut stream = conn.copy_out_raw(sql).await?;
+    let mut stream = conn.copy_out_raw(&sql).await?;
     while let Some(chunk) = stream.try_next().await? {
         tuples.feed(&chunk, &mut each).map_err(anyhow::Error::msg)?;
     }

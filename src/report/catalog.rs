@@ -202,6 +202,30 @@ pub fn load(extra: Option<&Path>) -> Result<Vec<Report>> {
     Ok(reports)
 }
 
+/// The report as the server's tier runs it: a shipped report with a variant in
+/// `queries/<tier>/` (the same name, parameters and output) takes that variant's SQL. Citus
+/// plans some shapes that suit one server poorly or not at all (a LIMIT in a lateral subquery
+/// of a reference table, say), and the shape that suits Citus would cost the others a scan.
+pub fn for_tier(report: Report, tier: crate::db::Tier) -> Result<Report> {
+    let variant = EMBEDDED.get_file(format!("{tier}/{}.sql", report.name));
+    match variant {
+        Some(file) if report.source == "embedded" => {
+            let text = file
+                .contents_utf8()
+                .context("an embedded report is not UTF-8")?;
+            let source = format!("embedded ({tier})");
+            let variant = parse(text, &report.name, &source)?;
+            anyhow::ensure!(
+                variant.name == report.name && variant.params == report.params,
+                "queries/{tier}/{}.sql: its name and parameters differ from the report's",
+                report.name
+            );
+            Ok(variant)
+        }
+        _ => Ok(report),
+    }
+}
+
 /// A report from any SQL file (`--file`); the header is optional.
 pub fn from_file(path: &Path) -> Result<Report> {
     let text = std::fs::read_to_string(path)

@@ -51,6 +51,46 @@ pub fn with_database(url: &str, name: &str) -> String {
     format!("{}/{name}{query}", &base[..host_end])
 }
 
+/// Prefix of a test's SQL that creates a trigger on a market table: Citus refuses triggers on
+/// distributed tables unless told they are safe (a test's fault injection is).
+pub const ALLOW_TRIGGERS: &str = "SELECT set_config('citus.enable_unsafe_triggers', 'on', false) \
+     WHERE EXISTS (SELECT FROM pg_extension WHERE extname = 'citus');\n";
+
+/// Runs a script of `;`-separated statements one statement at a time (a `;` inside `$$` or
+/// quotes does not separate): Citus passes some DDL (CREATE TRIGGER on a distributed table)
+/// on to the shards as the text of the whole query, which must then hold that one command.
+pub async fn execute_script(conn: &mut PgConnection, script: &str) -> sqlx::Result<()> {
+    let (mut statement, mut dollar, mut quote) = (String::new(), false, false);
+    let mut chars = script.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && !quote && chars.peek() == Some(&'$') {
+            chars.next();
+            statement.push_str("$$");
+            dollar = !dollar;
+            continue;
+        }
+        if c == '\'' && !dollar {
+            quote = !quote;
+        }
+        if c == ';' && !dollar && !quote {
+            if !statement.trim().is_empty() {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement.clone()))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            statement.clear();
+        } else {
+            statement.push(c);
+        }
+    }
+    if !statement.trim().is_empty() {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A database of its own for one test.
 pub struct TestDb {
     pub name: String,
@@ -151,6 +191,15 @@ impl TestDb {
 
     /// True when the timescaledb extension is created in this database; the first time in a
     /// test binary it prints which TimescaleDB and PostgreSQL the tier tests run on.
+    /// True on the citus tier: the `citus` extension is in the test's database.
+    pub async fn has_citus(&self) -> bool {
+        let mut conn = self.conn().await;
+        sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_extension WHERE extname = 'citus')")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    }
+
     pub async fn has_timescaledb(&self) -> bool {
         let mut conn = self.conn().await;
         let version: Option<(String, String)> = sqlx::query_as(

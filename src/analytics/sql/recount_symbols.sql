@@ -6,8 +6,8 @@ WITH counted AS (
 ), gone AS (
     DELETE FROM market.symbol_stats s WHERE NOT EXISTS (SELECT 1 FROM counted c WHERE c.symbol = s.symbol)
 )
-INSERT INTO market.symbol_stats AS s (symbol, rows, first_day, last_day)
-SELECT symbol, rows, first_day, last_day FROM counted
+INSERT INTO market.symbol_stats AS s (symbol, rows, first_day, last_day, counted_at)
+SELECT symbol, rows, first_day, last_day, now() FROM counted
 ON CONFLICT (symbol) DO UPDATE
     SET rows = EXCLUDED.rows, first_day = EXCLUDED.first_day, last_day = EXCLUDED.last_day,
-        counted_at = now()
+        counted_at = EXCLUDED.counted_at

@@ -18,3 +18,13 @@ GRANT SELECT ON market.symbols, market.daily_prices, market.moving_averages,
     TO {role};
 -- Tables and views that later migrations create stay readable.
 ALTER DEFAULT PRIVILEGES IN SCHEMA market GRANT SELECT ON TABLES TO {role};
+-- On Citus the workers run a view's query as the reader, not as the view's owner: the tables
+-- under the intraday views must be readable too.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_extension WHERE extname = 'citus') THEN
+        GRANT SELECT ON market.intraday_5min_rollup, market.intraday_15min_rollup,
+                        market.intraday_hourly_rollup, market.intraday_daily_rollup
+            TO {role};
+    END IF;
+END $$;

@@ -13,3 +13,8 @@ SET plan_cache_mode = force_custom_plan;
 -- Keep each converted event chunk's range of trade dates (migration V18), also where the
 -- database default could not be set: a chunk converted without it is planned for every day.
 SET timescaledb.enable_chunk_skipping = on;
+-- On the citus tier, a transaction's statements over many shards use one connection per
+-- worker: a market-wide file writes its symbols into the reference table market.symbols after
+-- its rows, which Citus refuses after a statement that took several connections to a worker
+-- ("there was a parallel operation on a distributed table"). A placeholder elsewhere.
+SET citus.multi_shard_modify_mode = sequential;

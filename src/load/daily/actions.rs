@@ -115,13 +115,17 @@ pub async fn write(
             kind: ErrorKind::Other,
         });
     }
-    sqlx::query(include_str!("sql/actions_merge.sql"))
+    let sql = if on_conflict.updates() {
+        include_str!("sql/actions_merge.sql")
+    } else {
+        include_str!("sql/actions_insert.sql")
+    };
+    sqlx::query(sql)
         .bind(symbol)
         .bind(&days)
         .bind(&dividends)
         .bind(&splits)
         .bind(run_id)
-        .bind(on_conflict.updates())
         .execute(&mut *tx)
         .await
         .map_err(|e| Failure::db(file, e))?;

@@ -275,15 +275,14 @@ where
         aggregates,
         run,
         run_id,
-        ..
+        records,
+        distributed,
     } = context;
-    sqlx::query(include_str!("../sql/symbol_upsert.sql"))
-        .bind(symbol)
-        .bind(file.asset_class.map(|c| c.as_str()))
-        .execute(&mut *tx)
+    let asset_class = file.asset_class.map(|c| c.as_str());
+    super::symbol_lock::hold(tx, records, symbol, asset_class, distributed)
         .await
         .map_err(|e| Failure::db(file, e))?;
-    // Asked after the symbol's row lock is held: no other load of the symbol runs until commit.
+    // Asked after the symbol's lock is held: no other load of the symbol runs until commit.
     // `counted`: the rows stockdb counted at its last write of the symbol; another tool wrote
     // rows since when it differs from `rows_before`.
     let (rows_before, last_before, counted): (i64, Option<NaiveDate>, Option<i64>) =

@@ -148,17 +148,14 @@ pub(super) async fn unchanged(
     digests: u64,
 ) -> anyhow::Result<bool> {
     use futures_util::TryStreamExt;
-    sqlx::query("SELECT set_config('stockdb.from', $1, true), set_config('stockdb.to', $2, true)")
-        .bind(first.to_string())
-        .bind(last.to_string())
-        .execute(&mut *conn)
-        .await?;
     let rows: usize = symbols.values().map(Vec::len).sum();
     let (mut count, mut sum) = (0usize, 0u64);
     let mut tuples = copy::TupleReader::default();
-    let mut stream = conn
-        .copy_out_raw(include_str!("sql/vendor_read_back.sql"))
-        .await?;
+    let sql = copy::with_literals(
+        include_str!("sql/vendor_read_back.sql"),
+        &[("from", &first.to_string()), ("to", &last.to_string())],
+    );
+    let mut stream = conn.copy_out_raw(&sql).await?;
     while let Some(chunk) = stream.try_next().await? {
         tuples
             .feed(&chunk, |values| {

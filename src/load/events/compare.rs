@@ -343,7 +343,7 @@ pub async fn unchanged(
         Some((first, last)) => (at(first), at(last)),
         None => (None, None),
     };
-    super::bound_event_times(tx, from, to).await.map_err(db)?;
+    let times = super::EventTimes { from, to };
     let any = |e| Failure::any(file, e);
     let numbered = digest::of_groups(&parsed.groups);
     // Each stored row: into the sums (a file without arrival times) or looked up by key.
@@ -356,7 +356,7 @@ pub async fn unchanged(
     .into_iter()
     .enumerate()
     {
-        super::each_stored(tx, sql, |values| match entries.sums {
+        super::each_stored(tx, sql, times, |values| match entries.sums {
             Some(_) => {
                 let row = digest::of_stored(values, table.row_fields, &numbered);
                 sums[i].add(row.map(|(row, _)| row));

@@ -163,7 +163,8 @@ pub(super) async fn unchanged_daily(tx: &mut PgConnection) -> Result<Option<i64>
 /// `market.event_daily` rows under the exchanges' locks (daily.sql would count the whole day
 /// again at every commit), with the prior closes after; returns the events in the table for
 /// those groups. None, writing nothing, when the events to add are not exactly the `inserted`
-/// ones (another writer's rows sent the merge through the upserts).
+/// ones (another writer's rows sent the merge through the upserts), or when a group's last
+/// trade ties in time with its stored one (sql/daily_add_ties.sql).
 pub(super) async fn add_daily(
     tx: &mut PgConnection,
     stored: bool,
@@ -177,6 +178,13 @@ pub(super) async fn add_daily(
         return Ok(None);
     }
     lock_in_key_order(&mut *tx, EXCHANGE_LOCK_CLASS, "exchange").await?;
+    let ties: bool = sqlx::query_scalar(include_str!("sql/daily_add_ties.sql"))
+        .bind(stored)
+        .fetch_one(&mut *tx)
+        .await?;
+    if ties {
+        return Ok(None);
+    }
     let in_table: i64 = sqlx::query_scalar(include_str!("sql/daily_add.sql"))
         .bind(stored)
         .fetch_one(&mut *tx)

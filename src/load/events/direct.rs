@@ -256,10 +256,6 @@ fn parse_direct(
     Ok((parsed, written))
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
-}
-
 /// What the COPYs of the copy path did.
 enum Copied {
     /// Both COPYs are in: what the parse found and sent, and the rows the server took.
@@ -276,7 +272,7 @@ enum Copied {
 /// A COPY error: a unique violation sends the file to the merge (an event twice in the
 /// file, or stored by another tool); any other fails it.
 fn copy_failed(file: &PriceFile, e: sqlx::Error) -> Result<Copied, Failure> {
-    if is_unique_violation(&e) {
+    if crate::db::is_unique_violation(&e) {
         Ok(Copied::General(
             "an event is twice in the file or stored already",
         ))
@@ -406,10 +402,11 @@ async fn read_back(
     tx: &mut PgConnection,
     sql: &str,
     row_fields: usize,
+    times: super::EventTimes,
     groups: &[u64],
 ) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
-    super::each_stored(tx, sql, |values| {
+    super::each_stored(tx, sql, times, |values| {
         tally.add(digest::of_stored(values, row_fields, groups).map(|(row, _)| row));
     })
     .await?;
@@ -504,15 +501,17 @@ pub async fn write(
     super::store_groups(tx, &parsed.groups).await.map_err(db)?;
     let (first, last) = written.event_tm.unwrap_or_default();
     let at = |micros| DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or_default();
-    super::bound_event_times(tx, Some(at(first)), Some(at(last)))
-        .await
-        .map_err(db)?;
+    let times = super::EventTimes {
+        from: Some(at(first)),
+        to: Some(at(last)),
+    };
     let any = |e| Failure::any(file, e);
     let numbered = digest::of_groups(&parsed.groups);
     let trades_back = read_back(
         tx,
         include_str!("sql/read_back_trades.sql"),
         super::TRADE_FIELDS,
+        times,
         &numbered,
     )
     .await
@@ -521,6 +520,7 @@ pub async fn write(
         tx,
         include_str!("sql/read_back_quotes.sql"),
         super::QUOTE_FIELDS,
+        times,
         &numbered,
     )
     .await

@@ -42,7 +42,7 @@ pub(super) async fn merge(
                     inserted_plainly: true,
                 });
             }
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+            Err(e) if crate::db::is_unique_violation(&e) => {
                 sqlx::raw_sql("ROLLBACK TO SAVEPOINT stockdb_live")
                     .execute(&mut *tx)
                     .await?;
@@ -75,7 +75,7 @@ pub(super) async fn merge(
         .await?;
     let mut plainly = live && !stored;
     let written = match plain_then_upserts(tx, stored).await {
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+        Err(e) if crate::db::is_unique_violation(&e) => {
             plainly = false;
             tracing::info!("another writer stored some of these events meanwhile; upserting all");
             sqlx::raw_sql(

@@ -225,26 +225,28 @@ async fn store_groups(
     Ok(())
 }
 
-/// Sets the event times the read-backs (`read_back_*.sql`) read within, as
-/// the transaction's settings `stockdb.event_from` and `stockdb.event_to` (COPY takes no
-/// parameters); None reads nothing.
-async fn bound_event_times(
-    tx: &mut PgConnection,
+/// The event times the read-backs (`read_back_*.sql`) read within: None reads nothing.
+#[derive(Clone, Copy)]
+struct EventTimes {
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
-) -> Result<(), sqlx::Error> {
-    let stamp = |t: Option<DateTime<Utc>>| {
-        t.map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string())
-            .unwrap_or_else(|| "-infinity".into())
-    };
-    sqlx::query(
-        "SELECT set_config('stockdb.event_from', $1, true), set_config('stockdb.event_to', $2, true)",
-    )
-    .bind(stamp(from))
-    .bind(stamp(to))
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+}
+
+impl EventTimes {
+    /// A read-back's SQL with the times as literals (COPY takes no parameters).
+    fn bind(self, sql: &str) -> String {
+        let stamp = |t: Option<DateTime<Utc>>| {
+            t.map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string())
+                .unwrap_or_else(|| "-infinity".into())
+        };
+        crate::db::copy::with_literals(
+            sql,
+            &[
+                ("event_from", &stamp(self.from)),
+                ("event_to", &stamp(self.to)),
+            ],
+        )
+    }
 }
 
 /// The first half of the sanity check: records in the file = accepted + rejected.
@@ -269,14 +271,15 @@ const TRADE_FIELDS: usize = 17;
 const QUOTE_FIELDS: usize = 17;
 
 /// Streams the tuples of a read-back (`read_back_trades.sql`, `read_back_quotes.sql`: the
-/// file's groups within the times [`bound_event_times`] set), each tuple's values to `each`.
+/// file's groups within `times`), each tuple's values to `each`.
 async fn each_stored(
     tx: &mut PgConnection,
     sql: &str,
+    times: EventTimes,
     mut each: impl FnMut(&[u8]),
 ) -> anyhow::Result<()> {
     let mut tuples = crate::db::copy::TupleReader::default();
-    let mut stream = tx.copy_out_raw(sql).await?;
+    let mut stream = tx.copy_out_raw(&times.bind(sql)).await?;
     while let Some(chunk) = stream.try_next().await? {
         tuples.feed(&chunk, &mut each).map_err(anyhow::Error::msg)?;
     }

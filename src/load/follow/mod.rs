@@ -211,6 +211,7 @@ pub async fn follow(location: &Location, req: Request) -> Result<Followed> {
         data: &data,
         records: &records,
         aggregates: database.aggregates,
+        distributed: database.server.tier == crate::db::Tier::Citus,
     };
     let resume = match &key {
         Some(key) => stored_mark(&records, key).await?,

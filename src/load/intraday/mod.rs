@@ -280,13 +280,12 @@ async fn write(
         aggregates,
         run,
         run_id,
-        ..
+        records,
+        distributed,
     } = context;
     let db = |e| Failure::db(file, e);
-    sqlx::query(include_str!("../sql/symbol_upsert.sql"))
-        .bind(&file.symbol)
-        .bind(file.asset_class.map(|c| c.as_str()))
-        .execute(&mut *tx)
+    let asset_class = file.asset_class.map(|c| c.as_str());
+    super::symbol_lock::hold(tx, records, &file.symbol, asset_class, distributed)
         .await
         .map_err(db)?;
     let (grid, grid_rx) = oneshot::channel();

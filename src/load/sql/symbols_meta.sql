@@ -1,4 +1,5 @@
--- symbols_valid_meta.csv, all rows in one statement (arrays bound as parameters).
+-- symbols_valid_meta.csv, all rows in one statement (arrays bound as parameters). The update
+-- takes EXCLUDED's time, not now(): Citus refuses a function that is not IMMUTABLE there.
 INSERT INTO market.symbols AS s
     (symbol, name, asset_class, exchange, market_category, round_lot_size,
      is_test_issue, financial_status, nasdaq_traded, updated_at)
@@ -14,4 +15,4 @@ ON CONFLICT (symbol) DO UPDATE
         is_test_issue = EXCLUDED.is_test_issue,
         financial_status = EXCLUDED.financial_status,
         nasdaq_traded = EXCLUDED.nasdaq_traded,
-        updated_at = now()
+        updated_at = EXCLUDED.updated_at

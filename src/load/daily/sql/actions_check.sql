@@ -11,7 +11,7 @@ WITH given AS (
            AND (g.split_ratio IS NULL OR a.split_ratio IS NOT DISTINCT FROM g.split_ratio) AS same,
            a.day IS NOT NULL AS stored
     FROM given g
-    LEFT JOIN market.corporate_actions a ON a.symbol = $1 AND a.day = g.day
+    LEFT JOIN market.corporate_actions a ON a.symbol = $1::text AND a.day = g.day
 )
 SELECT count(*) FILTER (WHERE stored AND NOT same) AS differing,
        count(*) FILTER (WHERE same) AS matching,

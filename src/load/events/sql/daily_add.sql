@@ -2,9 +2,9 @@
 -- (inserted, none updated): each group's row plus the piece's events, instead of daily.sql's
 -- count of every event of the groups, which would grow with the day at every commit. $1: the
 -- groups had events stored, so the new events are pg_temp.stockdb_event_writes' unstored ones;
--- else every winner. The last trade is the later of the stored one and the piece's; only when
--- both share a time is it looked up in the table (the highest sequence number there). Returns
--- the events the rows count.
+-- else every winner. The last trade is the later of the stored one and the piece's; a piece
+-- whose last trade shares its time with the stored one never comes here (daily_add_ties.sql).
+-- Returns the events the rows count.
 WITH added AS (
     SELECT rec_type, trade_dt, symbol, exchange, event_tm, event_seq_nb, price, dropped_arrivals
     FROM pg_temp.stockdb_event_winners WHERE NOT $1
@@ -36,11 +36,7 @@ WITH added AS (
            CASE
                WHEN l.last_trade_tm IS NULL THEN d.last_trade_pr
                WHEN d.last_trade_tm IS NULL OR l.last_trade_tm > d.last_trade_tm THEN l.last_trade_pr
-               WHEN l.last_trade_tm < d.last_trade_tm THEN d.last_trade_pr
-               ELSE (SELECT x.price FROM market.trades x
-                      WHERE x.trade_dt = g.trade_dt AND x.symbol = g.symbol
-                        AND x.exchange = g.exchange AND x.event_tm = l.last_trade_tm
-                      ORDER BY x.event_seq_nb DESC LIMIT 1)
+               ELSE d.last_trade_pr
            END AS last_trade_pr,
            greatest(d.last_trade_tm, l.last_trade_tm) AS last_trade_tm,
            least(d.first_event_tm, g.first_tm) AS first_event_tm,

@@ -1,6 +1,6 @@
 -- The quotes of the file's (trade date, symbol, exchange) groups, read back for the copy
 -- path's sanity check (direct.rs) and a re-load's comparison (compare.rs), within the file's
--- event times (settings stockdb.event_from and stockdb.event_to: COPY takes no parameters).
+-- event times (:'event_from' and :'event_to', literals: COPY takes no parameters).
 -- Each row comes as its group's number in pg_temp.stockdb_event_groups, then the rest of
 -- the columns copy_quotes.sql writes, in its binary form, then its dropped arrivals (digest.rs):
 -- the number spares the server writing three columns of every row.
@@ -10,6 +10,6 @@ COPY (
            x.event_ns, x.source, x.conditions, x.tape, x.participant_ns, x.bid_exchange, x.ask_exchange, x.dropped_arrivals
     FROM market.quotes x
     JOIN pg_temp.stockdb_event_groups g USING (trade_dt, symbol, exchange)
-    WHERE x.event_tm BETWEEN current_setting('stockdb.event_from')::timestamptz
-                         AND current_setting('stockdb.event_to')::timestamptz
+    WHERE x.event_tm BETWEEN :'event_from'::timestamptz
+                         AND :'event_to'::timestamptz
 ) TO STDOUT (FORMAT binary)

@@ -360,10 +360,6 @@ async fn copy_rows(
     }
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
-}
-
 /// The copy path: the file's bars straight into the table, checked by reading them back.
 /// None when the file is not for it (a bar outside the day, a repeated bar): rolled back to
 /// the savepoint, for the merge.
@@ -391,7 +387,7 @@ async fn direct(
     let (parsed, copied) = copy_rows(tx, file, context, pass, sql).await?;
     let divert = match (&parsed, &copied) {
         (Err(Stop::Diverted), _) => true,
-        (_, Err(e)) => is_unique_violation(e),
+        (_, Err(e)) => crate::db::is_unique_violation(e),
         _ => false,
     };
     if divert {
@@ -469,17 +465,17 @@ async fn read_back(
         return Ok((0, 0));
     };
     let text = |t: i64| at(t).map(|t| t.to_rfc3339()).unwrap_or_default();
-    sqlx::query(
-        "SELECT set_config('stockdb.resolution', $1, true), set_config('stockdb.from', $2, true), set_config('stockdb.to', $3, true)",
-    )
-    .bind(format!("{resolution} microseconds"))
-    .bind(text(first))
-    .bind(text(last))
-    .execute(&mut *conn)
-    .await?;
+    let sql = copy::with_literals(
+        include_str!("sql/read_back.sql"),
+        &[
+            ("resolution", &format!("{resolution} microseconds")),
+            ("from", &text(first)),
+            ("to", &text(last)),
+        ],
+    );
     let (mut count, mut sum) = (0u64, 0u64);
     let mut tuples = copy::TupleReader::default();
-    let mut stream = conn.copy_out_raw(include_str!("sql/read_back.sql")).await?;
+    let mut stream = conn.copy_out_raw(&sql).await?;
     use futures_util::TryStreamExt;
     while let Some(chunk) = stream.try_next().await? {
         tuples

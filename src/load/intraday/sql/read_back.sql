@@ -1,8 +1,8 @@
 -- A symbol's bars at one resolution, in the binary layout of the values the loader encodes
 -- (copy::put_bar_values), so that a re-load sends only the bars that are new or differ.
--- The symbol and resolution are set with set_config: COPY takes no parameters.
+-- The symbol and resolution come as literals: COPY takes no parameters.
 COPY (SELECT ts, open, high, low, close, volume
       FROM market.intraday_bars
-      WHERE symbol = current_setting('stockdb.symbol')
-        AND resolution = current_setting('stockdb.resolution')::interval)
+      WHERE symbol = :'symbol'
+        AND resolution = :'resolution'::interval)
 TO STDOUT (FORMAT binary)

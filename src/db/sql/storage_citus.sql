@@ -1,0 +1,12 @@
+-- Each of stockdb's time-series tables and its size on disk, summed over its shards (citus tier).
+SELECT c.relname::text AS name,
+       citus_total_relation_size(c.oid) AS bytes,
+       false AS columnstore,
+       NULL::bigint AS total_chunks,
+       NULL::bigint AS compressed_chunks,
+       NULL::bigint AS before_bytes,
+       NULL::bigint AS after_bytes
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'market'
+WHERE c.relname IN ('daily_prices', 'intraday_bars', 'trades', 'quotes') AND c.relkind = 'r'
+ORDER BY c.relname

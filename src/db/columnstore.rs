@@ -39,11 +39,15 @@ impl Storage {
 /// The size of each time-series table, with its columnstore figures where it has them.
 pub async fn storage(conn: &mut PgConnection, tier: Tier) -> Result<Vec<Storage>> {
     let sql = match tier {
-        Tier::Timescale | Tier::Apache => include_str!("sql/storage.sql"),
-        Tier::Citus => include_str!("sql/storage_citus.sql"),
-        Tier::Postgres => include_str!("sql/storage_plain.sql"),
+        Tier::Timescale | Tier::Apache => include_str!("sql/storage.sql").to_string(),
+        // A distributed table's own relation is empty: its rows are in the workers' shards.
+        Tier::Citus => include_str!("sql/storage_plain.sql")
+            .replace("pg_total_relation_size", "citus_total_relation_size"),
+        Tier::Postgres => include_str!("sql/storage_plain.sql").to_string(),
     };
-    let mut tables: Vec<Storage> = sqlx::query_as(sql).fetch_all(&mut *conn).await?;
+    let mut tables: Vec<Storage> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&mut *conn)
+        .await?;
     if tier == Tier::Timescale {
         let pending = private::pending_chunks(&mut *conn).await?;
         for table in tables.iter_mut().filter(|t| t.columnstore) {

@@ -96,7 +96,8 @@ pub fn timescaledb_wanted() -> bool {
 }
 
 /// Creates the timescaledb extension when the server has it but the database does not (and
-/// the server is no Citus node), then detects the tier. Failing to create it is not an error: the postgres tier works.
+/// the server is no Citus node), then detects the tier. Failing to create it is not an
+/// error: the postgres tier works.
 pub async fn ensure_extension(conn: &mut PgConnection) -> Result<ServerInfo> {
     let created: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')",

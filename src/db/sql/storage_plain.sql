@@ -1,4 +1,5 @@
--- Each of stockdb's time-series tables and its size on disk, where they are plain tables.
+-- Each of stockdb's time-series tables and its size on disk, where they are plain tables
+-- (on the citus tier columnstore.rs sums their shards with citus_total_relation_size).
 SELECT c.relname::text AS name,
        pg_total_relation_size(c.oid) AS bytes,
        false AS columnstore,
